@@ -120,8 +120,9 @@ fn compare_fields(
     new: &BTreeMap<String, Field>,
     push: &mut dyn FnMut(String, bool),
 ) {
-    for (name, old_field) in old {
-        let Some(new_field) = new.get(name) else {
+    for (key, old_field) in old {
+        let name = display_name(key);
+        let Some(new_field) = new.get(key) else {
             push(format!("{kind} `{name}` removed"), true);
             continue;
         };
@@ -161,13 +162,19 @@ fn compare_fields(
             push(format!("{kind} `{name}` lost the value {value}"), true);
         }
     }
-    for (name, new_field) in new {
-        if !old.contains_key(name) {
+    for (key, new_field) in new {
+        let name = display_name(key);
+        if !old.contains_key(key) {
             let required = new_field.required && side == Side::Request;
             let note = if required { " (required)" } else { "" };
             push(format!("{kind} `{name}` added{note}"), required);
         }
     }
+}
+
+/// Fields are keyed by their path inside the body; the body itself has the empty path.
+fn display_name(key: &str) -> &str {
+    if key.is_empty() { "(the whole body)" } else { key }
 }
 
 struct OperationModel {
@@ -230,7 +237,7 @@ fn operations(document: &Value) -> BTreeMap<String, OperationModel> {
                     .pointer("/requestBody/required")
                     .and_then(Value::as_bool)
                     .unwrap_or(false);
-                flattener.flatten(schema, "(body)", required, &mut body, &mut BTreeSet::new());
+                flattener.flatten(schema, "", required, &mut body, &mut BTreeSet::new());
             }
             let mut responses = BTreeMap::new();
             for (status, response) in operation
@@ -240,7 +247,7 @@ fn operations(document: &Value) -> BTreeMap<String, OperationModel> {
             {
                 let mut fields = BTreeMap::new();
                 if let Some(schema) = response.pointer("/content/application~1json/schema") {
-                    flattener.flatten(schema, "(body)", true, &mut fields, &mut BTreeSet::new());
+                    flattener.flatten(schema, "", true, &mut fields, &mut BTreeSet::new());
                 }
                 responses.insert(status.clone(), fields);
             }
@@ -340,7 +347,7 @@ impl<'a> Flattener<'a> {
             .collect();
         if let Some(properties) = node.get("properties").and_then(Value::as_object) {
             for (name, property) in properties {
-                let child = if at == "(body)" {
+                let child = if at.is_empty() {
                     name.clone()
                 } else {
                     format!("{at}.{name}")
@@ -370,7 +377,7 @@ impl<'a> Flattener<'a> {
             {
                 self.flatten(
                     member,
-                    &format!("{at} (shape {})", index + 1),
+                    &format!("{at}(shape {})", index + 1),
                     true,
                     into,
                     visiting,

@@ -1,10 +1,260 @@
-//! Tests of the whole pipeline over the committed files.
+//! Tests of the whole pipeline: the committed files, and refresh/check/diff on scratch copies.
+
+use std::path::Path;
+
+use serde_json::Value;
 
 use super::*;
+
+const OLD_RELEASE: &str = "fixtures/management-api-oas.2026-04-14.client-grants.json";
+const NEW_RELEASE: &str = "fixtures/management-api-oas.2026-06-25.client-grants.json";
+
+fn fixture(relative: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(relative)
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn fixture_json(relative: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture(relative)).unwrap()).unwrap()
+}
+
+/// A scratch workspace holding only the committed overlay, as a fresh clone has before its
+/// first refresh.
+fn scratch_root() -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("spec")).unwrap();
+    std::fs::copy(
+        workspace_root().join(OVERLAY_PATH),
+        root.path().join(OVERLAY_PATH),
+    )
+    .unwrap();
+    root
+}
+
+fn error_text(result: Result<impl std::fmt::Debug>) -> String {
+    format!("{:#}", result.unwrap_err())
+}
 
 #[test]
 fn the_committed_spec_is_what_the_pipeline_produces() {
     if let Err(error) = check(&workspace_root()) {
         panic!("{error:#}");
     }
+}
+
+#[test]
+fn the_four_grant_schemas_the_overlay_merges_are_identical_upstream() {
+    let subset: Value = serde_json::from_str(&read(&workspace_root(), SUBSET_PATH).unwrap()).unwrap();
+    let schemas = &subset["components"]["schemas"];
+    let kept = &schemas["ClientGrantResponseContent"];
+    assert!(kept.is_object());
+    for merged in [
+        "GetClientGrantResponseContent",
+        "CreateClientGrantResponseContent",
+        "UpdateClientGrantResponseContent",
+    ] {
+        assert_eq!(
+            &schemas[merged], kept,
+            "{merged} now differs from ClientGrantResponseContent upstream: revisit the merge in {OVERLAY_PATH}"
+        );
+    }
+}
+
+#[test]
+fn adding_default_for_is_reported_and_not_breaking() {
+    let changes = api_diff(&fixture_json(OLD_RELEASE), &fixture_json(NEW_RELEASE)).unwrap();
+    let lines: Vec<String> = changes.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "          get_client-grant: response 200 field `default_for` added",
+            "          get_client-grant-organizations: response 404 added",
+            "          get_client-grants: parameter `default_for (query)` added",
+            "          get_client-grants: response 200 field `(shape 1)[].default_for` added",
+            "          get_client-grants: response 200 field `(shape 2).client_grants[].default_for` added",
+            "          get_client-grants: response 200 field `(shape 3).client_grants[].default_for` added",
+            "          patch_client-grants_by_id: response 200 field `default_for` added",
+            "          post_client-grants: request body field `default_for` added",
+            "          post_client-grants: response 201 field `default_for` added",
+        ]
+    );
+}
+
+#[test]
+fn removing_default_for_is_breaking() {
+    let changes = api_diff(&fixture_json(NEW_RELEASE), &fixture_json(OLD_RELEASE)).unwrap();
+    assert_eq!(changes.len(), 9);
+    let not_breaking: Vec<String> = changes
+        .iter()
+        .filter(|change| !change.breaking)
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        not_breaking,
+        ["          get_client-grant-organizations: response 404 removed"]
+    );
+}
+
+#[test]
+fn a_release_diffed_with_itself_has_no_changes() {
+    assert_eq!(
+        api_diff(&fixture_json(NEW_RELEASE), &fixture_json(NEW_RELEASE)).unwrap(),
+        []
+    );
+}
+
+#[test]
+fn refresh_writes_all_three_files_and_check_then_passes() {
+    let root = scratch_root();
+    refresh(root.path(), &fixture(OLD_RELEASE)).unwrap();
+    check(root.path()).unwrap();
+
+    let provenance = Provenance::parse(&read(root.path(), PROVENANCE_PATH).unwrap()).unwrap();
+    assert_eq!(provenance.source, fixture(OLD_RELEASE));
+    assert_eq!(
+        provenance.sha256,
+        sha256_hex(&std::fs::read(fixture(OLD_RELEASE)).unwrap())
+    );
+    assert_eq!(
+        provenance.size,
+        std::fs::metadata(fixture(OLD_RELEASE)).unwrap().len()
+    );
+    assert_eq!(provenance.openapi, "3.1.0");
+    assert_eq!(provenance.info_version, "2.0");
+    assert_eq!(provenance.operations.len(), 9);
+    let client_spec: Value = serde_json::from_str(&read(root.path(), CLIENT_SPEC_PATH).unwrap()).unwrap();
+    assert_eq!(client_spec["openapi"], "3.0.3");
+    assert!(client_spec["components"]["schemas"]["ClientGrantDefaultForEnum"].is_null());
+
+    // The newer release regenerates the spec with `default_for` in it.
+    refresh(root.path(), &fixture(NEW_RELEASE)).unwrap();
+    check(root.path()).unwrap();
+    let client_spec: Value = serde_json::from_str(&read(root.path(), CLIENT_SPEC_PATH).unwrap()).unwrap();
+    assert_eq!(
+        client_spec["components"]["schemas"]["ClientGrantResponseContent"]["properties"]["default_for"]["$ref"],
+        "#/components/schemas/ClientGrantDefaultForEnum"
+    );
+}
+
+#[test]
+fn refreshing_from_the_same_document_twice_changes_nothing() {
+    let root = scratch_root();
+    refresh(root.path(), &fixture(NEW_RELEASE)).unwrap();
+    let first = read(root.path(), PROVENANCE_PATH).unwrap();
+    refresh(root.path(), &fixture(NEW_RELEASE)).unwrap();
+    assert_eq!(read(root.path(), PROVENANCE_PATH).unwrap(), first);
+}
+
+#[test]
+fn a_document_lacking_an_operation_is_refused_and_nothing_is_written() {
+    let root = scratch_root();
+    let mut document = fixture_json(NEW_RELEASE);
+    document["paths"]["/client-grants/{id}"]
+        .as_object_mut()
+        .unwrap()
+        .remove("patch");
+    let source = root.path().join("upstream.json");
+    std::fs::write(&source, document.to_string()).unwrap();
+
+    let error = error_text(refresh(root.path(), source.to_str().unwrap()));
+    assert_eq!(
+        error,
+        "the upstream document lacks operation `patch_client-grants_by_id` (PATCH /client-grants/{id})"
+    );
+    assert!(!root.path().join(SUBSET_PATH).exists());
+    assert!(!root.path().join(CLIENT_SPEC_PATH).exists());
+}
+
+#[test]
+fn check_catches_a_hand_edited_subset_and_names_the_fix() {
+    let root = scratch_root();
+    refresh(root.path(), &fixture(NEW_RELEASE)).unwrap();
+    let subset = read(root.path(), SUBSET_PATH)
+        .unwrap()
+        .replace("\"2.0\"", "\"2.1\"");
+    std::fs::write(root.path().join(SUBSET_PATH), subset).unwrap();
+
+    let error = error_text(check(root.path()));
+    assert!(
+        error.starts_with(&format!(
+            "{SUBSET_PATH} does not match the sha256 in {PROVENANCE_PATH}"
+        )),
+        "{error}"
+    );
+    assert!(
+        error.ends_with(&format!(
+            "run `cargo xtask spec refresh --from {}`",
+            fixture(NEW_RELEASE)
+        )),
+        "{error}"
+    );
+}
+
+#[test]
+fn check_catches_a_drifted_client_spec_and_generate_repairs_it() {
+    let root = scratch_root();
+    refresh(root.path(), &fixture(NEW_RELEASE)).unwrap();
+    let edited = read(root.path(), CLIENT_SPEC_PATH)
+        .unwrap()
+        .replacen("\"3.0.3\"", "\"3.0.2\"", 1);
+    std::fs::write(root.path().join(CLIENT_SPEC_PATH), edited).unwrap();
+
+    let error = error_text(check(root.path()));
+    assert!(
+        error.starts_with(&format!("{CLIENT_SPEC_PATH} differs from what")),
+        "{error}"
+    );
+    assert!(error.ends_with("run `cargo xtask spec generate`"), "{error}");
+
+    assert!(generate(root.path()).unwrap());
+    check(root.path()).unwrap();
+}
+
+#[test]
+fn an_overlay_action_that_no_longer_matches_fails_the_check() {
+    let root = scratch_root();
+    refresh(root.path(), &fixture(NEW_RELEASE)).unwrap();
+    let overlay = read(root.path(), OVERLAY_PATH).unwrap()
+        + "  - target: $.components.schemas.NoSuchSchema\n    description: stale\n    remove: true\n";
+    std::fs::write(root.path().join(OVERLAY_PATH), overlay).unwrap();
+
+    let error = error_text(check(root.path()));
+    assert!(
+        error.starts_with(&format!(
+            "{OVERLAY_PATH} is out of date: the overlay does not apply: "
+        )),
+        "{error}"
+    );
+    assert!(error.contains("$.components.schemas.NoSuchSchema"), "{error}");
+}
+
+#[test]
+fn a_spec_progenitor_rejects_fails_with_its_reason() {
+    let mut subset = fixture_json(NEW_RELEASE);
+    // Two success answers with different bodies: progenitor allows one success type.
+    subset["paths"]["/client-grants/{id}"]["get"]["responses"]["202"] =
+        serde_json::json!({"content": {"application/json": {"schema": {"type": "string"}}}});
+    let overlay = std::fs::read_to_string(workspace_root().join(OVERLAY_PATH)).unwrap();
+    let error = format!("{:#}", derive_client_spec(&subset, &overlay).unwrap_err());
+    assert!(error.starts_with("progenitor cannot use the result: "), "{error}");
+}
+
+#[test]
+fn a_new_response_field_with_a_length_limit_is_caught_by_the_lint() {
+    let mut subset = fixture_json(NEW_RELEASE);
+    subset["components"]["schemas"]["ClientGrantResponseContent"]["properties"]["label"] =
+        serde_json::json!({"type": "string", "maxLength": 10});
+    let overlay = std::fs::read_to_string(workspace_root().join(OVERLAY_PATH)).unwrap();
+    let error = format!("{:#}", derive_client_spec(&subset, &overlay).unwrap_err());
+    assert_eq!(
+        error,
+        format!(
+            "after {OVERLAY_PATH}, the spec still has 1 problem(s); add overlay actions for them:\n  - \
+             #/components/schemas/ClientGrantResponseContent/properties/label: a response schema validates \
+             `maxLength`, which would refuse server data"
+        )
+    );
 }
