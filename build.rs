@@ -16,6 +16,11 @@ pub const GENERATED_FILE: &str = "client_grants_api.rs";
 fn main() {
     println!("cargo::rerun-if-changed={SPEC_PATH}");
     println!("cargo::rerun-if-changed=build.rs");
+    // For the `Auth0-Client` telemetry header; cargo rebuilds everything when rustc changes.
+    println!(
+        "cargo::rustc-env=AUTH0_CLIENT_GRANTS_RUSTC_VERSION={}",
+        rustc_version()
+    );
 
     let out_dir = std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
     let generated = std::fs::read_to_string(SPEC_PATH)
@@ -34,6 +39,18 @@ fn main() {
              spec/overlay.yaml, and `cargo xtask spec refresh` to rebuild it."
         ),
     }
+}
+
+/// The version of the compiler cargo uses (`1.95.0`), or `unknown`.
+fn rustc_version() -> String {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    std::process::Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|output| String::from_utf8(output.stdout).ok())
+        .and_then(|text| text.split_whitespace().nth(1).map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// Turns the OpenAPI 3.0 document `spec_json` into the pretty-printed Rust source of the

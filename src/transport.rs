@@ -1,17 +1,328 @@
-//! What every generated operation goes through: progenitor's hooks, implemented once.
+//! What every generated operation goes through, implemented once through progenitor's hooks:
+//! headers (`pre`), then tokens, retries and rate-limit bookkeeping (`exec`).
+//!
+//! progenitor's `exec` can only return a `reqwest` result, so anything richer (a token error,
+//! the final error answer with its body) is left in a per-call slot that [`Transport::run`]
+//! reads when the generated method returns: what the slot holds wins.
 
-use progenitor_client::{ClientHooks, Error, OperationInfo};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use crate::generated::Client;
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
+use reqwest::header::{AUTHORIZATION, HeaderValue, USER_AGENT};
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
 
-/// The state the generated client carries into every request.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Transport;
+use crate::clock::Clock;
+use crate::error::{ApiError, DecodeError, Error, TransportError};
+use crate::generated::{self, types::ErrorBody};
+use crate::rate_limit::RateLimit;
+use crate::retry::{Decision, Outcome, RetryPolicy, decide};
+use crate::token::TokenProvider;
 
-impl ClientHooks<Transport> for Client {
-    async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), Error<E>> {
-        // progenitor adds the spec's version; Auth0 has no such header and it means nothing there.
-        request.headers_mut().remove("api-version");
+/// The state every request of one [`Client`](crate::Client) and its clones shares.
+#[derive(Clone, Debug)]
+pub(crate) struct Transport(Arc<Shared>);
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) tokens: Arc<dyn TokenProvider>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) timeout: Duration,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) user_agent: HeaderValue,
+    pub(crate) telemetry: Option<HeaderValue>,
+    pub(crate) last_rate_limit: Mutex<Option<RateLimit>>,
+}
+
+impl Transport {
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+
+    pub(crate) fn last_rate_limit(&self) -> Option<RateLimit> {
+        *self
+            .0
+            .last_rate_limit
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs one generated operation and turns its outcome into this crate's [`Error`].
+    pub(crate) async fn run<T, F>(operation: &'static str, call: F) -> Result<T, Error>
+    where
+        T: DeserializeOwned,
+        F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
+    {
+        let slot = Arc::new(CallSlot::default());
+        let result = CALL.scope(slot.clone(), call).await;
+        if let Some(error) = slot.take_failure() {
+            return Err(error);
+        }
+        let status = slot.status();
+        result
+            .map(ResponseValue::into_inner)
+            .map_err(|error| match error {
+                progenitor_client::Error::InvalidResponsePayload(body, _) => {
+                    Error::Decode(DecodeError::locate::<T>(operation, status, &body))
+                }
+                progenitor_client::Error::CommunicationError(error)
+                | progenitor_client::Error::ResponseBodyError(error)
+                | progenitor_client::Error::InvalidUpgrade(error) => transport_error(error),
+                progenitor_client::Error::InvalidRequest(problem) => Error::invalid_input("request", problem),
+                progenitor_client::Error::ErrorResponse(answer) => {
+                    Error::Api(ApiError::from_parts(answer.status().as_u16(), &[], None))
+                }
+                progenitor_client::Error::UnexpectedResponse(answer) => {
+                    Error::Decode(DecodeError::locate::<T>(
+                        operation,
+                        answer.status().as_u16(),
+                        b"(a success status the API does not document for this operation)",
+                    ))
+                }
+                progenitor_client::Error::Custom(problem) => Error::Config(problem),
+            })
+    }
+}
+
+fn transport_error(error: reqwest::Error) -> Error {
+    if error.is_timeout() {
+        Error::Timeout(TransportError::new(error))
+    } else {
+        Error::Transport(TransportError::new(error))
+    }
+}
+
+tokio::task_local! {
+    static CALL: Arc<CallSlot>;
+}
+
+/// What `exec` leaves for [`Transport::run`] about the call in progress.
+#[derive(Debug, Default)]
+struct CallSlot {
+    failure: Mutex<Option<Error>>,
+    status: Mutex<u16>,
+}
+
+impl CallSlot {
+    fn current() -> Option<Arc<CallSlot>> {
+        CALL.try_with(Arc::clone).ok()
+    }
+
+    fn fail(&self, error: Error) {
+        *self
+            .failure
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(error);
+    }
+
+    fn take_failure(&self) -> Option<Error> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+    }
+
+    fn set_status(&self, status: u16) {
+        *self
+            .status
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = status;
+    }
+
+    fn status(&self) -> u16 {
+        *self
+            .status
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl ClientHooks<Transport> for generated::Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        let shared = &self.inner().0;
+        let headers = request.headers_mut();
+        // progenitor adds the spec's version; the header means nothing to Auth0.
+        headers.remove("api-version");
+        headers.insert(USER_AGENT, shared.user_agent.clone());
+        if let Some(telemetry) = &shared.telemetry {
+            headers.insert("auth0-client", telemetry.clone());
+        }
         Ok(())
     }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let span = tracing::info_span!(
+            "auth0_request",
+            operation = info.operation_id,
+            method = %request.method(),
+            path = request.url().path(),
+            attempt = tracing::field::Empty,
+            status = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let result = send_with_retries(&self.inner().0, self.client(), request)
+            .instrument(span.clone())
+            .await;
+        span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+        result
+    }
+}
+
+/// Sends `request`, refreshing the token once on 401 and retrying as the policy allows.
+async fn send_with_retries(
+    shared: &Shared,
+    http: &reqwest::Client,
+    request: reqwest::Request,
+) -> reqwest::Result<reqwest::Response> {
+    let slot = CallSlot::current();
+    let method = request.method().clone();
+    let mut retries_done = 0;
+    let mut refreshed_token = false;
+    loop {
+        let span = tracing::Span::current();
+        span.record("attempt", retries_done + 1);
+        let token = match shared.tokens.token().await {
+            Ok(token) => token,
+            Err(error) => return Ok(failed(slot.as_deref(), Error::Token(error), 401)),
+        };
+        // Bodies here are always in memory, so a request can always be cloned.
+        let mut attempt = request.try_clone().expect("request bodies are buffered");
+        let mut authorization =
+            HeaderValue::try_from(format!("Bearer {}", token.secret())).expect("a token is header-safe");
+        authorization.set_sensitive(true);
+        attempt.headers_mut().insert(AUTHORIZATION, authorization);
+        *attempt.timeout_mut() = Some(shared.timeout);
+
+        let outcome = match http.execute(attempt).await {
+            Ok(response) => read_answer(response).await,
+            Err(error) => Err(error),
+        };
+        let decision = match &outcome {
+            Ok(answer) => {
+                span.record("status", answer.status.as_u16());
+                if let Some(limit) = answer.rate_limit {
+                    *shared
+                        .last_rate_limit
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(limit);
+                }
+                if let Some(slot) = &slot {
+                    slot.set_status(answer.status.as_u16());
+                }
+                if answer.status.is_success() {
+                    return Ok(outcome.expect("matched Ok").into_response());
+                }
+                if answer.status == 401 && !refreshed_token && shared.tokens.invalidate(&token) {
+                    refreshed_token = true;
+                    tracing::info!("the API refused the access token; retrying once with a new one");
+                    continue;
+                }
+                let outcome = Outcome::Status {
+                    status: answer.status.as_u16(),
+                    headers: &answer.headers,
+                };
+                decide(
+                    &shared.retry,
+                    &method,
+                    outcome,
+                    retries_done,
+                    shared.clock.now(),
+                    fastrand::f64(),
+                )
+            }
+            Err(error) => {
+                let outcome = if error.is_connect() {
+                    Outcome::ConnectFailed
+                } else {
+                    Outcome::NoAnswer
+                };
+                decide(
+                    &shared.retry,
+                    &method,
+                    outcome,
+                    retries_done,
+                    shared.clock.now(),
+                    fastrand::f64(),
+                )
+            }
+        };
+        match decision {
+            Decision::RetryAfter(delay) => {
+                let reason = match &outcome {
+                    Ok(answer) => answer.status.to_string(),
+                    Err(error) => error.to_string(),
+                };
+                tracing::warn!(%reason, delay_ms = delay.as_millis() as u64, "retrying");
+                shared.clock.sleep(delay).await;
+                retries_done += 1;
+            }
+            Decision::GiveUp(why) => {
+                tracing::debug!(?why, "not retrying");
+                return match outcome {
+                    Ok(answer) => {
+                        let error =
+                            ApiError::from_parts(answer.status.as_u16(), &answer.body, answer.rate_limit);
+                        Ok(failed(slot.as_deref(), Error::Api(error), answer.status.as_u16()))
+                    }
+                    Err(error) => Err(error),
+                };
+            }
+        }
+    }
+}
+
+/// A whole answer: reading the body is part of the attempt, so a body cut off midway is
+/// retried like any other broken connection.
+struct Answer {
+    status: reqwest::StatusCode,
+    version: reqwest::Version,
+    headers: reqwest::header::HeaderMap,
+    rate_limit: Option<RateLimit>,
+    body: bytes::Bytes,
+}
+
+async fn read_answer(response: reqwest::Response) -> reqwest::Result<Answer> {
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let rate_limit = RateLimit::from_headers(&headers);
+    let body = response.bytes().await?;
+    Ok(Answer {
+        status,
+        version,
+        headers,
+        rate_limit,
+        body,
+    })
+}
+
+impl Answer {
+    fn into_response(self) -> reqwest::Response {
+        let mut response = http::Response::new(self.body);
+        *response.status_mut() = self.status;
+        *response.version_mut() = self.version;
+        *response.headers_mut() = self.headers;
+        reqwest::Response::from(response)
+    }
+}
+
+/// Leaves `error` for [`Transport::run`] and gives progenitor an empty answer to step over.
+fn failed(slot: Option<&CallSlot>, error: Error, status: u16) -> reqwest::Response {
+    if let Some(slot) = slot {
+        slot.fail(error);
+    }
+    let mut response = http::Response::new(bytes::Bytes::new());
+    *response.status_mut() =
+        reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::UNAUTHORIZED);
+    reqwest::Response::from(response)
 }

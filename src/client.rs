@@ -1,0 +1,493 @@
+//! [`Client`] and its [`ClientBuilder`]: where the API is, how to authenticate, how to retry.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::Url;
+use reqwest::header::HeaderValue;
+use secrecy::SecretString;
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::Error;
+use crate::generated;
+use crate::rate_limit::RateLimit;
+use crate::retry::RetryPolicy;
+use crate::token::{AccessToken, ClientCredentials, StaticToken, TokenProvider};
+use crate::transport::{Shared, Transport};
+use crate::{ClientGrants, telemetry};
+
+/// The default timeout of one attempt, from sending the request to the end of the answer.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default time allowed to open a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long before expiry a client-credentials token is replaced by default.
+pub const DEFAULT_TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// A client for the client-grant operations of one Auth0 tenant's Management API.
+///
+/// Cloning is cheap and clones share everything: the connection pool, the cached token and
+/// the rate-limit bookkeeping. Build one and share it across the whole program. Tokens
+/// obtained with client credentials are refreshed before they expire, so a long-running
+/// process never needs to rebuild its client.
+///
+/// ```no_run
+/// use auth0_client_grants::{Client, RetryPolicy};
+///
+/// # async fn example() -> Result<(), auth0_client_grants::Error> {
+/// let client = Client::builder()
+///     .domain("example.eu.auth0.com")
+///     .client_credentials("CLIENT_ID", "CLIENT_SECRET")
+///     .retry(RetryPolicy::standard().max_retries(4))
+///     .timeout(std::time::Duration::from_secs(30))
+///     .build()?;
+/// let grant = client.client_grants().get("cgr_123").await?;
+/// # let _ = grant;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client {
+    api: Arc<generated::Client>,
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The client-grant operations (`/client-grants`).
+    pub fn client_grants(&self) -> ClientGrants {
+        ClientGrants::new(self.clone())
+    }
+
+    /// The rate-limit headers of the most recent answer any clone of this client received,
+    /// for callers who pace themselves.
+    pub fn last_rate_limit(&self) -> Option<RateLimit> {
+        progenitor_client::ClientInfo::inner(&*self.api).last_rate_limit()
+    }
+
+    pub(crate) fn api(&self) -> &generated::Client {
+        &self.api
+    }
+}
+
+/// Configures a [`Client`]. Every setting has a production-ready default except where the
+/// API is ([`domain`](Self::domain) or [`base_url`](Self::base_url)) and how to authenticate
+/// ([`client_credentials`](Self::client_credentials), [`token`](Self::token) or
+/// [`token_provider`](Self::token_provider)).
+#[derive(Debug)]
+pub struct ClientBuilder {
+    domain: Option<String>,
+    base_url: Option<String>,
+    credentials: Option<(String, SecretString)>,
+    token: Option<AccessToken>,
+    token_provider: Option<Arc<dyn TokenProvider>>,
+    audience: Option<String>,
+    token_refresh_margin: Duration,
+    retry: RetryPolicy,
+    timeout: Duration,
+    connect_timeout: Option<Duration>,
+    user_agent: Option<String>,
+    telemetry: bool,
+    client_info: Option<(String, String)>,
+    http_client: Option<reqwest::Client>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            domain: None,
+            base_url: None,
+            credentials: None,
+            token: None,
+            token_provider: None,
+            audience: None,
+            token_refresh_margin: DEFAULT_TOKEN_REFRESH_MARGIN,
+            retry: RetryPolicy::standard(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: None,
+            user_agent: None,
+            telemetry: true,
+            client_info: None,
+            http_client: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The tenant's domain, such as `example.eu.auth0.com` (or a custom domain). The API is
+    /// then `https://{domain}/api/v2` and tokens come from `https://{domain}/oauth/token`.
+    #[must_use]
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.domain = Some(domain.into());
+        self
+    }
+
+    /// The full API root instead of a domain, such as `http://127.0.0.1:8080/api/v2` for tests
+    /// or a proxy. Plain `http://` is accepted only for loopback hosts, since it would send
+    /// the token in clear text. With client credentials, tokens come from
+    /// `<origin of base_url>/oauth/token`.
+    #[must_use]
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Authenticate with the client-credentials grant of a machine-to-machine application.
+    /// Tokens are cached and refreshed before they expire; however many tasks ask at once,
+    /// only one token request is in flight. A 401 from the API drops the cached token and
+    /// retries the call once with a new one.
+    #[must_use]
+    pub fn client_credentials(
+        mut self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Self {
+        self.credentials = Some((client_id.into(), SecretString::from(client_secret.into())));
+        self
+    }
+
+    /// Authenticate with a fixed access token (it is never refreshed).
+    #[must_use]
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(AccessToken::new(token));
+        self
+    }
+
+    /// Authenticate with tokens from your own [`TokenProvider`].
+    #[must_use]
+    pub fn token_provider(mut self, provider: impl TokenProvider) -> Self {
+        self.token_provider = Some(Arc::new(provider));
+        self
+    }
+
+    /// The audience asked for with client credentials. Default: `https://{domain}/api/v2/`
+    /// (or `{base_url}/`).
+    #[must_use]
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// How long before its expiry a client-credentials token is replaced. Default: 60 s.
+    #[must_use]
+    pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
+        self.token_refresh_margin = margin;
+        self
+    }
+
+    /// How failed requests are retried. Default: [`RetryPolicy::standard()`].
+    #[must_use]
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The limit for one attempt, from sending to the end of the answer. Default: 30 s.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The limit for opening a connection. Default: 10 s. Cannot be combined with
+    /// [`http_client`](Self::http_client), whose own setting applies.
+    #[must_use]
+    pub fn connect_timeout(mut self, connect_timeout: Duration) -> Self {
+        self.connect_timeout = Some(connect_timeout);
+        self
+    }
+
+    /// The `User-Agent` header. Default: `auth0-client-grants/<version>`.
+    #[must_use]
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Whether to send the `Auth0-Client` header (the crate's name and version and the Rust
+    /// version, base64-encoded JSON) as Auth0's SDKs do. Default: on.
+    #[must_use]
+    pub fn telemetry(mut self, enabled: bool) -> Self {
+        self.telemetry = enabled;
+        self
+    }
+
+    /// For crates that wrap this one: name yourself in the `Auth0-Client` header; this crate
+    /// is then listed in its `env`.
+    #[must_use]
+    pub fn client_info(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+        self.client_info = Some((name.into(), version.into()));
+        self
+    }
+
+    /// The HTTP client to use, for proxies or custom TLS. Its own timeouts, proxy and TLS
+    /// settings apply; [`timeout`](Self::timeout) still limits each attempt.
+    #[must_use]
+    pub fn http_client(mut self, http_client: reqwest::Client) -> Self {
+        self.http_client = Some(http_client);
+        self
+    }
+
+    /// Where the client reads the time and how it waits (the seam for tests that must not
+    /// sleep). Default: [`SystemClock`](crate::SystemClock).
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Checks the configuration and builds the client. Fails with [`Error::Config`] when
+    /// something is missing, contradictory or unsafe.
+    pub fn build(self) -> Result<Client, Error> {
+        let endpoints = Endpoints::resolve(self.domain.as_deref(), self.base_url.as_deref())?;
+        if self.timeout.is_zero() {
+            return Err(Error::Config("timeout must be longer than zero".into()));
+        }
+        let http = match (self.http_client, self.connect_timeout) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Config(
+                    "connect_timeout cannot be combined with http_client: set it on your reqwest client"
+                        .into(),
+                ));
+            }
+            (Some(http), None) => http,
+            (None, connect_timeout) => reqwest::Client::builder()
+                .connect_timeout(connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .build()
+                .map_err(|error| Error::Config(format!("cannot set up the HTTP client: {error}")))?,
+        };
+
+        let tokens: Arc<dyn TokenProvider> = match (self.credentials, self.token, self.token_provider) {
+            (Some((client_id, client_secret)), None, None) => Arc::new(ClientCredentials {
+                http: http.clone(),
+                token_url: endpoints.token_url,
+                client_id,
+                client_secret,
+                audience: self.audience.unwrap_or(endpoints.default_audience),
+                refresh_margin: self.token_refresh_margin,
+                timeout: self.timeout,
+                clock: self.clock.clone(),
+                cached: Mutex::new(None),
+                refreshing: tokio::sync::Mutex::new(()),
+            }),
+            (None, Some(token), None) => Arc::new(StaticToken(token)),
+            (None, None, Some(provider)) => provider,
+            (None, None, None) => {
+                return Err(Error::Config(
+                    "no credentials: call client_credentials(..), token(..) or token_provider(..)".into(),
+                ));
+            }
+            _ => {
+                return Err(Error::Config(
+                    "choose one of client_credentials(..), token(..) and token_provider(..)".into(),
+                ));
+            }
+        };
+
+        let user_agent = self
+            .user_agent
+            .unwrap_or_else(|| concat!("auth0-client-grants/", env!("CARGO_PKG_VERSION")).into());
+        let user_agent = HeaderValue::try_from(user_agent)
+            .map_err(|_| Error::Config("user_agent must be visible ASCII".into()))?;
+        let telemetry = self.telemetry.then(|| {
+            let wrapper = self
+                .client_info
+                .as_ref()
+                .map(|(name, version)| (name.as_str(), version.as_str()));
+            HeaderValue::try_from(telemetry::auth0_client_header(wrapper)).expect("base64 is header-safe")
+        });
+        let transport = Transport::new(Shared {
+            tokens,
+            retry: self.retry,
+            timeout: self.timeout,
+            clock: self.clock,
+            user_agent,
+            telemetry,
+            last_rate_limit: Mutex::new(None),
+        });
+        let api = generated::Client::new_with_client(&endpoints.api_root, http, transport);
+        Ok(Client { api: Arc::new(api) })
+    }
+}
+
+/// Where the API and the token endpoint are.
+#[derive(Debug, PartialEq, Eq)]
+struct Endpoints {
+    api_root: String,
+    token_url: String,
+    default_audience: String,
+}
+
+impl Endpoints {
+    fn resolve(domain: Option<&str>, base_url: Option<&str>) -> Result<Self, Error> {
+        match (domain, base_url) {
+            (Some(domain), None) => Self::for_domain(domain),
+            (None, Some(base_url)) => Self::for_base_url(base_url),
+            (None, None) => Err(Error::Config("no API: call domain(..) or base_url(..)".into())),
+            (Some(_), Some(_)) => Err(Error::Config("choose one of domain(..) and base_url(..)".into())),
+        }
+    }
+
+    fn for_domain(domain: &str) -> Result<Self, Error> {
+        let domain = domain.trim().trim_end_matches('/');
+        let url = Url::parse(&format!("https://{domain}"))
+            .ok()
+            .filter(|url| url.host_str().is_some() && url.path() == "/" && url.username().is_empty())
+            .filter(|_| !domain.contains("://"));
+        let Some(url) = url else {
+            return Err(Error::Config(format!(
+                "domain must be a host name such as example.eu.auth0.com, not {domain:?}"
+            )));
+        };
+        let origin = url.origin().ascii_serialization();
+        Ok(Self {
+            api_root: format!("{origin}/api/v2"),
+            token_url: format!("{origin}/oauth/token"),
+            default_audience: format!("{origin}/api/v2/"),
+        })
+    }
+
+    fn for_base_url(base_url: &str) -> Result<Self, Error> {
+        let url = Url::parse(base_url.trim())
+            .map_err(|error| Error::Config(format!("base_url {base_url:?} is not a URL: {error}")))?;
+        check_transport_security(&url)?;
+        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+            return Err(Error::Config(format!(
+                "base_url {base_url:?} must not carry a query, fragment or credentials"
+            )));
+        }
+        let api_root = url.as_str().trim_end_matches('/').to_owned();
+        Ok(Self {
+            token_url: format!("{}/oauth/token", url.origin().ascii_serialization()),
+            default_audience: format!("{api_root}/"),
+            api_root,
+        })
+    }
+}
+
+/// HTTPS everywhere; plain HTTP only to this machine (127.0.0.0/8, ::1, localhost), since
+/// anywhere else it would expose the token.
+fn check_transport_security(url: &Url) -> Result<(), Error> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let loopback = match url.host() {
+                Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+                Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+                None => false,
+            };
+            if loopback {
+                Ok(())
+            } else {
+                Err(Error::Config(format!(
+                    "base_url {url} uses plain http to a host that is not loopback; use https, or the token \
+                     would travel in clear text"
+                )))
+            }
+        }
+        other => Err(Error::Config(format!(
+            "base_url scheme {other:?} is not http or https"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_error(result: Result<Endpoints, Error>) -> String {
+        match result {
+            Err(Error::Config(message)) => message,
+            other => panic!("expected a configuration error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_domain_means_https_with_the_api_and_token_endpoints_under_it() {
+        assert_eq!(
+            Endpoints::resolve(Some("example.eu.auth0.com"), None).unwrap(),
+            Endpoints {
+                api_root: "https://example.eu.auth0.com/api/v2".into(),
+                token_url: "https://example.eu.auth0.com/oauth/token".into(),
+                default_audience: "https://example.eu.auth0.com/api/v2/".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn a_domain_with_a_scheme_or_path_is_refused() {
+        for bad in [
+            "https://example.auth0.com",
+            "example.auth0.com/api/v2",
+            "",
+            "user@example.auth0.com",
+        ] {
+            let message = config_error(Endpoints::resolve(Some(bad), None));
+            assert!(
+                message.starts_with("domain must be a host name"),
+                "{bad}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_base_url_gives_the_token_endpoint_at_its_origin() {
+        assert_eq!(
+            Endpoints::resolve(None, Some("http://127.0.0.1:8080/api/v2/")).unwrap(),
+            Endpoints {
+                api_root: "http://127.0.0.1:8080/api/v2".into(),
+                token_url: "http://127.0.0.1:8080/oauth/token".into(),
+                default_audience: "http://127.0.0.1:8080/api/v2/".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn plain_http_is_allowed_only_to_loopback() {
+        for allowed in [
+            "http://127.0.0.1:1/api/v2",
+            "http://127.8.9.10/api/v2",
+            "http://[::1]:8080/api/v2",
+            "http://localhost:3000/api/v2",
+            "http://LOCALHOST/api/v2",
+            "https://proxy.internal/api/v2",
+        ] {
+            assert!(Endpoints::resolve(None, Some(allowed)).is_ok(), "{allowed}");
+        }
+        for refused in [
+            "http://example.auth0.com/api/v2",
+            "http://10.0.0.1/api/v2",
+            "http://[::2]/api/v2",
+            "http://localhost.example.com/api/v2",
+            "http://127.0.0.1.nip.io/api/v2",
+        ] {
+            let message = config_error(Endpoints::resolve(None, Some(refused)));
+            assert!(
+                message.contains("plain http to a host that is not loopback"),
+                "{refused}: {message}"
+            );
+        }
+        assert!(config_error(Endpoints::resolve(None, Some("ftp://x/api"))).contains("not http or https"));
+    }
+
+    #[test]
+    fn exactly_one_place_for_the_api() {
+        assert_eq!(
+            config_error(Endpoints::resolve(None, None)),
+            "no API: call domain(..) or base_url(..)"
+        );
+        assert_eq!(
+            config_error(Endpoints::resolve(
+                Some("a.auth0.com"),
+                Some("https://a.auth0.com/api/v2")
+            )),
+            "choose one of domain(..) and base_url(..)"
+        );
+    }
+}

@@ -1,0 +1,449 @@
+//! The one error type of the crate, classified by what the caller can do next.
+
+use std::fmt;
+
+use crate::RateLimit;
+
+/// Everything that can go wrong with a call, by what the caller can do about it.
+///
+/// ```no_run
+/// # async fn example(client: auth0_client_grants::Client) {
+/// match client.client_grants().get("cgr_123").await {
+///     Ok(grant) => println!("{grant:?}"),
+///     Err(error) if error.is_not_found() => println!("no such grant"),
+///     Err(error) if error.is_rate_limited() => {
+///         println!("try again after {:?}", error.rate_limit().map(|limit| limit.reset))
+///     }
+///     Err(error) => eprintln!("{error}"),
+/// }
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with a status that is not a success (after any retries).
+    #[error(transparent)]
+    Api(ApiError),
+    /// An argument was refused before anything was sent: fix the input.
+    #[error(transparent)]
+    InvalidInput(InvalidInput),
+    /// No access token could be had from the token endpoint or the token provider.
+    #[error(transparent)]
+    Token(TokenError),
+    /// No answer came within the configured timeout (after any retries).
+    #[error("the request timed out: {0}")]
+    Timeout(TransportError),
+    /// The connection failed or broke off (after any retries).
+    #[error("the request failed: {0}")]
+    Transport(TransportError),
+    /// A success answer whose body is not what the API promises.
+    #[error(transparent)]
+    Decode(DecodeError),
+    /// The client was configured with something unusable.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// The HTTP status of the answer behind this error, if there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(error) => Some(error.status),
+            Error::Token(error) => error.status,
+            Error::Decode(error) => Some(error.status),
+            _ => None,
+        }
+    }
+
+    /// Auth0's `errorCode` (such as `inexistent_client_grant`), if the answer had one.
+    pub fn error_code(&self) -> Option<&str> {
+        match self {
+            Error::Api(error) => error.error_code(),
+            _ => None,
+        }
+    }
+
+    /// The API answered 404 Not Found.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::Api(error) if error.status == 404)
+    }
+
+    /// The API answered 409 Conflict (for example, the grant already exists).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Error::Api(error) if error.status == 409)
+    }
+
+    /// The API answered 429 Too Many Requests, and retrying within the policy did not help.
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self, Error::Api(error) if error.status == 429)
+    }
+
+    /// The rate-limit headers of the answer behind this error, if it had them.
+    pub fn rate_limit(&self) -> Option<&RateLimit> {
+        match self {
+            Error::Api(error) => error.rate_limit(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid_input(parameter: &'static str, problem: impl Into<String>) -> Self {
+        Error::InvalidInput(InvalidInput {
+            parameter,
+            problem: problem.into(),
+        })
+    }
+}
+
+/// An answer of the Management API that is not a success.
+///
+/// Built from Auth0's JSON error body when there is one
+/// (`{"statusCode":404,"error":"Not Found","message":"…","errorCode":"…"}`), and still
+/// carrying the status and a readable message when the body is empty, HTML or cut off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    status: u16,
+    error: Option<String>,
+    message: String,
+    error_code: Option<String>,
+    rate_limit: Option<RateLimit>,
+}
+
+/// How much of a body that is not what we expected an error message quotes.
+const SNIPPET_CHARS: usize = 200;
+
+impl ApiError {
+    /// Reads an error answer: Auth0's JSON body if it is one, else a snippet of whatever came.
+    pub(crate) fn from_parts(status: u16, body: &[u8], rate_limit: Option<RateLimit>) -> Self {
+        let parsed: Option<crate::generated::types::ErrorBody> = serde_json::from_slice(body).ok();
+        let parsed = parsed.unwrap_or_default();
+        let message = parsed
+            .message
+            .clone()
+            .or_else(|| parsed.error_description.clone())
+            .or_else(|| parsed.error.clone())
+            .unwrap_or_else(|| match snippet(body) {
+                text if text.is_empty() => "(empty body)".to_owned(),
+                text => text,
+            });
+        Self {
+            status,
+            error: parsed.error,
+            message,
+            error_code: parsed.error_code,
+            rate_limit,
+        }
+    }
+
+    /// The HTTP status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The body's `error` field: the reason phrase (`Not Found`) or an OAuth-style code
+    /// (`too_many_requests`).
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// What went wrong, for people: the body's `message` (or `error_description`), else a
+    /// snippet of the body as it came.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Auth0's stable `errorCode`, such as `inexistent_client_grant`; often absent.
+    pub fn error_code(&self) -> Option<&str> {
+        self.error_code.as_deref()
+    }
+
+    /// The rate-limit headers of the answer, if it had them.
+    pub fn rate_limit(&self) -> Option<&RateLimit> {
+        self.rate_limit.as_ref()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let reason = reqwest::StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|status| status.canonical_reason())
+            .unwrap_or("Unknown Status");
+        write!(f, "{} {reason}: {}", self.status, self.message)?;
+        if let Some(code) = &self.error_code {
+            write!(f, " ({code})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// An argument refused before anything was sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid `{parameter}`: {problem}")]
+pub struct InvalidInput {
+    parameter: &'static str,
+    problem: String,
+}
+
+impl InvalidInput {
+    /// The name of the refused parameter, as the API spells it.
+    pub fn parameter(&self) -> &str {
+        self.parameter
+    }
+
+    /// What is wrong with it, naming the limit.
+    pub fn problem(&self) -> &str {
+        &self.problem
+    }
+}
+
+/// The token endpoint (or a [`TokenProvider`](crate::TokenProvider)) could not give a token.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct TokenError {
+    status: Option<u16>,
+    error: Option<String>,
+    error_description: Option<String>,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl TokenError {
+    pub(crate) fn from_answer(status: u16, body: &[u8]) -> Self {
+        #[derive(serde::Deserialize)]
+        struct OAuthError {
+            error: Option<String>,
+            error_description: Option<String>,
+        }
+        let parsed: Option<OAuthError> = serde_json::from_slice(body).ok();
+        let (error, error_description) = match parsed {
+            Some(OAuthError {
+                error,
+                error_description,
+            }) => (error, error_description),
+            None => (None, Some(snippet(body)).filter(|text| !text.is_empty())),
+        };
+        Self {
+            status: Some(status),
+            error,
+            error_description,
+            source: None,
+        }
+    }
+
+    /// A token request that got no usable answer, or a provider that failed.
+    pub fn other(
+        description: impl Into<String>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            status: None,
+            error: None,
+            error_description: Some(description.into()),
+            source,
+        }
+    }
+
+    /// The token endpoint's HTTP status, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// The OAuth `error` code, such as `access_denied`.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// The OAuth `error_description`.
+    pub fn error_description(&self) -> Option<&str> {
+        self.error_description.as_deref()
+    }
+
+    fn describe(&self) -> String {
+        let mut text = String::from("no access token");
+        if let Some(status) = self.status {
+            text.push_str(&format!(": the token endpoint answered {status}"));
+        }
+        for part in [&self.error, &self.error_description].into_iter().flatten() {
+            text.push_str(": ");
+            text.push_str(part);
+        }
+        text
+    }
+}
+
+/// A connection that failed, broke off or timed out.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct TransportError {
+    message: String,
+    #[source]
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl TransportError {
+    pub(crate) fn new(source: reqwest::Error) -> Self {
+        // reqwest's own message names the URL; keep it, minus any query string.
+        let source = source.without_url();
+        Self {
+            message: source.to_string(),
+            source: Box::new(source),
+        }
+    }
+}
+
+/// A success answer whose body could not be read as the API promises.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot decode the {status} answer to {operation} at `{path}`: {problem} (body: {snippet})")]
+pub struct DecodeError {
+    operation: &'static str,
+    status: u16,
+    path: String,
+    problem: String,
+    snippet: String,
+}
+
+impl DecodeError {
+    /// Decodes `body` as `T` to find where it fails, and describes that place.
+    pub(crate) fn locate<T: serde::de::DeserializeOwned>(
+        operation: &'static str,
+        status: u16,
+        body: &[u8],
+    ) -> Self {
+        let deserializer = &mut serde_json::Deserializer::from_slice(body);
+        let (path, problem) = match serde_path_to_error::deserialize::<_, T>(deserializer) {
+            Err(error) => (error.path().to_string(), error.inner().to_string()),
+            Ok(_) => (".".to_owned(), "the body decodes on a second reading".to_owned()),
+        };
+        Self {
+            operation,
+            status,
+            path,
+            problem,
+            snippet: snippet(body),
+        }
+    }
+
+    /// The operation whose answer failed to decode.
+    pub fn operation(&self) -> &str {
+        self.operation
+    }
+
+    /// The JSON path where decoding failed (`.` for the whole body).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The start of the body as received, at most 200 characters.
+    pub fn body_snippet(&self) -> &str {
+        &self.snippet
+    }
+}
+
+/// The start of `body` as text, on one line, at most [`SNIPPET_CHARS`] characters.
+fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(SNIPPET_CHARS) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None => one_line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth0_error_bodies_display_as_one_actionable_line() {
+        let body = br#"{"statusCode":404,"error":"Not Found","message":"The grant does not exist.","errorCode":"inexistent_client_grant"}"#;
+        let error = ApiError::from_parts(404, body, None);
+        assert_eq!(
+            error.to_string(),
+            "404 Not Found: The grant does not exist. (inexistent_client_grant)"
+        );
+        assert_eq!(error.error(), Some("Not Found"));
+        assert_eq!(error.error_code(), Some("inexistent_client_grant"));
+    }
+
+    #[test]
+    fn bodies_without_error_code_or_in_oauth_style_still_read() {
+        let conflict = ApiError::from_parts(
+            409,
+            br#"{"statusCode":409,"error":"Conflict","message":"exists"}"#,
+            None,
+        );
+        assert_eq!(conflict.to_string(), "409 Conflict: exists");
+        let limited = ApiError::from_parts(
+            429,
+            br#"{"error":"too_many_requests","error_description":"Rate limit exceeded."}"#,
+            None,
+        );
+        assert_eq!(limited.to_string(), "429 Too Many Requests: Rate limit exceeded.");
+        assert_eq!(limited.error(), Some("too_many_requests"));
+    }
+
+    #[test]
+    fn empty_html_and_truncated_bodies_keep_status_and_a_readable_message() {
+        assert_eq!(
+            ApiError::from_parts(502, b"", None).to_string(),
+            "502 Bad Gateway: (empty body)"
+        );
+        let html = b"<html>\n  <body>\n    <h1>503 Service Temporarily Unavailable</h1>\n  </body>\n</html>";
+        assert_eq!(
+            ApiError::from_parts(503, html, None).to_string(),
+            "503 Service Unavailable: <html> <body> <h1>503 Service Temporarily Unavailable</h1> </body> </html>"
+        );
+        let truncated = br#"{"statusCode":500,"error":"Internal Ser"#;
+        assert_eq!(
+            ApiError::from_parts(500, truncated, None).to_string(),
+            r#"500 Internal Server Error: {"statusCode":500,"error":"Internal Ser"#
+        );
+        let long = "x".repeat(1_000);
+        assert_eq!(
+            ApiError::from_parts(500, long.as_bytes(), None)
+                .message()
+                .chars()
+                .count(),
+            SNIPPET_CHARS + 1
+        );
+    }
+
+    #[test]
+    fn decode_errors_name_the_json_path() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Page {
+            items: Vec<Item>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Item {
+            count: u32,
+        }
+        let error = DecodeError::locate::<Page>("list", 200, br#"{"items":[{"count":1},{"count":"two"}]}"#);
+        assert_eq!(error.path(), "items[1].count");
+        assert_eq!(
+            error.to_string(),
+            r#"cannot decode the 200 answer to list at `items[1].count`: invalid type: string "two", expected u32 at line 1 column 36 (body: {"items":[{"count":1},{"count":"two"}]})"#
+        );
+    }
+
+    #[test]
+    fn token_errors_say_what_the_endpoint_said() {
+        let error = TokenError::from_answer(
+            401,
+            br#"{"error":"access_denied","error_description":"Unauthorized"}"#,
+        );
+        assert_eq!(
+            error.to_string(),
+            "no access token: the token endpoint answered 401: access_denied: Unauthorized"
+        );
+        let html = TokenError::from_answer(502, b"<h1>Bad gateway</h1>");
+        assert_eq!(
+            html.to_string(),
+            "no access token: the token endpoint answered 502: <h1>Bad gateway</h1>"
+        );
+    }
+}

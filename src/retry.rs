@@ -1,0 +1,295 @@
+//! When a request is sent again, and after how long: [`RetryPolicy`] and the pure decision
+//! function the transport calls after every attempt.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+
+use crate::rate_limit::{RateLimit, retry_after};
+
+/// How the client retries requests that failed for reasons a retry can fix.
+///
+/// - **429 Too Many Requests** is retried for every method (the request was refused, so
+///   nothing happened): the client waits what the server asks (`Retry-After`, else until
+///   `X-RateLimit-Reset`) plus a small positive jitter, never less. If that wait is longer
+///   than [`max_delay`](Self::max_delay), the call fails at once with the 429 and its
+///   [`RateLimit`](crate::RateLimit), so the caller can schedule instead of sleeping.
+/// - **408, 500, 502, 503, 504, timeouts and broken connections** are retried with exponential
+///   backoff and full jitter for GET, PATCH and DELETE, which are idempotent here. POST is
+///   retried only when the connection could not be made (the request never left): a create
+///   must never happen twice.
+///
+/// ```
+/// use std::time::Duration;
+/// use auth0_client_grants::RetryPolicy;
+///
+/// let patient = RetryPolicy::standard().max_retries(5).max_delay(Duration::from_secs(120));
+/// let never = RetryPolicy::disabled();
+/// # let _ = (patient, never);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_retries: u32,
+    initial_backoff: Duration,
+    max_delay: Duration,
+}
+
+impl RetryPolicy {
+    /// The default: up to 3 retries, backoff starting at 500 ms, no single wait longer than
+    /// 60 s (Auth0's rate-limit windows refill well within that).
+    pub const fn standard() -> Self {
+        Self {
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(500),
+            max_delay: Duration::from_secs(60),
+        }
+    }
+
+    /// No retries: every failure is returned to the caller as it happens.
+    pub const fn disabled() -> Self {
+        Self {
+            max_retries: 0,
+            ..Self::standard()
+        }
+    }
+
+    /// How many times one call may be sent again (not counting the first attempt).
+    #[must_use]
+    pub const fn max_retries(mut self, max_retries: u32) -> Self {
+        self.max_retries = max_retries;
+        self
+    }
+
+    /// The backoff ceiling before the first retry; it doubles with each retry, and the actual
+    /// wait is drawn uniformly below it ("full jitter").
+    #[must_use]
+    pub const fn initial_backoff(mut self, initial_backoff: Duration) -> Self {
+        self.initial_backoff = initial_backoff;
+        self
+    }
+
+    /// The longest the client waits before one retry. A rate limit that resets later than
+    /// this is returned to the caller instead of slept through.
+    #[must_use]
+    pub const fn max_delay(mut self, max_delay: Duration) -> Self {
+        self.max_delay = max_delay;
+        self
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self::standard()
+    }
+}
+
+/// What happened to one attempt.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Outcome<'a> {
+    /// The server answered with a status that is not a success.
+    Status { status: u16, headers: &'a HeaderMap },
+    /// No connection could be made: the request never reached the server.
+    ConnectFailed,
+    /// The request may have reached the server, but no complete answer came back (timeout,
+    /// connection reset, body cut off).
+    NoAnswer,
+}
+
+/// What to do after an attempt that did not succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    RetryAfter(Duration),
+    GiveUp(GiveUp),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GiveUp {
+    /// The failure is not one a retry can fix.
+    NotRetryable,
+    /// The request may already have taken effect, and sending it again could repeat it.
+    NotIdempotent,
+    /// The retries allowed by the policy are used up.
+    RetriesExhausted,
+    /// The server asks for a longer wait than the policy's `max_delay`.
+    WaitTooLong(Duration),
+}
+
+/// Padding added to every rate-limit wait, so that the retry lands after the reset, not on it.
+const RATE_LIMIT_PADDING: Duration = Duration::from_millis(50);
+
+/// Decides whether to retry after `outcome`, the result of attempt number `retries_done + 1`.
+/// `jitter` is a number drawn uniformly from `[0, 1)`.
+pub(crate) fn decide(
+    policy: &RetryPolicy,
+    method: &Method,
+    outcome: Outcome<'_>,
+    retries_done: u32,
+    now: SystemTime,
+    jitter: f64,
+) -> Decision {
+    let jitter = jitter.clamp(0.0, 1.0);
+    let wait = match outcome {
+        Outcome::Status { status: 429, headers } => {
+            match rate_limit_wait(headers, now) {
+                // Never before the reset: pad it, and spread clients up to 10% beyond it.
+                Some(wait) => wait + RATE_LIMIT_PADDING + wait.mul_f64(0.1 * jitter),
+                None => backoff(policy, retries_done, jitter),
+            }
+        }
+        Outcome::Status {
+            status: 408 | 500 | 502 | 503 | 504,
+            headers,
+        } => {
+            if *method == Method::POST {
+                return Decision::GiveUp(GiveUp::NotIdempotent);
+            }
+            let asked = retry_after(headers, now).unwrap_or(Duration::ZERO);
+            backoff(policy, retries_done, jitter).max(asked)
+        }
+        Outcome::Status { .. } => return Decision::GiveUp(GiveUp::NotRetryable),
+        Outcome::ConnectFailed => backoff(policy, retries_done, jitter),
+        Outcome::NoAnswer => {
+            if *method == Method::POST {
+                return Decision::GiveUp(GiveUp::NotIdempotent);
+            }
+            backoff(policy, retries_done, jitter)
+        }
+    };
+    if retries_done >= policy.max_retries {
+        Decision::GiveUp(GiveUp::RetriesExhausted)
+    } else if wait > policy.max_delay {
+        Decision::GiveUp(GiveUp::WaitTooLong(wait))
+    } else {
+        Decision::RetryAfter(wait)
+    }
+}
+
+/// What a 429 asks: `Retry-After` if present, else the time until `X-RateLimit-Reset`.
+fn rate_limit_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    retry_after(headers, now).or_else(|| RateLimit::from_headers(headers).map(|limit| limit.reset_after(now)))
+}
+
+/// Full jitter: uniformly below `initial_backoff * 2^retries_done`, capped by `max_delay`.
+fn backoff(policy: &RetryPolicy, retries_done: u32, jitter: f64) -> Duration {
+    let ceiling = policy
+        .initial_backoff
+        .saturating_mul(1u32.checked_shl(retries_done).unwrap_or(u32::MAX));
+    ceiling.min(policy.max_delay).mul_f64(jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use reqwest::header::{HeaderName, HeaderValue};
+
+    use super::*;
+
+    const NOW_SECS: u64 = 1_700_000_000;
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(NOW_SECS)
+    }
+
+    fn headers(pairs: &[(&str, String)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| {
+                (
+                    HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                    HeaderValue::from_str(value).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    fn reset_in(seconds: u64) -> HeaderMap {
+        headers(&[
+            ("x-ratelimit-limit", "10".into()),
+            ("x-ratelimit-remaining", "0".into()),
+            ("x-ratelimit-reset", (NOW_SECS + seconds).to_string()),
+        ])
+    }
+
+    fn ms(millis: u64) -> Duration {
+        Duration::from_millis(millis)
+    }
+
+    #[test]
+    fn the_decision_table() {
+        let standard = RetryPolicy::standard();
+        let none = HeaderMap::new();
+        let retry_after_7 = headers(&[("retry-after", "7".into())]);
+        let retry_after_date = headers(&[(
+            "retry-after",
+            httpdate::fmt_http_date(now() + Duration::from_secs(4)),
+        )]);
+        let reset_in_3 = reset_in(3);
+        let reset_in_600 = reset_in(600);
+        let status = |status, headers| Outcome::Status { status, headers };
+        use Decision::{GiveUp as Stop, RetryAfter as Retry};
+        use GiveUp::*;
+
+        #[rustfmt::skip]
+        let table: Vec<(&str, Method, Outcome<'_>, u32, f64, Decision)> = vec![
+            // 429: every method, waits what the server asks, never less.
+            ("429 Retry-After seconds",     Method::GET,    status(429, &retry_after_7),    0, 0.0, Retry(ms(7_050))),
+            ("429 Retry-After date",        Method::POST,   status(429, &retry_after_date), 0, 0.0, Retry(ms(4_050))),
+            ("429 reset header only",       Method::PATCH,  status(429, &reset_in_3),       0, 0.0, Retry(ms(3_050))),
+            ("429 jitter only adds",        Method::DELETE, status(429, &reset_in_3),       0, 0.5, Retry(ms(3_200))),
+            ("429 without any header",      Method::GET,    status(429, &none),             1, 0.5, Retry(ms(500))),
+            ("429 reset beyond max_delay",  Method::GET,    status(429, &reset_in_600),     0, 0.0, Stop(WaitTooLong(ms(600_050)))),
+            ("429 retries used up",         Method::GET,    status(429, &reset_in_3),       3, 0.0, Stop(RetriesExhausted)),
+            // 408 and 5xx: idempotent methods back off; POST never repeats.
+            ("500 GET first retry",         Method::GET,    status(500, &none),             0, 0.5, Retry(ms(250))),
+            ("503 PATCH third retry",       Method::PATCH,  status(503, &none),             2, 1.0, Retry(ms(2_000))),
+            ("503 honours Retry-After",     Method::GET,    status(503, &retry_after_7),    0, 0.5, Retry(ms(7_000))),
+            ("502 DELETE",                  Method::DELETE, status(502, &none),             0, 0.0, Retry(ms(0))),
+            ("504 GET",                     Method::GET,    status(504, &none),             1, 1.0, Retry(ms(1_000))),
+            ("408 GET",                     Method::GET,    status(408, &none),             0, 1.0, Retry(ms(500))),
+            ("500 POST",                    Method::POST,   status(500, &none),             0, 0.5, Stop(NotIdempotent)),
+            ("408 POST",                    Method::POST,   status(408, &none),             0, 0.5, Stop(NotIdempotent)),
+            ("500 retries used up",         Method::GET,    status(500, &none),             3, 0.5, Stop(RetriesExhausted)),
+            // Answers a retry cannot fix.
+            ("400",                         Method::GET,    status(400, &none),             0, 0.5, Stop(NotRetryable)),
+            ("401",                         Method::GET,    status(401, &none),             0, 0.5, Stop(NotRetryable)),
+            ("404",                         Method::DELETE, status(404, &none),             0, 0.5, Stop(NotRetryable)),
+            ("409",                         Method::POST,   status(409, &none),             0, 0.5, Stop(NotRetryable)),
+            ("501",                         Method::GET,    status(501, &none),             0, 0.5, Stop(NotRetryable)),
+            // Connections: a POST that never left may go again; one that may have arrived may not.
+            ("connect failed POST",         Method::POST,   Outcome::ConnectFailed,         0, 1.0, Retry(ms(500))),
+            ("no answer GET",               Method::GET,    Outcome::NoAnswer,              1, 1.0, Retry(ms(1_000))),
+            ("no answer POST",              Method::POST,   Outcome::NoAnswer,              0, 1.0, Stop(NotIdempotent)),
+        ];
+        for (name, method, outcome, retries_done, jitter, expected) in table {
+            assert_eq!(
+                decide(&standard, &method, outcome, retries_done, now(), jitter),
+                expected,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn disabled_never_retries() {
+        let decision = decide(
+            &RetryPolicy::disabled(),
+            &Method::GET,
+            Outcome::ConnectFailed,
+            0,
+            now(),
+            0.5,
+        );
+        assert_eq!(decision, Decision::GiveUp(GiveUp::RetriesExhausted));
+    }
+
+    #[test]
+    fn backoff_is_capped_by_max_delay_and_survives_huge_attempt_counts() {
+        let policy = RetryPolicy::standard()
+            .max_retries(u32::MAX)
+            .max_delay(Duration::from_secs(5));
+        let decision = decide(&policy, &Method::GET, Outcome::NoAnswer, 200, now(), 1.0);
+        assert_eq!(decision, Decision::RetryAfter(Duration::from_secs(5)));
+    }
+}

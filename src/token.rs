@@ -1,0 +1,231 @@
+//! Access tokens: a fixed one, client credentials (cached, refreshed before expiry, one
+//! request at a time), or the caller's own [`TokenProvider`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::clock::Clock;
+use crate::error::{TokenError, TransportError};
+
+/// A Management API access token. Its value never appears in `Debug` output or logs.
+#[derive(Clone)]
+pub struct AccessToken {
+    value: SecretString,
+    expires_at: Option<SystemTime>,
+}
+
+impl AccessToken {
+    /// A token with no known expiry.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self {
+            value: SecretString::from(value.into()),
+            expires_at: None,
+        }
+    }
+
+    /// The same token, known to expire at `expires_at`.
+    #[must_use]
+    pub fn expiring_at(mut self, expires_at: SystemTime) -> Self {
+        self.expires_at = Some(expires_at);
+        self
+    }
+
+    /// When the token expires, if known.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.expires_at
+    }
+
+    /// The token itself, for the `Authorization` header.
+    pub(crate) fn secret(&self) -> &str {
+        self.value.expose_secret()
+    }
+
+    fn is_usable_at(&self, now: SystemTime, margin: Duration) -> bool {
+        self.expires_at.is_none_or(|expires_at| now + margin < expires_at)
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("value", &"[REDACTED]")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// The future a [`TokenProvider`] returns.
+pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<AccessToken, TokenError>> + Send + 'a>>;
+
+/// A source of access tokens, for programs that get them elsewhere (a vault, another service).
+///
+/// The client asks for a token before every request, so a provider should cache.
+///
+/// ```
+/// use auth0_client_grants::{AccessToken, TokenFuture, TokenProvider};
+///
+/// #[derive(Debug)]
+/// struct FromEnvironment;
+///
+/// impl TokenProvider for FromEnvironment {
+///     fn token(&self) -> TokenFuture<'_> {
+///         Box::pin(async {
+///             let value = std::env::var("AUTH0_TOKEN").unwrap_or_default();
+///             Ok(AccessToken::new(value))
+///         })
+///     }
+/// }
+/// ```
+pub trait TokenProvider: fmt::Debug + Send + Sync + 'static {
+    /// A token to send now.
+    fn token(&self) -> TokenFuture<'_>;
+
+    /// The API refused `rejected` with 401. Forget it if it is still the one you would hand
+    /// out, and return `true` if asking again may give a different token (the client then
+    /// retries the call once with it). The default returns `false`.
+    fn invalidate(&self, rejected: &AccessToken) -> bool {
+        let _ = rejected;
+        false
+    }
+}
+
+/// A fixed token, as given to [`ClientBuilder::token`](crate::ClientBuilder::token).
+#[derive(Debug)]
+pub(crate) struct StaticToken(pub(crate) AccessToken);
+
+impl TokenProvider for StaticToken {
+    fn token(&self) -> TokenFuture<'_> {
+        let token = self.0.clone();
+        Box::pin(async move { Ok(token) })
+    }
+}
+
+/// Tokens from `POST /oauth/token` with the client-credentials grant.
+pub(crate) struct ClientCredentials {
+    pub(crate) http: reqwest::Client,
+    pub(crate) token_url: String,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: SecretString,
+    pub(crate) audience: String,
+    pub(crate) refresh_margin: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) cached: Mutex<Option<AccessToken>>,
+    /// Held while a token request is in flight, so that there is only ever one.
+    pub(crate) refreshing: tokio::sync::Mutex<()>,
+}
+
+impl fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[REDACTED]")
+            .field("audience", &self.audience)
+            .field("refresh_margin", &self.refresh_margin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientCredentials {
+    fn usable_cached(&self) -> Option<AccessToken> {
+        let cached = self
+            .cached
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cached
+            .as_ref()
+            .filter(|token| token.is_usable_at(self.clock.now(), self.refresh_margin))
+            .cloned()
+    }
+
+    async fn fetch(&self) -> Result<AccessToken, TokenError> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            access_token: SecretString,
+            expires_in: Option<u64>,
+        }
+        let requested_at = self.clock.now();
+        let body = serde_json::json!({
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self.client_secret.expose_secret(),
+            "audience": self.audience,
+        });
+        let unreachable = |error: reqwest::Error| {
+            TokenError::other(
+                "cannot reach the token endpoint",
+                Some(Box::new(TransportError::new(error)) as Box<dyn std::error::Error + Send + Sync>),
+            )
+        };
+        let response = self
+            .http
+            .post(&self.token_url)
+            .timeout(self.timeout)
+            .json(&body)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(unreachable)?;
+        if !status.is_success() {
+            return Err(TokenError::from_answer(status.as_u16(), &bytes));
+        }
+        let answer: Answer = serde_json::from_slice(&bytes).map_err(|error| {
+            TokenError::other(
+                format!("the token endpoint's {status} answer has no usable access_token"),
+                Some(Box::new(error)),
+            )
+        })?;
+        let mut token = AccessToken {
+            value: answer.access_token,
+            expires_at: None,
+        };
+        if let Some(seconds) = answer.expires_in {
+            token = token.expiring_at(requested_at + Duration::from_secs(seconds));
+        }
+        tracing::debug!(expires_in = ?answer.expires_in, "fetched a new access token with client credentials");
+        Ok(token)
+    }
+}
+
+impl TokenProvider for ClientCredentials {
+    fn token(&self) -> TokenFuture<'_> {
+        Box::pin(async move {
+            if let Some(token) = self.usable_cached() {
+                return Ok(token);
+            }
+            let _only_one_request = self.refreshing.lock().await;
+            // Whoever held the lock before us may have fetched one already.
+            if let Some(token) = self.usable_cached() {
+                return Ok(token);
+            }
+            let token = self.fetch().await?;
+            *self
+                .cached
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(token.clone());
+            Ok(token)
+        })
+    }
+
+    fn invalidate(&self, rejected: &AccessToken) -> bool {
+        let mut cached = self
+            .cached
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if cached
+            .as_ref()
+            .is_some_and(|token| token.secret() == rejected.secret())
+        {
+            *cached = None;
+            tracing::debug!("the API refused the cached access token; it will be fetched again");
+        }
+        true
+    }
+}
