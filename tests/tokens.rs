@@ -1,0 +1,195 @@
+//! Client credentials: one token request however many callers, refresh before expiry,
+//! refresh-and-retry on 401, and the token endpoint's errors.
+
+mod common;
+
+use std::time::Duration;
+
+use auth0_client_grants::{Client, Error, RetryPolicy};
+use common::{FakeClock, RECORDED_GRANT};
+use httpmock::Method::{GET, POST};
+use httpmock::{Mock, MockServer};
+use serde_json::json;
+
+fn credentials_client(server: &MockServer, clock: &FakeClock) -> Client {
+    Client::builder()
+        .base_url(server.url("/api/v2"))
+        .client_credentials("m2m-client", "m2m-secret")
+        .clock(clock.clone())
+        .build()
+        .unwrap()
+}
+
+async fn token_endpoint(server: &MockServer, expires_in: u64) -> Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/oauth/token")
+                .header("content-type", "application/json")
+                .json_body(json!({
+                    "grant_type": "client_credentials",
+                    "client_id": "m2m-client",
+                    "client_secret": "m2m-secret",
+                    "audience": server.url("/api/v2/"),
+                }));
+            then.status(200).json_body(json!({
+                "access_token": "issued-token",
+                "token_type": "Bearer",
+                "expires_in": expires_in,
+                "scope": "read:client_grants",
+            }));
+        })
+        .await
+}
+
+async fn grant_endpoint(server: &MockServer) -> Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/api/v2/client-grants/cgr_1")
+                .header("authorization", "Bearer issued-token");
+            then.status(200).body(RECORDED_GRANT);
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_concurrent_first_calls_make_exactly_one_token_request() {
+    let server = MockServer::start_async().await;
+    let token = token_endpoint(&server, 86_400).await;
+    let grant = grant_endpoint(&server).await;
+    let client = credentials_client(&server, &FakeClock::new());
+
+    let calls = (0..100).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.client_grants().get("cgr_1").await })
+    });
+    for result in futures::future::join_all(calls).await {
+        result.unwrap().unwrap();
+    }
+
+    token.assert_calls_async(1).await;
+    grant.assert_calls_async(100).await;
+}
+
+#[tokio::test]
+async fn the_token_is_reused_until_the_refresh_margin_before_expiry() {
+    let server = MockServer::start_async().await;
+    let token = token_endpoint(&server, 3_600).await;
+    let grant = grant_endpoint(&server).await;
+    let clock = FakeClock::new();
+    let client = credentials_client(&server, &clock);
+
+    client.client_grants().get("cgr_1").await.unwrap();
+    clock.advance(Duration::from_secs(3_600 - 61));
+    client.client_grants().get("cgr_1").await.unwrap();
+    token.assert_calls_async(1).await;
+
+    // 59 s before expiry is inside the default 60 s margin: a new token is fetched first.
+    clock.advance(Duration::from_secs(2));
+    client.client_grants().get("cgr_1").await.unwrap();
+    token.assert_calls_async(2).await;
+    grant.assert_calls_async(3).await;
+}
+
+#[tokio::test]
+async fn a_401_drops_the_token_fetches_a_new_one_and_retries_the_call_once() {
+    let server = MockServer::start_async().await;
+    let token = token_endpoint(&server, 86_400).await;
+    let refused = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/v2/client-grants/cgr_1");
+            then.status(401)
+                .json_body(json!({"statusCode": 401, "error": "Unauthorized", "message": "Invalid token"}));
+        })
+        .await;
+    let client = credentials_client(&server, &FakeClock::new());
+
+    let error = client.client_grants().get("cgr_1").await.unwrap_err();
+
+    assert_eq!(error.status(), Some(401));
+    assert_eq!(error.to_string(), "401 Unauthorized: Invalid token");
+    token.assert_calls_async(2).await;
+    refused.assert_calls_async(2).await;
+}
+
+#[tokio::test]
+async fn a_401_with_a_fixed_token_is_returned_at_once() {
+    let server = MockServer::start_async().await;
+    let refused = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/v2/client-grants/cgr_1");
+            then.status(401).body("");
+        })
+        .await;
+    let client = Client::builder()
+        .base_url(server.url("/api/v2"))
+        .token("expired")
+        .clock(FakeClock::new())
+        .build()
+        .unwrap();
+
+    let error = client.client_grants().get("cgr_1").await.unwrap_err();
+
+    assert_eq!(error.status(), Some(401));
+    refused.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn a_token_endpoint_refusal_is_a_token_error_and_the_api_is_not_called() {
+    let server = MockServer::start_async().await;
+    let token = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/oauth/token");
+            then.status(401)
+                .json_body(json!({"error": "access_denied", "error_description": "Unauthorized"}));
+        })
+        .await;
+    let api = server
+        .mock_async(|when, then| {
+            when.path_prefix("/api/v2");
+            then.status(200).body(RECORDED_GRANT);
+        })
+        .await;
+    let client = credentials_client(&server, &FakeClock::new());
+
+    let error = client.client_grants().get("cgr_1").await.unwrap_err();
+
+    let Error::Token(token_error) = &error else {
+        panic!("expected a token error, got {error:?}")
+    };
+    assert_eq!(token_error.status(), Some(401));
+    assert_eq!(token_error.error(), Some("access_denied"));
+    assert_eq!(token_error.error_description(), Some("Unauthorized"));
+    assert_eq!(
+        error.to_string(),
+        "no access token: the token endpoint answered 401: access_denied: Unauthorized"
+    );
+    token.assert_calls_async(1).await;
+    api.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn an_unreachable_token_endpoint_is_a_token_error() {
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let client = Client::builder()
+        .base_url(format!("http://127.0.0.1:{closed_port}/api/v2"))
+        .client_credentials("id", "secret")
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+
+    let error = client.client_grants().get("cgr_1").await.unwrap_err();
+
+    let Error::Token(token_error) = &error else {
+        panic!("expected a token error, got {error:?}")
+    };
+    assert_eq!(token_error.status(), None);
+    assert_eq!(
+        error.to_string(),
+        "no access token: cannot reach the token endpoint"
+    );
+}
