@@ -44,6 +44,10 @@ impl FakeClock {
         }
     }
 
+    pub fn now_for_test(&self) -> SystemTime {
+        *self.now.lock().unwrap()
+    }
+
     pub fn advance(&self, by: Duration) {
         *self.now.lock().unwrap() += by;
     }
