@@ -1,20 +1,4 @@
-//! A typed client for the client-grant operations of Auth0's Management API.
-//!
-//! See the README for the whole story; in short:
-//!
-//! ```no_run
-//! use auth0_client_grants::Client;
-//!
-//! # async fn example() -> Result<(), auth0_client_grants::Error> {
-//! let client = Client::builder()
-//!     .domain("example.eu.auth0.com")
-//!     .client_credentials("CLIENT_ID", "CLIENT_SECRET")
-//!     .build()?;
-//! let grant = client.client_grants().get("cgr_123").await?;
-//! println!("{grant:?}");
-//! # Ok(())
-//! # }
-//! ```
+#![doc = include_str!("../README.md")]
 
 mod client;
 mod client_grants;
