@@ -71,6 +71,19 @@ pub fn generate_client(spec_json: &str) -> Result<String, String> {
             "ClientGrantResponseContent",
             progenitor::TypePatch::default().with_rename("ClientGrant"),
         );
+    // Enums that must keep values Auth0 adds later (src/models.rs); two schemas share one type.
+    for (schema, replacement) in [
+        ("ClientGrantSubjectTypeEnum", "crate::models::SubjectType"),
+        (
+            "ClientGrantOrganizationUsageEnum",
+            "crate::models::OrganizationUsage",
+        ),
+        ("OrganizationUsageEnum", "crate::models::OrganizationUsage"),
+        ("ClientGrantDefaultForEnum", "crate::models::DefaultFor"),
+    ] {
+        let impls = [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr];
+        settings.with_replacement(schema, replacement, impls.into_iter());
+    }
 
     // progenitor reports some unsupported shapes by panicking; turn that into a message.
     let previous_hook = std::panic::take_hook();

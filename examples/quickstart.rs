@@ -72,9 +72,9 @@ async fn main() -> Result<(), Error> {
 
     println!("2. Read a client grant");
     let grant = client.client_grants().get("cgr_1knWIGy7bcAfm7DZ").await?;
-    println!("   id:       {}", grant.id.as_deref().unwrap_or("?"));
+    println!("   id:       {}", grant.id);
     println!("   client:   {}", grant.client_id.as_deref().unwrap_or("?"));
-    println!("   audience: {}", grant.audience.as_deref().unwrap_or("?"));
+    println!("   audience: {}", grant.audience);
     println!("   scope:    {}", grant.scope.join(", "));
     if let Some(limit) = client.last_rate_limit() {
         println!(

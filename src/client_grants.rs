@@ -25,7 +25,7 @@ impl ClientGrants {
     /// ```no_run
     /// # async fn example(client: auth0_client_grants::Client) -> Result<(), auth0_client_grants::Error> {
     /// match client.client_grants().get("cgr_123").await {
-    ///     Ok(grant) => println!("{:?} may call {:?}", grant.client_id, grant.audience),
+    ///     Ok(grant) => println!("{:?} may call {}", grant.client_id, grant.audience),
     ///     Err(error) if error.is_not_found() => println!("no such grant"),
     ///     Err(error) => return Err(error),
     /// }

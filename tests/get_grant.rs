@@ -34,12 +34,12 @@ async fn get_sends_an_authenticated_get_and_decodes_the_recorded_grant() {
     let grant = client.client_grants().get("cgr_1knWIGy7bcAfm7DZ").await.unwrap();
 
     mock.assert_async().await;
-    assert_eq!(grant.id.as_deref(), Some("cgr_1knWIGy7bcAfm7DZ"));
+    assert_eq!(grant.id, "cgr_1knWIGy7bcAfm7DZ");
     assert_eq!(
         grant.client_id.as_deref(),
         Some("66KDLLM04ImYTMrA9lKAvEWpB6FW2CL5")
     );
-    assert_eq!(grant.audience.as_deref(), Some("https://api.example.com/"));
+    assert_eq!(grant.audience, "https://api.example.com/");
     assert_eq!(grant.scope, ["create:resource"]);
     assert_eq!(grant.authorization_details_types, ["payment", "shipping"]);
     assert_eq!(
@@ -63,7 +63,7 @@ async fn unknown_fields_in_the_answer_are_ignored() {
         .get("cgr_1")
         .await
         .unwrap();
-    assert_eq!(grant.id.as_deref(), Some("cgr_1"));
+    assert_eq!(grant.id, "cgr_1");
 }
 
 #[tokio::test]

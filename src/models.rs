@@ -1,0 +1,153 @@
+//! Models that generation cannot express: enums that must keep values Auth0 adds later.
+//! `build.rs` wires them into the generated client with progenitor's `with_replacement`, and
+//! each is held against its schema in `spec/client-grants.json` by the tests below.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// An enum over the values the spec lists, plus `Unknown` keeping any value it does not, so
+/// that one new value from Auth0 does not fail the decoding of a whole list.
+macro_rules! open_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident { $( $(#[$variant_meta:meta])* $variant:ident = $value:literal ),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$variant_meta])* $variant, )+
+            /// A value this version of the crate does not know, kept as sent.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// The values the spec lists, in its order.
+            pub const KNOWN: &'static [&'static str] = &[$($value),+];
+
+            /// The value as the API spells it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $value, )+
+                    Self::Unknown(value) => value,
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = std::convert::Infallible;
+
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                Ok(match value {
+                    $( $value => Self::$variant, )+
+                    other => Self::Unknown(other.to_owned()),
+                })
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                match value.parse() {
+                    Ok(parsed) => parsed,
+                    Err(never) => match never {},
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = String::deserialize(deserializer)?;
+                Ok(Self::from(value.as_str()))
+            }
+        }
+    };
+}
+
+open_enum! {
+    /// The kind of application access a grant allows (`subject_type`).
+    SubjectType {
+        /// Machine-to-machine access with the client-credentials grant.
+        Client = "client",
+        /// Access on behalf of a user.
+        User = "user",
+    }
+}
+
+open_enum! {
+    /// Whether organizations may be used with client-credentials exchanges for a grant
+    /// (`organization_usage`).
+    OrganizationUsage {
+        /// Organizations may not be used.
+        Deny = "deny",
+        /// Organizations may be used.
+        Allow = "allow",
+        /// An organization must be used.
+        Require = "require",
+    }
+}
+
+open_enum! {
+    /// The group of clients a grant is the default for (`default_for`).
+    DefaultFor {
+        /// All third-party clients; per-client grants for the same audience take precedence.
+        ThirdPartyClients = "third_party_clients",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+
+    fn spec_enum(schema: &str) -> Vec<String> {
+        let spec: Value = serde_json::from_str(include_str!("../spec/client-grants.json")).unwrap();
+        let values = spec["components"]["schemas"][schema]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("spec/client-grants.json has no enum schema {schema}"));
+        values
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn each_hand_written_enum_knows_exactly_the_values_of_the_schemas_it_replaces() {
+        for (schema, known) in [
+            ("ClientGrantSubjectTypeEnum", SubjectType::KNOWN),
+            ("ClientGrantOrganizationUsageEnum", OrganizationUsage::KNOWN),
+            ("OrganizationUsageEnum", OrganizationUsage::KNOWN),
+            ("ClientGrantDefaultForEnum", DefaultFor::KNOWN),
+        ] {
+            assert_eq!(spec_enum(schema), known, "{schema} changed: update src/models.rs");
+        }
+    }
+
+    #[test]
+    fn known_values_round_trip_and_unknown_ones_are_kept() {
+        let known: SubjectType = serde_json::from_str(r#""user""#).unwrap();
+        assert_eq!(known, SubjectType::User);
+        assert_eq!(serde_json::to_string(&known).unwrap(), r#""user""#);
+        let new: SubjectType = serde_json::from_str(r#""service""#).unwrap();
+        assert_eq!(new, SubjectType::Unknown("service".into()));
+        assert_eq!(serde_json::to_string(&new).unwrap(), r#""service""#);
+        assert_eq!(OrganizationUsage::Require.to_string(), "require");
+        assert_eq!(
+            "third_party_clients".parse::<DefaultFor>().unwrap(),
+            DefaultFor::ThirdPartyClients
+        );
+    }
+}
