@@ -42,6 +42,9 @@ pub enum Error {
     /// The client was configured with something unusable.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The server's paging went wrong (a cursor that repeats): walking on would never end.
+    #[error("paging failed: {0}")]
+    Pagination(String),
 }
 
 impl Error {
@@ -322,6 +325,17 @@ impl DecodeError {
             path,
             problem,
             snippet: snippet(body),
+        }
+    }
+
+    /// A success answer that lacks a field the client cannot do without.
+    pub(crate) fn missing(operation: &'static str, status: u16, field: &str) -> Self {
+        Self {
+            operation,
+            status,
+            path: ".".to_owned(),
+            problem: format!("the answer has no `{field}`"),
+            snippet: String::new(),
         }
     }
 

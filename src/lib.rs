@@ -6,7 +6,10 @@ mod clock;
 mod error;
 mod generated;
 mod models;
+mod organizations;
+mod pagination;
 mod rate_limit;
+mod requests;
 mod retry;
 mod telemetry;
 mod token;
@@ -16,11 +19,16 @@ mod validate;
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_TOKEN_REFRESH_MARGIN,
 };
-pub use client_grants::ClientGrants;
+pub use client_grants::{
+    ClientGrants, DEFAULT_PER_PAGE, DEFAULT_TAKE, ListClientGrants, ListGrantOrganizations,
+};
 pub use clock::{Clock, Sleep, SystemClock};
 pub use error::{ApiError, DecodeError, Error, InvalidInput, TokenError, TransportError};
-pub use generated::types::ClientGrant;
+pub use generated::types::{ClientGrant, Organization, OrganizationClientGrant};
 pub use models::{DefaultFor, OrganizationUsage, SubjectType};
+pub use organizations::{ListOrganizationClientGrants, OrganizationClientGrants, OrganizationHandle};
+pub use pagination::{OffsetPage, Page};
 pub use rate_limit::RateLimit;
+pub use requests::{ClientGrantUpdate, NewClientGrant};
 pub use retry::RetryPolicy;
 pub use token::{AccessToken, TokenFuture, TokenProvider};

@@ -1,7 +1,10 @@
 //! Checks made before anything is sent: what the API would refuse, or what could not be sent
-//! safely, becomes an [`Error::InvalidInput`] naming the parameter.
+//! safely, becomes an [`Error::InvalidInput`] naming the parameter and the limit.
 
 use crate::error::Error;
+
+/// The page size limit of `take` and `per_page`.
+pub(crate) const MAX_PAGE_SIZE: u64 = 100;
 
 /// An id that goes into the URL path as one segment. Every other character is
 /// percent-encoded by the generated code; `.` and `..` cannot be, since URL parsers resolve
@@ -17,9 +20,69 @@ pub(crate) fn path_segment(parameter: &'static str, value: &str) -> Result<(), E
     }
 }
 
+/// An organization id: a path segment of at most 50 characters.
+pub(crate) fn organization_id(value: &str) -> Result<(), Error> {
+    path_segment("id", value)?;
+    at_most_chars("id", value, 50)
+}
+
+/// `take` or `per_page`: 1 to 100.
+pub(crate) fn page_size(parameter: &'static str, value: u64) -> Result<std::num::NonZeroU64, Error> {
+    std::num::NonZeroU64::new(value)
+        .filter(|size| size.get() <= MAX_PAGE_SIZE)
+        .ok_or_else(|| {
+            Error::invalid_input(
+                parameter,
+                format!("must be between 1 and {MAX_PAGE_SIZE}, got {value}"),
+            )
+        })
+}
+
+pub(crate) fn at_most_chars(parameter: &'static str, value: &str, max: usize) -> Result<(), Error> {
+    let chars = value.chars().count();
+    if chars > max {
+        return Err(Error::invalid_input(
+            parameter,
+            format!("must be at most {max} characters, got {chars}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Every item of a list is `min..=max` characters long.
+pub(crate) fn item_lengths(
+    parameter: &'static str,
+    items: &[String],
+    min: usize,
+    max: usize,
+) -> Result<(), Error> {
+    for (index, item) in items.iter().enumerate() {
+        let chars = item.chars().count();
+        if !(min..=max).contains(&chars) {
+            return Err(Error::invalid_input(
+                parameter,
+                format!("item {index} must be {min} to {max} characters long, got {chars}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Turns a string into a generated, checked newtype (a path parameter, a body field).
+pub(crate) fn convert<T: TryFrom<String>>(parameter: &'static str, value: String) -> Result<T, Error>
+where
+    T::Error: std::fmt::Display,
+{
+    T::try_from(value).map_err(|error| Error::invalid_input(parameter, error.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn problem(result: Result<impl std::fmt::Debug, Error>) -> String {
+        result.unwrap_err().to_string()
+    }
 
     #[test]
     fn empty_and_dot_segments_are_refused_and_everything_else_passes() {
@@ -29,12 +92,33 @@ mod tests {
                 "{refused:?}"
             );
         }
-        assert_eq!(
-            path_segment("id", "").unwrap_err().to_string(),
-            "invalid `id`: must not be empty"
-        );
+        assert_eq!(problem(path_segment("id", "")), "invalid `id`: must not be empty");
         for allowed in ["cgr_123", "...", "../clients", "a/b", "x?y#z", "%2F", "a b", "ü"] {
             assert!(path_segment("id", allowed).is_ok(), "{allowed:?}");
         }
+    }
+
+    #[test]
+    fn the_limits_name_the_parameter_and_the_limit() {
+        assert_eq!(
+            problem(page_size("take", 0)),
+            "invalid `take`: must be between 1 and 100, got 0"
+        );
+        assert_eq!(
+            problem(page_size("per_page", 101)),
+            "invalid `per_page`: must be between 1 and 100, got 101"
+        );
+        assert_eq!(page_size("take", 100).unwrap().get(), 100);
+        assert_eq!(
+            problem(organization_id(&"o".repeat(51))),
+            "invalid `id`: must be at most 50 characters, got 51"
+        );
+        assert!(organization_id(&"o".repeat(50)).is_ok());
+        let scopes = vec!["read:a".to_owned(), String::new()];
+        assert_eq!(
+            problem(item_lengths("scope", &scopes, 1, 280)),
+            "invalid `scope`: item 1 must be 1 to 280 characters long, got 0"
+        );
+        assert!(item_lengths("scope", &["é".repeat(280)], 1, 280).is_ok());
     }
 }

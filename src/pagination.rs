@@ -1,0 +1,199 @@
+//! Pages and the streams that walk them: checkpoint paging (`from`/`take`, safe over a list
+//! that changes) and offset paging (`page`/`per_page`, with totals). Streams are lazy: nothing
+//! is sent until they are first polled, and only one page is held at a time.
+
+use std::collections::HashSet;
+use std::future::Future;
+
+use futures_util::{Stream, TryStreamExt, stream};
+
+use crate::error::Error;
+
+/// One page of a checkpoint-paged list.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// The cursor of the next page (pass it to `from`), or `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// One page of an offset-paged list, with the totals Auth0 reports.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct OffsetPage<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// The index of the first item of this page in the whole list.
+    pub start: u64,
+    /// The page size the server applied.
+    pub limit: u64,
+    /// How many items the whole list holds.
+    pub total: u64,
+}
+
+impl<T> IntoIterator for Page<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+impl<T> IntoIterator for OffsetPage<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+/// Auth0 sends offset totals as JSON numbers that may be floats (`50.0`).
+pub(crate) fn whole_number(value: Option<f64>) -> u64 {
+    value
+        .filter(|number| number.is_finite() && *number >= 0.0)
+        .map_or(0, |number| number as u64)
+}
+
+/// The cursor to ask for next: `None` when the page says the list ended (`next` absent, null
+/// or empty); an error when the server hands out a cursor it handed out before, which would
+/// otherwise loop forever.
+pub(crate) fn next_cursor(next: Option<&str>, seen: &mut HashSet<String>) -> Result<Option<String>, Error> {
+    match next {
+        None | Some("") => Ok(None),
+        Some(cursor) if !seen.insert(cursor.to_owned()) => Err(Error::Pagination(format!(
+            "the server returned the cursor {cursor:?} twice; stopping instead of looping"
+        ))),
+        Some(cursor) => Ok(Some(cursor.to_owned())),
+    }
+}
+
+/// Whether an offset list goes on after a page of `len` items starting at `start`.
+pub(crate) fn offset_has_more(start: u64, len: usize, total: u64, per_page: u64) -> bool {
+    len > 0 && (len as u64) >= per_page && start + (len as u64) < total
+}
+
+enum Walk<S> {
+    Next(S),
+    Failed(Error),
+    Done,
+}
+
+/// The pages of a checkpoint-paged list, starting at cursor `from`.
+pub(crate) fn checkpoint_pages<T, F, Fut>(
+    from: Option<String>,
+    fetch: F,
+) -> impl Stream<Item = Result<Page<T>, Error>>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<Page<T>, Error>>,
+{
+    let start = Walk::Next((from, HashSet::new()));
+    stream::unfold((start, fetch), |(walk, mut fetch)| async move {
+        let (from, mut seen) = match walk {
+            Walk::Next(state) => state,
+            Walk::Failed(error) => return Some((Err(error), (Walk::Done, fetch))),
+            Walk::Done => return None,
+        };
+        let page = match fetch(from).await {
+            Ok(page) => page,
+            Err(error) => return Some((Err(error), (Walk::Done, fetch))),
+        };
+        let walk = match next_cursor(page.next.as_deref(), &mut seen) {
+            Ok(Some(cursor)) => Walk::Next((Some(cursor), seen)),
+            Ok(None) => Walk::Done,
+            Err(error) => Walk::Failed(error),
+        };
+        Some((Ok(page), (walk, fetch)))
+    })
+}
+
+/// The pages of an offset-paged list, from page `first` with `per_page` items a page.
+pub(crate) fn offset_pages<T, F, Fut>(
+    first: u64,
+    per_page: u64,
+    fetch: F,
+) -> impl Stream<Item = Result<OffsetPage<T>, Error>>
+where
+    F: FnMut(u64) -> Fut,
+    Fut: Future<Output = Result<OffsetPage<T>, Error>>,
+{
+    stream::unfold((Walk::Next(first), fetch), move |(walk, mut fetch)| async move {
+        let page_number = match walk {
+            Walk::Next(page_number) => page_number,
+            Walk::Failed(error) => return Some((Err(error), (Walk::Done, fetch))),
+            Walk::Done => return None,
+        };
+        match fetch(page_number).await {
+            Ok(page) => {
+                let more = offset_has_more(page.start, page.items.len(), page.total, per_page);
+                let walk = if more {
+                    Walk::Next(page_number + 1)
+                } else {
+                    Walk::Done
+                };
+                Some((Ok(page), (walk, fetch)))
+            }
+            Err(error) => Some((Err(error), (Walk::Done, fetch))),
+        }
+    })
+}
+
+/// The items of a stream of pages, one page in memory at a time.
+pub(crate) fn items<P, T>(pages: impl Stream<Item = Result<P, Error>>) -> impl Stream<Item = Result<T, Error>>
+where
+    P: IntoIterator<Item = T>,
+{
+    pages
+        .map_ok(|page| stream::iter(page.into_iter().map(Ok)))
+        .try_flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_checkpoint_page_has_next_absent_null_or_empty() {
+        let mut seen = HashSet::new();
+        assert_eq!(next_cursor(None, &mut seen).unwrap(), None);
+        assert_eq!(next_cursor(Some(""), &mut seen).unwrap(), None);
+        assert_eq!(next_cursor(Some("c1"), &mut seen).unwrap(), Some("c1".to_owned()));
+        assert_eq!(next_cursor(Some("c2"), &mut seen).unwrap(), Some("c2".to_owned()));
+        let repeated = next_cursor(Some("c1"), &mut seen).unwrap_err();
+        assert!(matches!(repeated, Error::Pagination(_)), "{repeated:?}");
+    }
+
+    #[test]
+    fn offset_paging_ends_on_total_on_a_short_page_or_on_an_empty_page() {
+        #[rustfmt::skip]
+        let table = [
+            // start, len, total, per_page, more
+            (0,   50, 120, 50, true),
+            (50,  50, 120, 50, true),
+            (100, 20, 120, 50, false), // short page, and total reached
+            (0,   50,  50, 50, false), // exactly total
+            (0,   30, 999, 50, false), // short page although total says more
+            (0,    0, 999, 50, false), // empty page
+            (0,   50,   0, 50, false), // a total of 0 with items: trust the total
+        ];
+        for (start, len, total, per_page, more) in table {
+            assert_eq!(
+                offset_has_more(start, len, total, per_page),
+                more,
+                "{start} {len} {total} {per_page}"
+            );
+        }
+    }
+
+    #[test]
+    fn float_totals_become_whole_numbers() {
+        assert_eq!(whole_number(Some(50.0)), 50);
+        assert_eq!(whole_number(Some(-1.0)), 0);
+        assert_eq!(whole_number(Some(f64::NAN)), 0);
+        assert_eq!(whole_number(None), 0);
+    }
+}
