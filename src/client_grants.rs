@@ -314,7 +314,7 @@ impl ListClientGrants {
     }
 
     /// Every checkpoint page, lazily, one at a time.
-    pub fn pages(&self) -> impl Stream<Item = Result<Page<ClientGrant>, Error>> + Send + 'static {
+    pub fn pages(&self) -> impl Stream<Item = Result<Page<ClientGrant>, Error>> + Send + Unpin + 'static {
         let (client, query) = (self.client.clone(), self.query.clone());
         pagination::checkpoint_pages(query.paging.from.clone(), move |from| {
             let (client, query) = (client.clone(), query.clone());
@@ -328,7 +328,7 @@ impl ListClientGrants {
     }
 
     /// Every grant of every page, lazily; memory holds one page at a time.
-    pub fn stream(&self) -> impl Stream<Item = Result<ClientGrant, Error>> + Send + 'static {
+    pub fn stream(&self) -> impl Stream<Item = Result<ClientGrant, Error>> + Send + Unpin + 'static {
         pagination::items(self.pages())
     }
 
@@ -449,7 +449,7 @@ impl ListGrantOrganizations {
     }
 
     /// Every checkpoint page, lazily, one at a time.
-    pub fn pages(&self) -> impl Stream<Item = Result<Page<Organization>, Error>> + Send + 'static {
+    pub fn pages(&self) -> impl Stream<Item = Result<Page<Organization>, Error>> + Send + Unpin + 'static {
         let (client, grant_id, paging) = (self.client.clone(), self.grant_id.clone(), self.paging.clone());
         pagination::checkpoint_pages(paging.from.clone(), move |from| {
             let (client, grant_id, paging) = (client.clone(), grant_id.clone(), paging.clone());
@@ -462,7 +462,7 @@ impl ListGrantOrganizations {
     }
 
     /// Every organization of every page, lazily.
-    pub fn stream(&self) -> impl Stream<Item = Result<Organization, Error>> + Send + 'static {
+    pub fn stream(&self) -> impl Stream<Item = Result<Organization, Error>> + Send + Unpin + 'static {
         pagination::items(self.pages())
     }
 

@@ -259,7 +259,7 @@ impl ListOrganizationClientGrants {
     /// comes back short or empty).
     pub fn pages(
         &self,
-    ) -> impl Stream<Item = Result<OffsetPage<OrganizationClientGrant>, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<OffsetPage<OrganizationClientGrant>, Error>> + Send + Unpin + 'static {
         let (client, query) = (self.client.clone(), self.query.clone());
         let per_page = query.per_page.unwrap_or(DEFAULT_PER_PAGE);
         pagination::offset_pages(query.page.unwrap_or(0), per_page, move |page| {
@@ -272,7 +272,9 @@ impl ListOrganizationClientGrants {
     }
 
     /// Every grant of every page, lazily.
-    pub fn stream(&self) -> impl Stream<Item = Result<OrganizationClientGrant, Error>> + Send + 'static {
+    pub fn stream(
+        &self,
+    ) -> impl Stream<Item = Result<OrganizationClientGrant, Error>> + Send + Unpin + 'static {
         pagination::items(self.pages())
     }
 }

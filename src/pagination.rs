@@ -1,11 +1,12 @@
 //! Pages and the streams that walk them: checkpoint paging (`from`/`take`, safe over a list
 //! that changes) and offset paging (`page`/`per_page`, with totals). Streams are lazy: nothing
-//! is sent until they are first polled, and only one page is held at a time.
+//! is sent until they are first polled, and only one page is held at a time. They are boxed
+//! once, so callers can use `.next()` without pinning them first.
 
 use std::collections::HashSet;
 use std::future::Future;
 
-use futures_util::{Stream, TryStreamExt, stream};
+use futures_util::{Stream, StreamExt, TryStreamExt, stream};
 
 use crate::error::Error;
 
@@ -86,10 +87,11 @@ enum Walk<S> {
 pub(crate) fn checkpoint_pages<T, F, Fut>(
     from: Option<String>,
     fetch: F,
-) -> impl Stream<Item = Result<Page<T>, Error>>
+) -> impl Stream<Item = Result<Page<T>, Error>> + Send + Unpin + 'static
 where
-    F: FnMut(Option<String>) -> Fut,
-    Fut: Future<Output = Result<Page<T>, Error>>,
+    T: Send + 'static,
+    F: FnMut(Option<String>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Page<T>, Error>> + Send,
 {
     let start = Walk::Next((from, HashSet::new()));
     stream::unfold((start, fetch), |(walk, mut fetch)| async move {
@@ -109,6 +111,7 @@ where
         };
         Some((Ok(page), (walk, fetch)))
     })
+    .boxed()
 }
 
 /// The pages of an offset-paged list, from page `first` with `per_page` items a page.
@@ -116,10 +119,11 @@ pub(crate) fn offset_pages<T, F, Fut>(
     first: u64,
     per_page: u64,
     fetch: F,
-) -> impl Stream<Item = Result<OffsetPage<T>, Error>>
+) -> impl Stream<Item = Result<OffsetPage<T>, Error>> + Send + Unpin + 'static
 where
-    F: FnMut(u64) -> Fut,
-    Fut: Future<Output = Result<OffsetPage<T>, Error>>,
+    T: Send + 'static,
+    F: FnMut(u64) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<OffsetPage<T>, Error>> + Send,
 {
     stream::unfold((Walk::Next(first), fetch), move |(walk, mut fetch)| async move {
         let page_number = match walk {
@@ -140,6 +144,7 @@ where
             Err(error) => Some((Err(error), (Walk::Done, fetch))),
         }
     })
+    .boxed()
 }
 
 /// The items of a stream of pages, one page in memory at a time.
