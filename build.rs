@@ -12,6 +12,9 @@ pub const SPEC_PATH: &str = "spec/client-grants.json";
 /// The file in `$OUT_DIR` that `src/generated.rs` includes.
 pub const GENERATED_FILE: &str = "client_grants_api.rs";
 
+/// The file in `$OUT_DIR` that `src/mock.rs` includes (feature `mock` only).
+pub const GENERATED_MOCK_FILE: &str = "client_grants_mock.rs";
+
 #[allow(dead_code)] // `xtask` includes this file for `generate_client` only.
 fn main() {
     println!("cargo::rerun-if-changed={SPEC_PATH}");
@@ -23,22 +26,35 @@ fn main() {
     );
 
     let out_dir = std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
-    let generated = std::fs::read_to_string(SPEC_PATH)
-        .map_err(|e| format!("cannot read it: {e}"))
-        .and_then(|spec| generate_client(&spec));
-    match generated {
-        Ok(code) => {
-            let out = Path::new(&out_dir).join(GENERATED_FILE);
-            if let Err(e) = std::fs::write(&out, code) {
-                println!("cargo::error=cannot write {}: {e}", out.display());
-            }
-        }
-        Err(reason) => println!(
-            "cargo::error={SPEC_PATH} cannot be turned into a client: {reason}. \
-             Run `cargo xtask spec check` to see whether it drifted from spec/upstream and \
-             spec/overlay.yaml, and `cargo xtask spec refresh` to rebuild it."
-        ),
+    let spec = match std::fs::read_to_string(SPEC_PATH) {
+        Ok(spec) => spec,
+        Err(e) => return fail(&format!("cannot read it: {e}")),
+    };
+    let mut outputs = vec![(GENERATED_FILE, generate_client(&spec))];
+    // Only crates that ask for the typed mocks pay for generating and compiling them.
+    if std::env::var_os("CARGO_FEATURE_MOCK").is_some() {
+        outputs.push((GENERATED_MOCK_FILE, generate_mocks(&spec)));
     }
+    for (file, generated) in outputs {
+        match generated {
+            Ok(code) => {
+                let out = Path::new(&out_dir).join(file);
+                if let Err(e) = std::fs::write(&out, code) {
+                    println!("cargo::error=cannot write {}: {e}", out.display());
+                }
+            }
+            Err(reason) => return fail(&reason),
+        }
+    }
+}
+
+/// Fails the build with one line that names the spec and the commands that fix it.
+fn fail(reason: &str) {
+    println!(
+        "cargo::error={SPEC_PATH} cannot be turned into a client: {reason}. \
+         Run `cargo xtask spec check` to see whether it drifted from spec/upstream and \
+         spec/overlay.yaml, and `cargo xtask spec refresh` to rebuild it."
+    );
 }
 
 /// The version of the compiler cargo uses (`1.95.0`), or `unknown`.
@@ -56,9 +72,59 @@ fn rustc_version() -> String {
 /// Turns the OpenAPI 3.0 document `spec_json` into the pretty-printed Rust source of the
 /// generated client, or a one-line reason why progenitor rejects it.
 pub fn generate_client(spec_json: &str) -> Result<String, String> {
-    let spec: openapiv3::OpenAPI =
-        serde_json::from_str(spec_json).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
+    run_progenitor(spec_json, |generator, spec| generator.generate_tokens(spec))
+}
 
+/// The typed httpmock layer for the same spec and settings: `operations::*When`/`*Then` and
+/// `MockServerExt`, over the client's own types (`crate::generated::types`).
+#[allow(dead_code)] // `xtask` generates only the client.
+pub fn generate_mocks(spec_json: &str) -> Result<String, String> {
+    run_progenitor(spec_json, |generator, spec| {
+        generator.httpmock(&with_scalar_query_arrays(spec.clone()), "crate::generated")
+    })
+}
+
+/// progenitor's mocks match a query parameter with `value.to_string()`, which a list
+/// (`grant_ids`) does not have. Declared as one string instead, each call of the mock's
+/// method requires one more `name=value` pair, which is how repeated parameters are sent.
+fn with_scalar_query_arrays(mut spec: openapiv3::OpenAPI) -> openapiv3::OpenAPI {
+    use openapiv3::{Parameter, ReferenceOr, SchemaKind, Type};
+    let items = spec.paths.paths.values_mut().filter_map(|item| match item {
+        ReferenceOr::Item(item) => Some(item),
+        ReferenceOr::Reference { .. } => None,
+    });
+    let operations = items.flat_map(|item| {
+        [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+    });
+    for operation in operations {
+        for parameter in &mut operation.parameters {
+            let ReferenceOr::Item(Parameter::Query { parameter_data, .. }) = parameter else {
+                continue;
+            };
+            let openapiv3::ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) =
+                &mut parameter_data.format
+            else {
+                continue;
+            };
+            if let SchemaKind::Type(Type::Array(array)) = &schema.schema_kind
+                && let Some(ReferenceOr::Item(item)) = &array.items
+            {
+                *schema = openapiv3::Schema::clone(item);
+            }
+        }
+    }
+    spec
+}
+
+fn settings() -> progenitor::GenerationSettings {
     let mut settings = progenitor::GenerationSettings::default();
     settings
         // Our hand-written builders wrap every call, so the smaller positional interface is enough.
@@ -84,12 +150,27 @@ pub fn generate_client(spec_json: &str) -> Result<String, String> {
         let impls = [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr];
         settings.with_replacement(schema, replacement, impls.into_iter());
     }
+    settings
+}
+
+/// Parses `spec_json`, runs `generate` with the build's settings and pretty-prints the result;
+/// a rejection or a panic inside progenitor becomes a one-line reason.
+fn run_progenitor(
+    spec_json: &str,
+    generate: impl FnOnce(
+        &mut progenitor::Generator,
+        &openapiv3::OpenAPI,
+    ) -> Result<proc_macro2::TokenStream, progenitor::Error>
+    + std::panic::UnwindSafe,
+) -> Result<String, String> {
+    let spec: openapiv3::OpenAPI =
+        serde_json::from_str(spec_json).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
 
     // progenitor reports some unsupported shapes by panicking; turn that into a message.
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let tokens =
-        std::panic::catch_unwind(move || progenitor::Generator::new(&settings).generate_tokens(&spec));
+        std::panic::catch_unwind(move || generate(&mut progenitor::Generator::new(&settings()), &spec));
     std::panic::set_hook(previous_hook);
 
     let tokens = match tokens {

@@ -1,10 +1,13 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
 mod client_grants;
 mod clock;
 mod error;
 mod generated;
+#[cfg(feature = "mock")]
+pub mod mock;
 mod models;
 mod organizations;
 mod pagination;
@@ -12,6 +15,8 @@ mod rate_limit;
 mod requests;
 mod retry;
 mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod token;
 mod transport;
 mod validate;
