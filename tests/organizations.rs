@@ -10,8 +10,8 @@ use httpmock::Method::{DELETE, GET, POST};
 use httpmock::MockServer;
 use serde_json::{Value, json};
 
-const ASSOCIATION: &str = include_str!("fixtures/organization_association.json");
-const ORGANIZATION_GRANTS: &str = include_str!("fixtures/organization_client_grants_page.json");
+const ASSOCIATION: &str = include_str!("fixtures/live/organization_association.json");
+const ORGANIZATION_GRANTS: &str = include_str!("fixtures/live/organization_client_grants_page.json");
 const GRANT_ORGANIZATIONS: &str = include_str!("fixtures/client_grant_organizations_page.json");
 const ORG: &str = "org_JC81qAq0i8CjdaxY";
 

@@ -2,6 +2,8 @@
 //! server, and the recorded grant the server answers with.
 #![allow(dead_code)] // Each test file uses its own part of this module.
 
+pub mod contract;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
