@@ -218,6 +218,16 @@ impl Query {
             .collect()
     }
 
+    /// A parameter that must be one of `known`, if present.
+    fn known(&self, name: &str, known: &[&str]) -> Result<Option<&str>, Failure> {
+        match self.one(name) {
+            Some(value) if !known.contains(&value) => Err(Failure::invalid_query(format!(
+                "{name} must be one of {known:?}, got {value:?}"
+            ))),
+            value => Ok(value),
+        }
+    }
+
     fn number(&self, name: &str, min: u64, max: u64) -> Result<Option<u64>, Failure> {
         self.one(name)
             .map(|value| {
@@ -313,25 +323,11 @@ async fn list_grants(
         }
     };
     let subject_type = query
-        .one("subject_type")
-        .map(SubjectType::from)
-        .map(|subject| match subject {
-            SubjectType::Unknown(value) => Err(Failure::invalid_query(format!(
-                "subject_type must be client or user, got {value:?}"
-            ))),
-            known => Ok(known),
-        })
-        .transpose()?;
+        .known("subject_type", SubjectType::KNOWN)?
+        .map(SubjectType::from);
     let default_for = query
-        .one("default_for")
-        .map(DefaultFor::from)
-        .map(|group| match group {
-            DefaultFor::Unknown(value) => Err(Failure::invalid_query(format!(
-                "default_for must be third_party_clients, got {value:?}"
-            ))),
-            known => Ok(known),
-        })
-        .transpose()?;
+        .known("default_for", DefaultFor::KNOWN)?
+        .map(DefaultFor::from);
     let filter = GrantFilter {
         audience: query.one("audience").map(str::to_owned),
         client_id: query.one("client_id").map(str::to_owned),
