@@ -313,15 +313,8 @@ async fn list_grants(
             "default_for",
         ],
     )?;
-    let allow_any_organization = match query.one("allow_any_organization") {
-        None => false,
-        Some("true") => true,
-        Some(other) => {
-            return Err(Failure::invalid_query(format!(
-                "allow_any_organization must be true, got {other:?}"
-            )));
-        }
-    };
+    // Auth0 accepts only `true` for this filter.
+    let allow_any_organization = query.known("allow_any_organization", &["true"])?.is_some();
     let subject_type = query
         .known("subject_type", SubjectType::KNOWN)?
         .map(SubjectType::from);

@@ -67,8 +67,9 @@ pub(crate) enum Window {
     Checkpoint { from: Option<String>, take: u64 },
 }
 
-/// Cuts `items`, in list order, by `window`, and renders the answer under `key`. `cursor`
-/// names an item's position for checkpoint paging; `position` finds it again.
+/// Cuts `items` (sort key and item, in sort-key order) by `window`, and renders the answer
+/// with the items under `key`. A checkpoint cursor names the sort key of the next page's
+/// first item, so it stays valid while items before it come and go.
 fn render_page<T: serde::Serialize>(
     items: Vec<(String, T)>,
     window: &Window,
