@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::generated;
+use crate::pacing::Pacer;
 use crate::rate_limit::RateLimit;
 use crate::retry::RetryPolicy;
 use crate::token::{AccessToken, ClientCredentials, StaticToken, TokenProvider};
@@ -87,6 +88,7 @@ pub struct ClientBuilder {
     audience: Option<String>,
     token_refresh_margin: Duration,
     retry: RetryPolicy,
+    pacing: bool,
     timeout: Duration,
     connect_timeout: Option<Duration>,
     user_agent: Option<String>,
@@ -107,6 +109,7 @@ impl Default for ClientBuilder {
             audience: None,
             token_refresh_margin: DEFAULT_TOKEN_REFRESH_MARGIN,
             retry: RetryPolicy::standard(),
+            pacing: true,
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: None,
             user_agent: None,
@@ -184,6 +187,22 @@ impl ClientBuilder {
     #[must_use]
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Whether requests are paced by the rate-limit headers of earlier answers. Default: on.
+    ///
+    /// Every answer from Auth0 says how much of the tenant's allowance is left
+    /// (`X-RateLimit-Remaining`) and when it is full again (`X-RateLimit-Reset`). With pacing
+    /// on, this client and all its clones share one model of that allowance: when it is spent,
+    /// further requests wait for the refill and then go at the rate it refills, instead of
+    /// being sent into 429s and retried. Retries on 429 stay as the safety net (another
+    /// program may share the tenant's allowance). A wait longer than the retry policy's
+    /// [`max_delay`](RetryPolicy::max_delay) is not waited: the request goes and the 429 is
+    /// returned. A server that sends no rate-limit headers is never paced.
+    #[must_use]
+    pub fn pacing(mut self, enabled: bool) -> Self {
+        self.pacing = enabled;
         self
     }
 
@@ -309,6 +328,7 @@ impl ClientBuilder {
             user_agent,
             telemetry,
             last_rate_limit: Mutex::new(None),
+            pacer: self.pacing.then(Pacer::default),
         });
         let api = generated::Client::new_with_client(&endpoints.api_root, http, transport);
         Ok(Client { api: Arc::new(api) })

@@ -10,6 +10,7 @@ mod generated;
 pub mod mock;
 mod models;
 mod organizations;
+mod pacing;
 mod pagination;
 mod rate_limit;
 mod requests;

@@ -76,6 +76,11 @@ impl RetryPolicy {
         self.max_delay = max_delay;
         self
     }
+
+    /// The longest single wait this policy accepts; pacing holds to it too.
+    pub(crate) const fn longest_wait(&self) -> Duration {
+        self.max_delay
+    }
 }
 
 impl Default for RetryPolicy {

@@ -16,6 +16,7 @@ use tracing::Instrument;
 use crate::clock::Clock;
 use crate::error::{ApiError, DecodeError, Error, TransportError};
 use crate::generated::{self, types::ErrorBody};
+use crate::pacing::Pacer;
 use crate::rate_limit::RateLimit;
 use crate::retry::{Decision, Outcome, RetryPolicy, decide};
 use crate::token::TokenProvider;
@@ -33,6 +34,8 @@ pub(crate) struct Shared {
     pub(crate) user_agent: HeaderValue,
     pub(crate) telemetry: Option<HeaderValue>,
     pub(crate) last_rate_limit: Mutex<Option<RateLimit>>,
+    /// `None` when pacing is off.
+    pub(crate) pacer: Option<Pacer>,
 }
 
 impl Transport {
@@ -203,10 +206,26 @@ async fn send_with_retries(
         attempt.headers_mut().insert(AUTHORIZATION, authorization);
         *attempt.timeout_mut() = Some(shared.timeout);
 
+        let permit = match &shared.pacer {
+            Some(pacer) => Some(pacer.admit(&*shared.clock, shared.retry.longest_wait()).await),
+            None => None,
+        };
         let outcome = match http.execute(attempt).await {
             Ok(response) => read_answer(response).await,
             Err(error) => Err(error),
         };
+        if let (
+            Some(pacer),
+            Some(permit),
+            Ok(Answer {
+                rate_limit: Some(limit),
+                status,
+                ..
+            }),
+        ) = (&shared.pacer, permit, &outcome)
+        {
+            pacer.observe(permit, limit, status.as_u16(), shared.clock.now());
+        }
         let decision = match &outcome {
             Ok(answer) => {
                 span.record("status", answer.status.as_u16());

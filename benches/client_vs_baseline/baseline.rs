@@ -1,0 +1,135 @@
+//! The physical limit the crate is measured against: a minimal hand-written client doing the
+//! same requests correctly with nothing but `reqwest` and `serde_json` (token once, bearer
+//! header, status check, typed decoding; on a 429, wait for what the server asks and send
+//! again).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Deserialize;
+
+/// The fields of a grant, decoded as a hand-written client would.
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)] // Decoded for the cost of decoding; only `id` is read.
+pub struct Grant {
+    pub id: String,
+    client_id: Option<String>,
+    audience: String,
+    scope: Vec<String>,
+    organization_usage: Option<String>,
+    allow_any_organization: Option<bool>,
+    is_system: Option<bool>,
+    subject_type: Option<String>,
+    authorization_details_types: Option<Vec<String>>,
+    allow_all_scopes: Option<bool>,
+    default_for: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CheckpointPage {
+    client_grants: Vec<Grant>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+}
+
+#[derive(Clone)]
+pub struct Baseline {
+    http: reqwest::Client,
+    api: String,
+    authorization: String,
+}
+
+impl Baseline {
+    /// Gets a token with client credentials from the tenant at `api` (`…/api/v2`).
+    pub async fn connect(api: &str, client_id: &str, client_secret: &str) -> Self {
+        let http = reqwest::Client::new();
+        let origin = api.trim_end_matches("/api/v2");
+        let answer: TokenAnswer = http
+            .post(format!("{origin}/oauth/token"))
+            .json(&serde_json::json!({
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "audience": format!("{api}/"),
+            }))
+            .send()
+            .await
+            .expect("token request")
+            .error_for_status()
+            .expect("token granted")
+            .json()
+            .await
+            .expect("token answer");
+        Self {
+            http,
+            api: api.to_owned(),
+            authorization: format!("Bearer {}", answer.access_token),
+        }
+    }
+
+    /// `GET /client-grants/{id}`; a 429 is waited out and sent again, anything else fails.
+    pub async fn get(&self, id: &str) -> Result<Grant, String> {
+        loop {
+            let response = self
+                .http
+                .get(format!("{}/client-grants/{id}", self.api))
+                .header("authorization", &self.authorization)
+                .send()
+                .await
+                .map_err(|error| error.to_string())?;
+            if response.status() == 429 {
+                tokio::time::sleep(wait_asked(response.headers())).await;
+                continue;
+            }
+            if !response.status().is_success() {
+                return Err(format!("status {}", response.status()));
+            }
+            let body = response.bytes().await.map_err(|error| error.to_string())?;
+            return serde_json::from_slice(&body).map_err(|error| error.to_string());
+        }
+    }
+
+    /// Walks every grant with checkpoint paging (`take`), one page in memory at a time, and
+    /// counts them.
+    pub async fn count_all(&self, take: u32) -> Result<usize, String> {
+        let mut count = 0;
+        let mut from: Option<String> = None;
+        loop {
+            let mut request = self
+                .http
+                .get(format!("{}/client-grants", self.api))
+                .header("authorization", &self.authorization)
+                .query(&[("take", take.to_string())]);
+            if let Some(cursor) = &from {
+                request = request.query(&[("from", cursor)]);
+            }
+            let response = request.send().await.map_err(|error| error.to_string())?;
+            if !response.status().is_success() {
+                return Err(format!("status {}", response.status()));
+            }
+            let body = response.bytes().await.map_err(|error| error.to_string())?;
+            let page: CheckpointPage = serde_json::from_slice(&body).map_err(|error| error.to_string())?;
+            count += page.client_grants.len();
+            match page.next {
+                Some(next) => from = Some(next),
+                None => return Ok(count),
+            }
+        }
+    }
+}
+
+/// `Retry-After` in seconds, else until `X-RateLimit-Reset`, else one second.
+fn wait_asked(headers: &reqwest::header::HeaderMap) -> Duration {
+    let number = |name: &str| headers.get(name)?.to_str().ok()?.parse::<u64>().ok();
+    if let Some(seconds) = number("retry-after") {
+        return Duration::from_secs(seconds);
+    }
+    if let Some(reset) = number("x-ratelimit-reset") {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        return Duration::from_secs(reset).saturating_sub(now);
+    }
+    Duration::from_secs(1)
+}

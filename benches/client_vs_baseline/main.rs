@@ -1,0 +1,522 @@
+//! The crate against the physical limit, in one run: every scenario of the benchmark table
+//! runs against an in-process fake tenant on loopback, once through this crate and once through
+//! a minimal hand-written `reqwest` + `serde_json` client (baseline.rs), alternating, and the
+//! table reports ratios of medians.
+//!
+//! `cargo bench --bench client_vs_baseline` prints the table; `cargo xtask bench` also writes it
+//! to BENCHMARKS.md. `-- --quick` runs every scenario once with smaller sizes (a smoke run, its
+//! numbers mean nothing). Peak memory is measured in a child process (this same program with
+//! `--child-memory`), so that the fake tenant's own memory does not count.
+
+mod baseline;
+
+use std::future::Future;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use auth0_client_grants::testing::{FakeTenant, RateLimitSettings};
+use auth0_client_grants::{Client, Error};
+use baseline::Baseline;
+use futures::{StreamExt, TryStreamExt, stream};
+
+/// The sizes and repetitions of one run.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    rounds: usize,
+    gets: usize,
+    concurrency: usize,
+    small_tenant: usize,
+    large_tenant: usize,
+    page: u32,
+    rate_limit_rounds: usize,
+}
+
+const FULL: Plan = Plan {
+    rounds: 7,
+    gets: 2000,
+    concurrency: 32,
+    small_tenant: 10_000,
+    large_tenant: 100_000,
+    page: 100,
+    rate_limit_rounds: 3,
+};
+
+const QUICK: Plan = Plan {
+    rounds: 1,
+    gets: 200,
+    concurrency: 32,
+    small_tenant: 1_000,
+    large_tenant: 5_000,
+    page: 100,
+    rate_limit_rounds: 1,
+};
+
+/// The rate-limit scenario: 200 gets at concurrency 8 against a bucket of 20 per second with a
+/// burst of 20, so the fastest possible run takes (200 - 20) / 20 = 9 s.
+const LIMITED_GETS: usize = 200;
+const LIMITED_CONCURRENCY: usize = 8;
+const LIMITED_RATE: f64 = 20.0;
+const LIMITED_BURST: u32 = 20;
+const FIRST_CALLS: usize = 100;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(at) = args.iter().position(|arg| arg == "--child-memory") {
+        return child_memory(&args[at + 1..]);
+    }
+    let plan = if args.iter().any(|arg| arg == "--quick") {
+        QUICK
+    } else {
+        FULL
+    };
+    let report_to = args
+        .iter()
+        .position(|arg| arg == "--report")
+        .and_then(|at| args.get(at + 1).cloned());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let report = runtime.block_on(run(plan));
+    println!("{report}");
+    if let Some(path) = report_to {
+        std::fs::write(&path, &report).unwrap_or_else(|error| panic!("cannot write {path}: {error}"));
+    }
+}
+
+async fn run(plan: Plan) -> String {
+    let mut rows = Vec::new();
+
+    let tenant = FakeTenant::start().await;
+    let id = tenant.seed_grants(1).remove(0).id;
+    let client = tenant.client();
+    let baseline = Baseline::connect(&tenant.base_url(), tenant.client_id(), tenant.client_secret()).await;
+    client.client_grants().get(&id).await.expect("warm-up");
+    baseline.get(&id).await.expect("warm-up");
+
+    eprintln!("get, {} sequential …", plan.gets);
+    let (ours, theirs) = compare(
+        plan.rounds,
+        || gets(&client, &id, plan.gets, 1),
+        || baseline_gets(&baseline, &id, plan.gets, 1),
+    )
+    .await;
+    rows.push(Row::ratio(
+        &format!("get one grant, {} sequential", plan.gets),
+        ours,
+        theirs,
+        1.05,
+    ));
+
+    eprintln!("get, {} at concurrency {} …", plan.gets, plan.concurrency);
+    let (ours, theirs) = compare(
+        plan.rounds,
+        || gets(&client, &id, plan.gets, plan.concurrency),
+        || baseline_gets(&baseline, &id, plan.gets, plan.concurrency),
+    )
+    .await;
+    rows.push(Row::ratio(
+        &format!("get, {} at concurrency {}", plan.gets, plan.concurrency),
+        ours,
+        theirs,
+        1.05,
+    ));
+    drop(tenant);
+
+    eprintln!("list {} grants …", plan.large_tenant);
+    let tenant = FakeTenant::start().await;
+    tenant.seed_grants(plan.small_tenant);
+    let small = memory(&tenant, plan.small_tenant).await;
+    tenant.seed_grants(plan.large_tenant - plan.small_tenant);
+    let large = memory(&tenant, plan.large_tenant).await;
+    let client = tenant.client();
+    let baseline = Baseline::connect(&tenant.base_url(), tenant.client_id(), tenant.client_secret()).await;
+    let (ours, theirs) = compare(
+        plan.rounds.min(5),
+        || async {
+            let count = stream_all(&client, plan.page).await;
+            assert_eq!(count, plan.large_tenant);
+        },
+        || async {
+            let count = baseline.count_all(plan.page).await.expect("baseline list");
+            assert_eq!(count, plan.large_tenant);
+        },
+    )
+    .await;
+    rows.push(Row::ratio(
+        &format!(
+            "list {} grants with `stream()` (take={})",
+            plan.large_tenant, plan.page
+        ),
+        ours,
+        theirs,
+        1.10,
+    ));
+    rows.push(Row::memory(plan, small, large));
+    drop(tenant);
+
+    eprintln!("{FIRST_CALLS} concurrent first calls …");
+    rows.push(first_calls().await);
+
+    eprintln!(
+        "rate limit: {LIMITED_GETS} gets at concurrency {LIMITED_CONCURRENCY}, {LIMITED_RATE}/s burst {LIMITED_BURST} …"
+    );
+    let mut limited = Vec::new();
+    for variant in [Variant::Paced, Variant::Reactive, Variant::Baseline] {
+        let runs = {
+            let mut runs = Vec::new();
+            for _ in 0..plan.rate_limit_rounds {
+                runs.push(rate_limited(variant).await);
+            }
+            runs
+        };
+        limited.push((variant, runs));
+    }
+
+    render(plan, &rows, &limited)
+}
+
+/// Runs both sides `rounds` times, alternating which goes first, and returns the medians.
+async fn compare<A, B, FA, FB>(rounds: usize, mut ours: A, mut theirs: B) -> (Duration, Duration)
+where
+    A: FnMut() -> FA,
+    B: FnMut() -> FB,
+    FA: Future<Output = ()>,
+    FB: Future<Output = ()>,
+{
+    let mut our_times = Vec::new();
+    let mut their_times = Vec::new();
+    for round in 0..rounds {
+        if round % 2 == 0 {
+            their_times.push(timed(theirs()).await);
+            our_times.push(timed(ours()).await);
+        } else {
+            our_times.push(timed(ours()).await);
+            their_times.push(timed(theirs()).await);
+        }
+    }
+    (median(our_times), median(their_times))
+}
+
+async fn timed(work: impl Future<Output = ()>) -> Duration {
+    let started = Instant::now();
+    work.await;
+    started.elapsed()
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+async fn gets(client: &Client, id: &str, count: usize, concurrency: usize) {
+    let grants = client.client_grants();
+    stream::iter(0..count)
+        .map(|_| grants.get(id))
+        .buffer_unordered(concurrency)
+        .for_each(|grant| async move {
+            assert_eq!(grant.expect("get").id, id);
+        })
+        .await;
+}
+
+async fn baseline_gets(baseline: &Baseline, id: &str, count: usize, concurrency: usize) {
+    stream::iter(0..count)
+        .map(|_| baseline.get(id))
+        .buffer_unordered(concurrency)
+        .for_each(|grant| async move {
+            assert_eq!(grant.expect("baseline get").id, id);
+        })
+        .await;
+}
+
+/// Makes `count` calls, `concurrency` at a time, and counts those that failed.
+async fn failures<T, E, F: Future<Output = Result<T, E>>>(
+    count: usize,
+    concurrency: usize,
+    call: impl Fn() -> F,
+) -> usize {
+    stream::iter(0..count)
+        .map(|_| call())
+        .buffer_unordered(concurrency)
+        .filter(|result| std::future::ready(result.is_err()))
+        .count()
+        .await
+}
+
+async fn stream_all(client: &Client, page: u32) -> usize {
+    client
+        .client_grants()
+        .list()
+        .take(u64::from(page))
+        .stream()
+        .try_fold(0, |count, _grant| async move { Ok::<_, Error>(count + 1) })
+        .await
+        .expect("list")
+}
+
+/// Peak resident memory of a child process walking every grant of `tenant`, in KiB, for the
+/// crate and for the baseline.
+async fn memory(tenant: &FakeTenant, expected: usize) -> (u64, u64) {
+    let args = [
+        tenant.base_url(),
+        tenant.client_id().to_owned(),
+        tenant.client_secret().to_owned(),
+    ];
+    let measure = |side: &'static str| {
+        let args = args.clone();
+        tokio::task::spawn_blocking(move || {
+            let output = Command::new(std::env::current_exe().expect("this program"))
+                .arg("--child-memory")
+                .arg(side)
+                .args(&args)
+                .output()
+                .expect("the child runs");
+            let text = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                output.status.success(),
+                "child failed: {text} {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let mut fields = text
+                .split_whitespace()
+                .map(|field| field.parse::<u64>().expect("a number"));
+            let (count, peak) = (fields.next().expect("count"), fields.next().expect("peak"));
+            assert_eq!(count, expected as u64, "the {side} child walked every grant");
+            peak
+        })
+    };
+    let ours = measure("crate").await.expect("child task");
+    let theirs = measure("baseline").await.expect("child task");
+    (ours, theirs)
+}
+
+/// In the child: walk every grant, then print the count and the peak resident set (KiB).
+fn child_memory(args: &[String]) {
+    let [side, api, client_id, secret] = args else {
+        panic!("usage: --child-memory crate|baseline API CLIENT_ID SECRET");
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let count = runtime.block_on(async {
+        match side.as_str() {
+            "crate" => {
+                let client = Client::builder()
+                    .base_url(api)
+                    .client_credentials(client_id, secret)
+                    .build()
+                    .expect("client");
+                stream_all(&client, FULL.page).await
+            }
+            _ => {
+                let baseline = Baseline::connect(api, client_id, secret).await;
+                baseline.count_all(FULL.page).await.expect("baseline list")
+            }
+        }
+    });
+    println!("{count} {}", peak_rss_kib());
+}
+
+/// `VmHWM` from /proc/self/status (Linux); 0 elsewhere.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// 100 calls at once on a new client: they must share one token request.
+async fn first_calls() -> Row {
+    let tenant = FakeTenant::start().await;
+    let id = tenant.seed_grants(1).remove(0).id;
+    let grants = tenant.client().client_grants();
+    let failures = failures(FIRST_CALLS, FIRST_CALLS, || grants.get(&id)).await;
+    assert_eq!(failures, 0, "first calls failed");
+    let tokens = tenant.token_requests();
+    Row {
+        scenario: format!("{FIRST_CALLS} concurrent first calls with client credentials"),
+        measure: "token requests".into(),
+        ours: tokens.to_string(),
+        theirs: "-".into(),
+        result: tokens.to_string(),
+        goal: "1".into(),
+        met: tokens == 1,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    /// This crate with pacing on (the default).
+    Paced,
+    /// This crate with pacing off: retries on 429 alone, as Auth0's SDKs do.
+    Reactive,
+    /// The hand-written loop that waits out each 429.
+    Baseline,
+}
+
+impl Variant {
+    fn name(self) -> &'static str {
+        match self {
+            Variant::Paced => "crate, pacing on (default)",
+            Variant::Reactive => "crate, pacing off (retries alone)",
+            Variant::Baseline => "baseline: reqwest loop that waits out each 429",
+        }
+    }
+}
+
+#[derive(Debug)]
+struct LimitedRun {
+    wall: Duration,
+    refused: usize,
+    errors: usize,
+}
+
+async fn rate_limited(variant: Variant) -> LimitedRun {
+    let tenant = FakeTenant::builder()
+        .rate_limit(RateLimitSettings::new(LIMITED_RATE, LIMITED_BURST))
+        .start()
+        .await;
+    let id = tenant.seed_grants(1).remove(0).id;
+    let started = Instant::now();
+    let errors = match variant {
+        Variant::Paced | Variant::Reactive => {
+            let client = tenant
+                .client_builder()
+                .pacing(variant == Variant::Paced)
+                .build()
+                .expect("client");
+            let grants = client.client_grants();
+            failures(LIMITED_GETS, LIMITED_CONCURRENCY, || grants.get(&id)).await
+        }
+        Variant::Baseline => {
+            let baseline =
+                Baseline::connect(&tenant.base_url(), tenant.client_id(), tenant.client_secret()).await;
+            failures(LIMITED_GETS, LIMITED_CONCURRENCY, || baseline.get(&id)).await
+        }
+    };
+    let wall = started.elapsed();
+    let refused = tenant
+        .requests()
+        .iter()
+        .filter(|request| request.status == Some(429))
+        .count();
+    LimitedRun {
+        wall,
+        refused,
+        errors,
+    }
+}
+
+/// One line of the main table.
+struct Row {
+    scenario: String,
+    measure: String,
+    ours: String,
+    theirs: String,
+    result: String,
+    goal: String,
+    met: bool,
+}
+
+impl Row {
+    fn ratio(scenario: &str, ours: Duration, theirs: Duration, goal: f64) -> Self {
+        let ratio = ours.as_secs_f64() / theirs.as_secs_f64();
+        Self {
+            scenario: scenario.into(),
+            measure: "crate / baseline, wall time (median)".into(),
+            ours: format!("{:.3} s", ours.as_secs_f64()),
+            theirs: format!("{:.3} s", theirs.as_secs_f64()),
+            result: format!("{ratio:.3}"),
+            goal: format!("≤ {goal:.2}"),
+            met: ratio <= goal,
+        }
+    }
+
+    fn memory(plan: Plan, small: (u64, u64), large: (u64, u64)) -> Self {
+        let growth = |small: u64, large: u64| large.saturating_sub(small) as f64 / 1024.0;
+        let ours = growth(small.0, large.0);
+        let theirs = growth(small.1, large.1);
+        Self {
+            scenario: format!("same, {} vs {} grants", plan.small_tenant, plan.large_tenant),
+            measure: "peak RSS growth (child process)".into(),
+            ours: format!("{ours:.1} MiB (peak {:.1} MiB)", large.0 as f64 / 1024.0),
+            theirs: format!("{theirs:.1} MiB (peak {:.1} MiB)", large.1 as f64 / 1024.0),
+            result: format!("{ours:.1} MiB"),
+            goal: "≤ 5 MB".into(),
+            met: ours * 1.048_576 <= 5.0,
+        }
+    }
+}
+
+fn render(plan: Plan, rows: &[Row], limited: &[(Variant, Vec<LimitedRun>)]) -> String {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let mut out = String::new();
+    out.push_str(&format!(
+        "Measured {} on {cores} cores, `{}` profile, medians of {} rounds (list: {}), in one run.\n\n",
+        httpdate::fmt_http_date(std::time::SystemTime::now()),
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+        plan.rounds,
+        plan.rounds.min(5),
+    ));
+    out.push_str(
+        "| scenario | measure | crate | baseline | result | goal | met |\n|---|---|---|---|---|---|---|\n",
+    );
+    for row in rows {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            row.scenario,
+            row.measure,
+            row.ours,
+            row.theirs,
+            row.result,
+            row.goal,
+            if row.met { "yes" } else { "**no**" }
+        ));
+    }
+    let fastest = (LIMITED_GETS as f64 - f64::from(LIMITED_BURST)) / LIMITED_RATE;
+    out.push_str(&format!(
+        "\nRate limit: {LIMITED_GETS} gets at concurrency {LIMITED_CONCURRENCY}, server bucket \
+         {LIMITED_RATE}/s with burst {LIMITED_BURST}, `X-RateLimit-*` on every answer; the fastest \
+         possible run takes {fastest:.1} s. Efficiency = {fastest:.1} s / wall. {} run(s) per row; \
+         worst run shown, all runs in brackets. Goal (pacing on): efficiency ≥ 0.95, ≤ 10 429s, 0 errors.\n\n",
+        plan.rate_limit_rounds
+    ));
+    out.push_str("| client | wall | efficiency | 429s sent by the server | errors surfaced | goal met |\n|---|---|---|---|---|---|\n");
+    for (variant, runs) in limited {
+        let efficiency = |run: &LimitedRun| fastest / run.wall.as_secs_f64();
+        let worst_efficiency = runs.iter().map(efficiency).fold(f64::INFINITY, f64::min);
+        let most_refused = runs.iter().map(|run| run.refused).max().unwrap_or(0);
+        let most_errors = runs.iter().map(|run| run.errors).max().unwrap_or(0);
+        let all =
+            |value: &dyn Fn(&LimitedRun) -> String| runs.iter().map(value).collect::<Vec<_>>().join(", ");
+        let met = worst_efficiency >= 0.95 && most_refused <= 10 && most_errors == 0;
+        out.push_str(&format!(
+            "| {} | {:.2} s [{}] | {worst_efficiency:.3} [{}] | {most_refused} [{}] | {most_errors} [{}] | {} |\n",
+            variant.name(),
+            runs.iter().map(|run| run.wall).max().unwrap_or_default().as_secs_f64(),
+            all(&|run| format!("{:.2}", run.wall.as_secs_f64())),
+            all(&|run| format!("{:.3}", efficiency(run))),
+            all(&|run| run.refused.to_string()),
+            all(&|run| run.errors.to_string()),
+            if *variant == Variant::Paced {
+                if met { "yes" } else { "**no**" }
+            } else if met {
+                "(yes)"
+            } else {
+                "(no)"
+            },
+        ));
+    }
+    out
+}
