@@ -51,15 +51,49 @@ pub const ALL_SCOPES: [&str; 8] = [
 
 /// A fault the fake tenant injects into the next API requests (`/api/v2/…`, not
 /// `/oauth/token`), for testing retries and error handling.
+///
+/// Each variant says whether the request is *carried out* (the grant is created, changed or
+/// deleted as without the fault) or refused before it takes effect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
     /// Answer with this status and Auth0's error body; the request is not carried out.
     Status(u16),
-    /// Wait this long, then carry out the request and answer.
+    /// Answer 429 with Auth0's rate-limit body and `Retry-After: {seconds}`; the request is
+    /// not carried out.
+    RetryAfterSeconds(u64),
+    /// Answer 429 with Auth0's rate-limit body and `Retry-After` as the HTTP date of this
+    /// time (in whole seconds); the request is not carried out. The fault carries the time
+    /// so that a test whose client runs on its own clock can pick it.
+    RetryAfterDate(SystemTime),
+    /// Answer 429 with Auth0's rate-limit body and, instead of `Retry-After`, only
+    /// `X-RateLimit-Limit: 10`, `X-RateLimit-Remaining: 0` and `X-RateLimit-Reset` at this
+    /// time (UNIX seconds); the request is not carried out.
+    RateLimitReset(SystemTime),
+    /// Wait this long, then carry out the request and answer. The request is carried out
+    /// even if the client has given up and closed the connection by then (as a server
+    /// does): a create that stalls past the client's timeout is applied, its answer lost.
     Hang(Duration),
     /// Close the connection without an answer; the request is not carried out.
     CloseConnection,
+    /// Reset the connection (a TCP RST) without an answer; the request is not carried out.
+    ResetConnection,
+    /// Carry out the request, send the status and headers with the full `Content-Length`
+    /// and the first half of the body, then drop the connection: the client sees the body
+    /// break off. An answer without a body (a 204) has nothing to cut and is sent whole.
+    CloseMidBody,
+    /// Carry out the request and answer its status with the first half of its body and a
+    /// matching `Content-Length`: a complete HTTP answer whose JSON is cut off.
+    TruncateBody,
+    /// Carry out the request and answer its status with this `Content-Type` and body
+    /// instead of its own: malformed JSON, an HTML error page, nothing. A 204 still goes
+    /// out without a body (HTTP allows none), so a delete meets no fault.
+    ReplaceBody {
+        /// The `Content-Type` header sent.
+        content_type: String,
+        /// The body sent, with a matching `Content-Length`.
+        body: Vec<u8>,
+    },
 }
 
 /// One request the fake tenant received, for assertions. Tokens and secrets are never kept.
