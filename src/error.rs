@@ -112,18 +112,18 @@ pub struct ApiError {
 }
 
 /// How much of a body that is not what we expected an error message quotes.
-const SNIPPET_CHARS: usize = 200;
+pub(crate) const SNIPPET_CHARS: usize = 200;
 
 impl ApiError {
     /// Reads an error answer: Auth0's JSON body if it is one, else a snippet of whatever came.
     pub(crate) fn from_parts(status: u16, body: &[u8], rate_limit: Option<RateLimit>) -> Self {
         let parsed: Option<crate::generated::types::ErrorBody> = serde_json::from_slice(body).ok();
         let parsed = parsed.unwrap_or_default();
-        let message = parsed
-            .message
-            .clone()
-            .or_else(|| parsed.error_description.clone())
-            .or_else(|| parsed.error.clone())
+        let message = [&parsed.message, &parsed.error_description, &parsed.error]
+            .into_iter()
+            .flatten()
+            .find(|text| !text.trim().is_empty())
+            .cloned()
             .unwrap_or_else(|| match snippet(body) {
                 text if text.is_empty() => "(empty body)".to_owned(),
                 text => text,
@@ -224,7 +224,7 @@ impl TokenError {
             Some(OAuthError {
                 error,
                 error_description,
-            }) => (error, error_description),
+            }) => (non_blank(error), non_blank(error_description)),
             None => (None, Some(snippet(body)).filter(|text| !text.is_empty())),
         };
         Self {
@@ -314,10 +314,12 @@ impl DecodeError {
         status: u16,
         body: &[u8],
     ) -> Self {
-        let deserializer = &mut serde_json::Deserializer::from_slice(body);
-        let (path, problem) = match serde_path_to_error::deserialize::<_, T>(deserializer) {
-            Err(error) => (error.path().to_string(), error.inner().to_string()),
-            Ok(_) => (".".to_owned(), "the body decodes on a second reading".to_owned()),
+        let (path, problem) = match find_problem::<T>(body) {
+            Some((path, problem)) if problem.starts_with(UNTAGGED_MISMATCH) => {
+                locate_in_list_shape(operation, body).unwrap_or((path, problem))
+            }
+            Some(found) => found,
+            None => (".".to_owned(), "the body decodes on a second reading".to_owned()),
         };
         Self {
             operation,
@@ -353,6 +355,67 @@ impl DecodeError {
     pub fn body_snippet(&self) -> &str {
         &self.snippet
     }
+}
+
+/// Where and why `body` does not decode as `T` the way `serde_json::from_slice` reads it;
+/// `None` if it does.
+fn find_problem<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<(String, String)> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Err(error) => Some((error.path().to_string(), error.inner().to_string())),
+        // A whole value followed by more: `from_slice` refuses what follows.
+        Ok(_) => deserializer
+            .end()
+            .err()
+            .map(|error| (".".to_owned(), error.to_string())),
+    }
+}
+
+/// How serde reports a body that none of an untagged enum's variants takes, as a whole.
+const UNTAGGED_MISMATCH: &str = "data did not match any variant of untagged enum";
+
+/// The list answers are untagged enums of their shapes, and serde refuses a body that fits
+/// none of them as a whole, without a path. Locate the problem in the shape the body is
+/// closest to: an object with `total` is the offset page, any other object the checkpoint
+/// page, anything else the bare array.
+fn locate_in_list_shape(operation: &str, body: &[u8]) -> Option<(String, String)> {
+    use serde::Deserialize;
+
+    use crate::generated::types as answers;
+    // The first value only: what follows it, if anything, comes up as the problem's or not.
+    let first = serde_json::Value::deserialize(&mut serde_json::Deserializer::from_slice(body)).ok()?;
+    let object = match first {
+        serde_json::Value::Object(object) => Some(object.contains_key("total")),
+        _ => None,
+    };
+    match (operation, object) {
+        ("get_client_grants", None) => find_problem::<Vec<answers::ClientGrant>>(body),
+        ("get_client_grants", Some(true)) => {
+            find_problem::<answers::ListClientGrantOffsetPaginatedResponseContent>(body)
+        }
+        ("get_client_grants", Some(false)) => {
+            find_problem::<answers::ListClientGrantPaginatedResponseContent>(body)
+        }
+        ("get_client_grant_organizations", None) => find_problem::<Vec<answers::Organization>>(body),
+        ("get_client_grant_organizations", Some(true)) => {
+            find_problem::<answers::ListClientGrantOrganizationsOffsetPaginatedResponseContent>(body)
+        }
+        ("get_client_grant_organizations", Some(false)) => {
+            find_problem::<answers::ListClientGrantOrganizationsPaginatedResponseContent>(body)
+        }
+        ("get_organization_client_grants", None) => {
+            find_problem::<Vec<answers::OrganizationClientGrant>>(body)
+        }
+        ("get_organization_client_grants", Some(_)) => {
+            find_problem::<answers::ListOrganizationClientGrantsOffsetPaginatedResponseContent>(body)
+        }
+        _ => None,
+    }
+}
+
+/// `text`, unless it has nothing to read.
+fn non_blank(text: Option<String>) -> Option<String> {
+    text.filter(|text| !text.trim().is_empty())
 }
 
 /// The start of `body` as text, on one line, at most [`SNIPPET_CHARS`] characters.

@@ -5,6 +5,8 @@ mod client;
 mod client_grants;
 mod clock;
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod generated;
 #[cfg(feature = "mock")]
 pub mod mock;

@@ -74,7 +74,8 @@ pub(crate) fn next_cursor(next: Option<&str>, seen: &mut HashSet<String>) -> Res
 
 /// Whether an offset list goes on after a page of `len` items starting at `start`.
 pub(crate) fn offset_has_more(start: u64, len: usize, total: u64, per_page: u64) -> bool {
-    len > 0 && (len as u64) >= per_page && start + (len as u64) < total
+    // `start` is the server's: it may be anything up to `u64::MAX`.
+    len > 0 && (len as u64) >= per_page && start.saturating_add(len as u64) < total
 }
 
 enum Walk<S> {

@@ -4,6 +4,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::HeaderMap;
 
+/// The latest `X-RateLimit-Reset` taken as meant: the end of the year 9999, the last second an
+/// HTTP date can name. A later one (up to `u64::MAX`, past what `SystemTime` holds) would only
+/// feed overflows to the arithmetic of waits and pacing.
+pub(crate) const LATEST_RESET_SECS: u64 = 253_402_300_799;
+
 /// The allowance Auth0 reported in `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
 /// `X-RateLimit-Reset` on one answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -18,13 +23,15 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// Reads the three headers; `None` unless all three are present and numeric.
+    /// Reads the three headers; `None` unless all three are present and numeric, with a reset
+    /// no later than [`LATEST_RESET_SECS`].
     pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Self> {
         let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
+        let reset = number("x-ratelimit-reset").filter(|&reset| reset <= LATEST_RESET_SECS)?;
         Some(Self {
             limit: number("x-ratelimit-limit")?,
             remaining: number("x-ratelimit-remaining")?,
-            reset: UNIX_EPOCH + Duration::from_secs(number("x-ratelimit-reset")?),
+            reset: UNIX_EPOCH + Duration::from_secs(reset),
         })
     }
 
@@ -34,14 +41,23 @@ impl RateLimit {
     }
 }
 
-/// How long a `Retry-After` header asks to wait: delay-seconds or an HTTP date.
+/// The longest wait a `Retry-After` is taken to ask for. No server means more; the cap keeps
+/// the retry arithmetic (padding and jitter added to the wait) far from overflowing.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// How long a `Retry-After` header asks to wait: delay-seconds or an HTTP date, at most
+/// [`MAX_RETRY_AFTER`].
 pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+        return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
     }
     let date = httpdate::parse_http_date(value).ok()?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        date.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
+    )
 }
 
 #[cfg(test)]

@@ -46,7 +46,9 @@ impl AccessToken {
     }
 
     fn is_usable_at(&self, now: SystemTime, margin: Duration) -> bool {
-        self.expires_at.is_none_or(|expires_at| now + margin < expires_at)
+        // A margin too large to add to `now` reaches past any expiry.
+        self.expires_at
+            .is_none_or(|expires_at| now.checked_add(margin).is_some_and(|limit| limit < expires_at))
     }
 }
 
@@ -145,11 +147,6 @@ impl ClientCredentials {
     }
 
     async fn fetch(&self) -> Result<AccessToken, TokenError> {
-        #[derive(serde::Deserialize)]
-        struct Answer {
-            access_token: SecretString,
-            expires_in: Option<u64>,
-        }
         let requested_at = self.clock.now();
         let body = serde_json::json!({
             "grant_type": "client_credentials",
@@ -176,22 +173,44 @@ impl ClientCredentials {
         if !status.is_success() {
             return Err(TokenError::from_answer(status.as_u16(), &bytes));
         }
-        let answer: Answer = serde_json::from_slice(&bytes).map_err(|error| {
-            TokenError::other(
-                format!("the token endpoint's {status} answer has no usable access_token"),
-                Some(Box::new(error)),
-            )
-        })?;
-        let mut token = AccessToken {
-            value: answer.access_token,
-            expires_at: None,
-        };
-        if let Some(seconds) = answer.expires_in {
-            token = token.expiring_at(requested_at + Duration::from_secs(seconds));
-        }
-        tracing::debug!(expires_in = ?answer.expires_in, "fetched a new access token with client credentials");
+        let token = read_token_answer(status, &bytes, requested_at)?;
+        tracing::debug!(expires_at = ?token.expires_at, "fetched a new access token with client credentials");
         Ok(token)
     }
+}
+
+/// Reads a success answer of the token endpoint (`{"access_token":"…","expires_in":86400,…}`)
+/// to a request sent at `requested_at`. A token that cannot be sent in an `Authorization`
+/// header (empty, or with control characters) is refused here, as no answer at all; an
+/// `expires_in` too large to represent means no known expiry.
+pub(crate) fn read_token_answer(
+    status: reqwest::StatusCode,
+    body: &[u8],
+    requested_at: SystemTime,
+) -> Result<AccessToken, TokenError> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        access_token: SecretString,
+        expires_in: Option<u64>,
+    }
+    let unusable = |source: Option<Box<dyn std::error::Error + Send + Sync>>| {
+        TokenError::other(
+            format!("the token endpoint's {status} answer has no usable access_token"),
+            source,
+        )
+    };
+    let answer: Answer = serde_json::from_slice(body).map_err(|error| unusable(Some(Box::new(error))))?;
+    let value = answer.access_token.expose_secret();
+    if value.is_empty() || reqwest::header::HeaderValue::try_from(format!("Bearer {value}")).is_err() {
+        return Err(unusable(None));
+    }
+    let expires_at = answer
+        .expires_in
+        .and_then(|seconds| requested_at.checked_add(Duration::from_secs(seconds)));
+    Ok(AccessToken {
+        value: answer.access_token,
+        expires_at,
+    })
 }
 
 impl TokenProvider for ClientCredentials {
@@ -227,5 +246,23 @@ impl TokenProvider for ClientCredentials {
             tracing::debug!("the API refused the cached access token; it will be fetched again");
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+
+    #[test]
+    fn a_refresh_margin_past_the_end_of_time_means_always_refresh() {
+        // `now + margin` panicked ("overflow when adding duration to instant").
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let token = AccessToken::new("t").expiring_at(now + Duration::from_secs(3600));
+        assert!(token.is_usable_at(now, Duration::from_secs(60)));
+        assert!(!token.is_usable_at(now, Duration::from_secs(3600)));
+        assert!(!token.is_usable_at(now, Duration::MAX));
+        assert!(AccessToken::new("t").is_usable_at(now, Duration::MAX));
     }
 }
