@@ -294,7 +294,14 @@ impl ClientBuilder {
                 cached: Mutex::new(None),
                 refreshing: tokio::sync::Mutex::new(()),
             }),
-            (None, Some(token), None) => Arc::new(StaticToken(token)),
+            (None, Some(token), None) => {
+                if token.authorization().is_none() {
+                    return Err(Error::Config(
+                        "token(..) must be a non-empty access token without control characters".into(),
+                    ));
+                }
+                Arc::new(StaticToken(token))
+            }
             (None, None, Some(provider)) => provider,
             (None, None, None) => {
                 return Err(Error::Config(

@@ -287,10 +287,23 @@ pub struct TransportError {
 
 impl TransportError {
     pub(crate) fn new(source: reqwest::Error) -> Self {
-        // reqwest's own message names the URL; keep it, minus any query string.
+        // reqwest's own message names the URL; keep it, minus any query string. It says only
+        // "error sending request"; the innermost cause says what happened (reset, closed…).
         let source = source.without_url();
+        let mut message = source.to_string();
+        let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(&source);
+        let mut innermost = None;
+        while let Some(current) = cause {
+            innermost = Some(current);
+            cause = current.source();
+        }
+        if let Some(innermost) = innermost.map(ToString::to_string)
+            && !message.contains(&innermost)
+        {
+            message = format!("{message}: {innermost}");
+        }
         Self {
-            message: source.to_string(),
+            message,
             source: Box::new(source),
         }
     }

@@ -196,7 +196,7 @@ impl Bucket {
         }
         let deficit = 1.0 - self.tokens;
         match self.refill {
-            Some(rate) => Duration::from_secs_f64(deficit / rate),
+            Some(rate) => Duration::try_from_secs_f64(deficit / rate).unwrap_or(Duration::MAX),
             None => self.reset.duration_since(now).unwrap_or_default(),
         }
     }

@@ -138,7 +138,9 @@ pub(crate) fn decide(
         Outcome::Status { status: 429, headers } => {
             match rate_limit_wait(headers, now) {
                 // Never before the reset: pad it, and spread clients up to 10% beyond it.
-                Some(wait) => wait + RATE_LIMIT_PADDING + wait.mul_f64(0.1 * jitter),
+                Some(wait) => wait
+                    .saturating_add(RATE_LIMIT_PADDING)
+                    .saturating_add(wait.mul_f64(0.1 * jitter)),
                 None => backoff(policy, retries_done, jitter),
             }
         }

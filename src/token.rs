@@ -35,6 +35,18 @@ impl AccessToken {
         self
     }
 
+    /// `Authorization: Bearer …` for this token; `None` when it is empty or cannot be sent
+    /// in a header (control characters).
+    pub(crate) fn authorization(&self) -> Option<reqwest::header::HeaderValue> {
+        let value = self.value.expose_secret();
+        if value.is_empty() {
+            return None;
+        }
+        let mut header = reqwest::header::HeaderValue::try_from(format!("Bearer {value}")).ok()?;
+        header.set_sensitive(true);
+        Some(header)
+    }
+
     /// When the token expires, if known.
     pub fn expires_at(&self) -> Option<SystemTime> {
         self.expires_at
@@ -200,17 +212,17 @@ pub(crate) fn read_token_answer(
         )
     };
     let answer: Answer = serde_json::from_slice(body).map_err(|error| unusable(Some(Box::new(error))))?;
-    let value = answer.access_token.expose_secret();
-    if value.is_empty() || reqwest::header::HeaderValue::try_from(format!("Bearer {value}")).is_err() {
-        return Err(unusable(None));
-    }
     let expires_at = answer
         .expires_in
         .and_then(|seconds| requested_at.checked_add(Duration::from_secs(seconds)));
-    Ok(AccessToken {
+    let token = AccessToken {
         value: answer.access_token,
         expires_at,
-    })
+    };
+    if token.authorization().is_none() {
+        return Err(unusable(None));
+    }
+    Ok(token)
 }
 
 impl TokenProvider for ClientCredentials {

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use crate::clock::Clock;
-use crate::error::{ApiError, DecodeError, Error, TransportError};
+use crate::error::{ApiError, DecodeError, Error, TokenError, TransportError};
 use crate::generated::{self, types::ErrorBody};
 use crate::pacing::Pacer;
 use crate::rate_limit::RateLimit;
@@ -200,9 +200,14 @@ async fn send_with_retries(
         };
         // Bodies here are always in memory, so a request can always be cloned.
         let mut attempt = request.try_clone().expect("request bodies are buffered");
-        let mut authorization =
-            HeaderValue::try_from(format!("Bearer {}", token.secret())).expect("a token is header-safe");
-        authorization.set_sensitive(true);
+        // A custom provider can hand out anything; never panic on it.
+        let Some(authorization) = token.authorization() else {
+            let unusable = TokenError::other(
+                "the access token cannot be sent in an Authorization header (empty, or control characters)",
+                None,
+            );
+            return Ok(failed(slot.as_deref(), Error::Token(unusable), 401));
+        };
         attempt.headers_mut().insert(AUTHORIZATION, authorization);
         *attempt.timeout_mut() = Some(shared.timeout);
 

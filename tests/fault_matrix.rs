@@ -560,3 +560,28 @@ async fn a_stalled_create_is_applied_after_the_client_has_gone() {
     assert_eq!(tenant.grants().len(), 1, "carried out once the stall is over");
     assert_eq!(tenant.requests().len(), 1, "one request, never retried");
 }
+
+#[tokio::test]
+async fn a_broken_connection_error_says_what_broke() {
+    let tenant = FakeTenant::start().await;
+    let client = tenant
+        .client_builder()
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    for (fault, mentions) in [
+        (Fault::ResetConnection, "reset"),
+        (Fault::CloseConnection, "closed"),
+        (Fault::CloseMidBody, "body"),
+    ] {
+        tenant.inject(1, fault.clone());
+        let error = client
+            .client_grants()
+            .create(NewClientGrant::new(format!("app-{mentions}"), API))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::Transport(_)), "{fault:?}: {error:?}");
+        let message = error.to_string().to_lowercase();
+        assert!(message.contains(mentions), "{fault:?}: {message}");
+    }
+}

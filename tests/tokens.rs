@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use auth0_client_grants::{Client, Error, RetryPolicy};
+use auth0_client_grants::{AccessToken, Client, Error, RetryPolicy, TokenFuture, TokenProvider};
 use common::{FakeClock, RECORDED_GRANT};
 use httpmock::Method::{GET, POST};
 use httpmock::{Mock, MockServer};
@@ -192,4 +192,48 @@ async fn an_unreachable_token_endpoint_is_a_token_error() {
         error.to_string(),
         "no access token: cannot reach the token endpoint"
     );
+}
+
+#[test]
+fn a_fixed_token_that_cannot_be_sent_in_a_header_is_refused_when_building() {
+    for unusable in ["", "line\nbreak"] {
+        let refused = Client::builder()
+            .domain("example.auth0.com")
+            .token(unusable)
+            .build()
+            .unwrap_err();
+        assert!(matches!(refused, Error::Config(_)), "{unusable:?}: {refused:?}");
+    }
+}
+
+/// A provider that hands out whatever it was given.
+#[derive(Debug)]
+struct Handing(&'static str);
+
+impl TokenProvider for Handing {
+    fn token(&self) -> TokenFuture<'_> {
+        Box::pin(async { Ok(AccessToken::new(self.0)) })
+    }
+}
+
+#[tokio::test]
+async fn a_provided_token_that_cannot_be_sent_is_a_token_error_and_nothing_is_sent() {
+    let server = MockServer::start_async().await;
+    let api = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200).body(RECORDED_GRANT);
+        })
+        .await;
+    for unusable in ["", "line\nbreak"] {
+        let client = Client::builder()
+            .base_url(server.url("/api/v2"))
+            .token_provider(Handing(unusable))
+            .build()
+            .unwrap();
+        let error = client.client_grants().get("cgr_1").await.unwrap_err();
+        assert!(matches!(error, Error::Token(_)), "{unusable:?}: {error:?}");
+        assert!(error.to_string().contains("Authorization header"), "{error}");
+    }
+    assert_eq!(api.calls_async().await, 0);
 }
