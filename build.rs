@@ -150,6 +150,18 @@ fn settings() -> progenitor::GenerationSettings {
         let impls = [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr];
         settings.with_replacement(schema, replacement, impls.into_iter());
     }
+    // List answers in three shapes, decoded in one pass instead of as untagged enums
+    // (src/list_answers.rs).
+    for answer in [
+        "ListClientGrantResponseContent",
+        "ListClientGrantOrganizationsResponseContent",
+    ] {
+        settings.with_replacement(
+            answer,
+            format!("crate::list_answers::{answer}"),
+            std::iter::empty(),
+        );
+    }
     settings
 }
 

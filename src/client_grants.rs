@@ -6,8 +6,10 @@ use futures_util::Stream;
 
 use crate::Client;
 use crate::error::Error;
-use crate::generated::types::{self, ClientGrant, ListClientGrantOrganizationsResponseContent as OrgList};
-use crate::generated::types::{ListClientGrantResponseContent as GrantList, Organization};
+use crate::generated::types::Organization;
+use crate::generated::types::{self, ClientGrant};
+use crate::list_answers::ListClientGrantOrganizationsResponseContent as OrgList;
+use crate::list_answers::ListClientGrantResponseContent as GrantList;
 use crate::models::{DefaultFor, SubjectType};
 use crate::pagination::{self, OffsetPage, Page, whole_number};
 use crate::requests::{ClientGrantUpdate, NewClientGrant};

@@ -46,9 +46,11 @@ use serde_json::{Map, Number, Value};
 use crate::error::{ApiError, DecodeError, Error, SNIPPET_CHARS, TokenError};
 use crate::generated::types::{
     AssociateOrganizationClientGrantResponseContent as Association, ClientGrant, ErrorBody,
+    ListOrganizationClientGrantsResponseContent as OrganizationGrants,
+};
+use crate::list_answers::{
     ListClientGrantOrganizationsResponseContent as GrantOrganizations,
     ListClientGrantResponseContent as Grants,
-    ListOrganizationClientGrantsResponseContent as OrganizationGrants,
 };
 use crate::models::{DefaultFor, OrganizationUsage, SubjectType};
 use crate::pagination::{next_cursor, offset_has_more, whole_number};
@@ -1090,7 +1092,12 @@ fn found_list_decode_errors_without_a_path() {
             "client_grants[0]",
             "missing field `audience`",
         ),
-        ("get_client_grants", b"\"\"", ".", "expected a sequence"),
+        (
+            "get_client_grants",
+            b"\"\"",
+            ".",
+            "expected an array of items or an object with `client_grants`",
+        ),
         (
             "get_client_grant_organizations",
             br#"{"organizations":[{"id":"o","metadata":{"k":1}}],"total":1}"#,

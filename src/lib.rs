@@ -8,6 +8,7 @@ mod error;
 #[cfg(test)]
 mod fuzz;
 mod generated;
+mod list_answers;
 #[cfg(feature = "mock")]
 pub mod mock;
 mod models;
