@@ -310,20 +310,24 @@ async fn send_with_retries(
 struct Answer {
     status: reqwest::StatusCode,
     version: reqwest::Version,
+    url: reqwest::Url,
     headers: reqwest::header::HeaderMap,
     rate_limit: Option<RateLimit>,
     body: bytes::Bytes,
 }
 
-async fn read_answer(response: reqwest::Response) -> reqwest::Result<Answer> {
+async fn read_answer(mut response: reqwest::Response) -> reqwest::Result<Answer> {
     let status = response.status();
     let version = response.version();
-    let headers = response.headers().clone();
+    let url = response.url().clone();
+    // The body does not need the headers once it is being read; move them, do not copy.
+    let headers = std::mem::take(response.headers_mut());
     let rate_limit = RateLimit::from_headers(&headers);
     let body = response.bytes().await?;
     Ok(Answer {
         status,
         version,
+        url,
         headers,
         rate_limit,
         body,
@@ -332,7 +336,11 @@ async fn read_answer(response: reqwest::Response) -> reqwest::Result<Answer> {
 
 impl Answer {
     fn into_response(self) -> reqwest::Response {
-        let mut response = http::Response::new(self.body);
+        use reqwest::ResponseBuilderExt;
+        let mut response = http::Response::builder()
+            .url(self.url)
+            .body(self.body)
+            .expect("a response without parts to check");
         *response.status_mut() = self.status;
         *response.version_mut() = self.version;
         *response.headers_mut() = self.headers;

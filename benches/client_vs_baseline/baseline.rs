@@ -45,7 +45,11 @@ pub struct Baseline {
 impl Baseline {
     /// Gets a token with client credentials from the tenant at `api` (`…/api/v2`).
     pub async fn connect(api: &str, client_id: &str, client_secret: &str) -> Self {
-        let http = reqwest::Client::new();
+        // The same 30 s limit per request as the crate's default: a loop without one can hang.
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("an HTTP client");
         let origin = api.trim_end_matches("/api/v2");
         let answer: TokenAnswer = http
             .post(format!("{origin}/oauth/token"))
