@@ -20,7 +20,7 @@
 //! tenant, or the clocks disagree): it forgets what it learned and starts again from that
 //! answer. Reactive retries stay as the safety net.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -38,8 +38,8 @@ struct State {
     /// `None` until an answer has carried the rate-limit headers.
     bucket: Option<Bucket>,
     next_sequence: u64,
-    /// Requests sent and not yet answered, by the order they were sent in.
-    in_flight: BTreeSet<u64>,
+    /// Requests sent and not yet answered.
+    in_flight: HashSet<u64>,
     /// Requests that took their reservation and are waiting for their turn.
     waiting: u32,
 }
@@ -140,10 +140,10 @@ impl Pacer {
     pub(crate) fn observe(&self, permit: Permit<'_>, limit: &RateLimit, status: u16, now: SystemTime) {
         let mut state = self.state();
         state.in_flight.remove(&permit.sequence);
-        // Requests sent after this one, and those waiting, were not yet counted by the server
-        // when it answered; every request sent before it is assumed counted.
-        let not_yet_counted =
-            state.in_flight.range(permit.sequence..).count() as f64 + f64::from(state.waiting);
+        // Requests still in flight may not have been counted when the server answered this
+        // one (even those sent before it, on another connection), nor those waiting: assume
+        // none was. Counting one twice costs one refill interval; missing one costs a 429.
+        let not_yet_counted = state.in_flight.len() as f64 + f64::from(state.waiting);
         let lower = limit.remaining as f64 - not_yet_counted;
         let rate = learned_rate(limit, permit.sent_at);
         let bucket = state.bucket.get_or_insert(Bucket {
@@ -302,13 +302,13 @@ mod tests {
     }
 
     #[test]
-    fn requests_sent_after_the_answered_one_and_waiting_ones_are_not_yet_counted() {
+    fn requests_still_in_flight_before_or_after_the_answered_one_are_not_yet_counted() {
         let pacer = Pacer::default();
         exchange(&pacer, t0(), answer(21, 0, at(1000)), 200);
-        let first = pacer.let_through(t0());
-        let _second = pacer.let_through(t0());
-        let _third = pacer.let_through(t0());
-        pacer.observe(first, &answer(21, 5, at(1000)), 200, t0());
+        let _earlier = pacer.let_through(t0());
+        let answered = pacer.let_through(t0());
+        let _later = pacer.let_through(t0());
+        pacer.observe(answered, &answer(21, 5, at(1000)), 200, t0());
         assert_eq!(
             waits(&pacer, t0(), 4),
             [0, 0, 0, 50],
