@@ -14,7 +14,7 @@ use crate::models::{DefaultFor, SubjectType};
 use crate::pagination::{self, OffsetPage, Page, whole_number};
 use crate::requests::{ClientGrantUpdate, NewClientGrant};
 use crate::transport::Transport;
-use crate::validate::{page_size, path_segment};
+use crate::validate::{page_number, page_size, path_segment};
 
 /// The page size of checkpoint paging when `take` is not set, as in Auth0's own SDKs.
 pub const DEFAULT_TAKE: u64 = 50;
@@ -181,10 +181,8 @@ impl Paging {
                 "take and from apply to checkpoint paging, not send_offset()",
             ));
         }
-        Ok((
-            self.page.unwrap_or(0),
-            page_size("per_page", self.per_page.unwrap_or(DEFAULT_PER_PAGE))?,
-        ))
+        let per_page = page_size("per_page", self.per_page.unwrap_or(DEFAULT_PER_PAGE))?;
+        Ok((page_number(self.page.unwrap_or(0), per_page)?, per_page))
     }
 }
 
@@ -373,9 +371,9 @@ fn checkpoint_page_of_grants(answer: GrantList) -> Page<ClientGrant> {
 
 /// An answer that came without totals although they were asked for: what can be known.
 fn offset_page_without_totals<T>(items: Vec<T>, page: u64, per_page: NonZeroU64) -> OffsetPage<T> {
-    let start = page * per_page.get();
+    let start = page.saturating_mul(per_page.get());
     OffsetPage {
-        total: start + items.len() as u64,
+        total: start.saturating_add(items.len() as u64),
         items,
         start,
         limit: per_page.get(),

@@ -11,7 +11,7 @@ use crate::generated::types::OrganizationClientGrant;
 use crate::generated::types::{self, ListOrganizationClientGrantsResponseContent as OrgGrantList};
 use crate::pagination::{self, OffsetPage, whole_number};
 use crate::transport::Transport;
-use crate::validate::{at_most_chars, convert, organization_id, page_size, path_segment};
+use crate::validate::{at_most_chars, convert, organization_id, page_number, page_size, path_segment};
 
 /// At most this many `grant_ids` in one list request.
 const MAX_GRANT_IDS: usize = 10;
@@ -161,7 +161,9 @@ impl OrgGrantQuery {
                 ),
             ));
         }
-        page_size("per_page", self.per_page.unwrap_or(DEFAULT_PER_PAGE))
+        let per_page = page_size("per_page", self.per_page.unwrap_or(DEFAULT_PER_PAGE))?;
+        page_number(self.page.unwrap_or(0), per_page)?;
+        Ok(per_page)
     }
 
     async fn fetch(
@@ -195,9 +197,9 @@ impl OrgGrantQuery {
                 total: whole_number(Some(page.total)),
             },
             OrgGrantList::Array(items) => {
-                let start = page * per_page.get();
+                let start = page.saturating_mul(per_page.get());
                 OffsetPage {
-                    total: start + items.len() as u64,
+                    total: start.saturating_add(items.len() as u64),
                     items,
                     start,
                     limit: per_page.get(),

@@ -135,10 +135,9 @@ where
         match fetch(page_number).await {
             Ok(page) => {
                 let more = offset_has_more(page.start, page.items.len(), page.total, per_page);
-                let walk = if more {
-                    Walk::Next(page_number + 1)
-                } else {
-                    Walk::Done
+                let walk = match page_number.checked_add(1) {
+                    Some(next) if more => Walk::Next(next),
+                    _ => Walk::Done,
                 };
                 Some((Ok(page), (walk, fetch)))
             }

@@ -38,6 +38,14 @@ pub(crate) fn page_size(parameter: &'static str, value: u64) -> Result<std::num:
         })
 }
 
+/// Refuses an offset `page` whose items could not be numbered in 64 bits.
+pub(crate) fn page_number(page: u64, per_page: std::num::NonZeroU64) -> Result<u64, Error> {
+    page.checked_mul(per_page.get())
+        .and_then(|start| start.checked_add(MAX_PAGE_SIZE))
+        .map(|_| page)
+        .ok_or_else(|| Error::invalid_input("page", format!("{page} is too large for {per_page} per page")))
+}
+
 pub(crate) fn at_most_chars(parameter: &'static str, value: &str, max: usize) -> Result<(), Error> {
     let chars = value.chars().count();
     if chars > max {
@@ -120,5 +128,15 @@ mod tests {
             "invalid `scope`: item 1 must be 1 to 280 characters long, got 0"
         );
         assert!(item_lengths("scope", &["é".repeat(280)], 1, 280).is_ok());
+    }
+
+    #[test]
+    fn a_page_whose_items_cannot_be_numbered_is_refused() {
+        let per_page = std::num::NonZeroU64::new(100).unwrap();
+        assert_eq!(page_number(7, per_page).unwrap(), 7);
+        assert_eq!(
+            problem(page_number(u64::MAX / 100, per_page)),
+            format!("invalid `page`: {} is too large for 100 per page", u64::MAX / 100)
+        );
     }
 }
