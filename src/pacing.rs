@@ -38,10 +38,9 @@ struct State {
     /// `None` until an answer has carried the rate-limit headers.
     bucket: Option<Bucket>,
     next_sequence: u64,
-    /// Requests sent and not yet answered.
+    /// Requests that took their place and have not been answered: waiting for their turn, or
+    /// sent.
     in_flight: HashSet<u64>,
-    /// Requests that took their reservation and are waiting for their turn.
-    waiting: u32,
 }
 
 /// What the model believes about the server's bucket, after every request this client has
@@ -53,33 +52,33 @@ struct Bucket {
     tokens: f64,
     /// When `tokens` was last brought up to date.
     updated: SystemTime,
-    /// Requests per second the bucket refills, as learned (a lower bound).
+    /// Requests per second the bucket refills, as learned (a lower bound); until it is known,
+    /// nothing is held back.
     refill: Option<f64>,
-    /// The latest reported reset, used until a refill rate is known.
-    reset: SystemTime,
 }
 
-/// A request that has been let through: the slot it holds among the requests in flight.
+/// One request's place: taken before it waits its turn, given up when it is answered or
+/// dropped. A request dropped before it was sent gives its unit of allowance back.
 #[derive(Debug)]
 pub(crate) struct Permit<'a> {
     pacer: &'a Pacer,
     sequence: u64,
-    sent_at: SystemTime,
+    /// Whether the request took a unit of the modelled allowance.
+    took_unit: bool,
+    /// When the request was sent; `None` while it waits.
+    sent_at: Option<SystemTime>,
 }
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        self.pacer.state().in_flight.remove(&self.sequence);
-    }
-}
-
-/// Gives back a reservation whose wait was abandoned (the caller dropped the call).
-struct Reservation<'a>(&'a Pacer);
-
-impl Drop for Reservation<'_> {
-    fn drop(&mut self) {
-        let mut state = self.0.state();
-        state.waiting = state.waiting.saturating_sub(1);
+        let mut state = self.pacer.state();
+        state.in_flight.remove(&self.sequence);
+        if self.took_unit
+            && self.sent_at.is_none()
+            && let Some(bucket) = state.bucket.as_mut()
+        {
+            bucket.tokens = (bucket.tokens + 1.0).min(bucket.limit);
+        }
     }
 }
 
@@ -92,66 +91,61 @@ impl Pacer {
     /// A wait longer than `max_wait` is not waited: the request goes at once and the server's
     /// answer (a 429 with its reset) decides, as without pacing.
     pub(crate) async fn admit(&self, clock: &dyn Clock, max_wait: Duration) -> Permit<'_> {
-        let wait = self.reserve(clock.now(), max_wait);
+        let (mut permit, wait) = self.reserve(clock.now(), max_wait);
         if !wait.is_zero() {
-            let reservation = Reservation(self);
             tracing::debug!(
                 wait_ms = wait.as_millis() as u64,
                 "pacing: waiting for the rate limit to refill"
             );
+            // Dropped here (the caller gave up), the permit gives its unit back.
             clock.sleep(wait).await;
-            drop(reservation);
         }
-        self.let_through(clock.now())
+        permit.sent_at = Some(clock.now());
+        permit
     }
 
-    /// Counts a request as sent at `now`.
-    fn let_through(&self, now: SystemTime) -> Permit<'_> {
+    /// Takes a place among the requests in flight and, when the model knows the refill rate,
+    /// one unit of the allowance; says how long the request must wait for it.
+    fn reserve(&self, now: SystemTime, max_wait: Duration) -> (Permit<'_>, Duration) {
         let mut state = self.state();
         let sequence = state.next_sequence;
         state.next_sequence += 1;
         state.in_flight.insert(sequence);
-        Permit {
+        let mut permit = Permit {
             pacer: self,
             sequence,
-            sent_at: now,
-        }
-    }
-
-    /// Takes one request from the allowance and says how long it must wait for it.
-    fn reserve(&self, now: SystemTime, max_wait: Duration) -> Duration {
-        let mut state = self.state();
+            took_unit: false,
+            sent_at: None,
+        };
         let Some(bucket) = state.bucket.as_mut() else {
-            return Duration::ZERO;
+            return (permit, Duration::ZERO);
         };
         bucket.refill_until(now);
-        let wait = bucket.wait_for_one(now);
-        if wait > max_wait {
-            return Duration::ZERO;
+        match bucket.wait_for_one() {
+            Some(wait) if wait <= max_wait => {
+                bucket.tokens -= 1.0;
+                permit.took_unit = true;
+                (permit, wait)
+            }
+            _ => (permit, Duration::ZERO),
         }
-        bucket.tokens -= 1.0;
-        if !wait.is_zero() {
-            state.waiting += 1;
-        }
-        wait
     }
 
     /// Corrects the model with what the answer to `permit`'s request reported.
     pub(crate) fn observe(&self, permit: Permit<'_>, limit: &RateLimit, status: u16, now: SystemTime) {
+        let sent_at = permit.sent_at.unwrap_or(now);
         let mut state = self.state();
         state.in_flight.remove(&permit.sequence);
         // Requests still in flight may not have been counted when the server answered this
         // one (even those sent before it, on another connection), nor those waiting: assume
         // none was. Counting one twice costs one refill interval; missing one costs a 429.
-        let not_yet_counted = state.in_flight.len() as f64 + f64::from(state.waiting);
-        let lower = limit.remaining as f64 - not_yet_counted;
-        let rate = learned_rate(limit, permit.sent_at);
+        let lower = limit.remaining as f64 - state.in_flight.len() as f64;
+        let rate = learned_rate(limit, sent_at);
         let bucket = state.bucket.get_or_insert(Bucket {
             limit: limit.limit as f64,
             tokens: lower,
             updated: now,
             refill: None,
-            reset: limit.reset,
         });
         bucket.refill_until(now);
         if bucket.limit != limit.limit as f64 || status == 429 {
@@ -160,7 +154,6 @@ impl Pacer {
         } else if let Some(rate) = rate {
             bucket.refill = Some(bucket.refill.map_or(rate, |known| known.max(rate)));
         }
-        bucket.reset = limit.reset;
         // `remaining` is rounded down: the server holds between `remaining` and `remaining + 1`.
         // An estimate inside that range keeps its fraction; one outside it was wrong, and
         // starts again from the floor, which is never too many.
@@ -179,26 +172,22 @@ fn learned_rate(limit: &RateLimit, sent_at: SystemTime) -> Option<f64> {
 
 impl Bucket {
     fn refill_until(&mut self, now: SystemTime) {
+        // A clock that went back refills nothing, and counts on from where it is now.
         let elapsed = now.duration_since(self.updated).unwrap_or_default();
-        self.updated = self.updated.max(now);
-        match self.refill {
-            Some(rate) => self.tokens = (self.tokens + elapsed.as_secs_f64() * rate).min(self.limit),
-            // Without a known rate, all that is sure is that the bucket is full at the reset.
-            None if now >= self.reset => self.tokens = self.limit,
-            None => {}
+        self.updated = now;
+        if let Some(rate) = self.refill {
+            self.tokens = (self.tokens + elapsed.as_secs_f64() * rate).min(self.limit);
         }
     }
 
-    /// How long until the request about to be reserved can go.
-    fn wait_for_one(&self, now: SystemTime) -> Duration {
+    /// How long until the request about to be reserved can go; `None` while the refill rate
+    /// is unknown, when holding requests back would be a guess.
+    fn wait_for_one(&self) -> Option<Duration> {
         if self.tokens >= 1.0 {
-            return Duration::ZERO;
+            return Some(Duration::ZERO);
         }
-        let deficit = 1.0 - self.tokens;
-        match self.refill {
-            Some(rate) => Duration::try_from_secs_f64(deficit / rate).unwrap_or(Duration::MAX),
-            None => self.reset.duration_since(now).unwrap_or_default(),
-        }
+        let rate = self.refill?;
+        Some(Duration::try_from_secs_f64((1.0 - self.tokens) / rate).unwrap_or(Duration::MAX))
     }
 }
 
@@ -226,23 +215,35 @@ mod tests {
         }
     }
 
+    /// A request that took its place and was sent at `at`, not yet answered.
+    fn send(pacer: &Pacer, at: SystemTime) -> Permit<'_> {
+        let (mut permit, _) = pacer.reserve(at, LONG);
+        permit.sent_at = Some(at);
+        permit
+    }
+
     /// One request sent at `sent` and answered at once with `limit`.
     fn exchange(pacer: &Pacer, sent: SystemTime, limit: RateLimit, status: u16) {
-        let permit = pacer.let_through(sent);
+        let permit = send(pacer, sent);
         pacer.observe(permit, &limit, status, sent);
     }
 
+    /// How long each of `count` requests reserved at `now` must wait; each is then sent and
+    /// answered without rate-limit headers.
     fn waits(pacer: &Pacer, now: SystemTime, count: usize) -> Vec<u64> {
         (0..count)
-            .map(|_| pacer.reserve(now, LONG).as_millis() as u64)
+            .map(|_| {
+                let (mut permit, wait) = pacer.reserve(now, LONG);
+                permit.sent_at = Some(now);
+                wait.as_millis() as u64
+            })
             .collect()
     }
 
     #[test]
     fn without_rate_limit_headers_nothing_waits() {
         let pacer = Pacer::default();
-        let permit = pacer.let_through(t0());
-        drop(permit);
+        drop(send(&pacer, t0()));
         assert_eq!(waits(&pacer, t0(), 100), vec![0; 100]);
     }
 
@@ -280,10 +281,10 @@ mod tests {
     fn a_wait_longer_than_the_longest_accepted_is_not_waited_or_reserved() {
         let pacer = Pacer::default();
         exchange(&pacer, t0(), answer(3, 0, at(2000)), 200);
-        assert_eq!(pacer.reserve(t0(), Duration::from_millis(500)), Duration::ZERO);
-        assert_eq!(pacer.reserve(t0(), Duration::from_millis(500)), Duration::ZERO);
+        assert_eq!(pacer.reserve(t0(), Duration::from_millis(500)).1, Duration::ZERO);
+        assert_eq!(pacer.reserve(t0(), Duration::from_millis(500)).1, Duration::ZERO);
         assert_eq!(
-            pacer.reserve(t0(), LONG),
+            pacer.reserve(t0(), LONG).1,
             Duration::from_secs(1),
             "nothing was reserved"
         );
@@ -305,9 +306,9 @@ mod tests {
     fn requests_still_in_flight_before_or_after_the_answered_one_are_not_yet_counted() {
         let pacer = Pacer::default();
         exchange(&pacer, t0(), answer(21, 0, at(1000)), 200);
-        let _earlier = pacer.let_through(t0());
-        let answered = pacer.let_through(t0());
-        let _later = pacer.let_through(t0());
+        let _earlier = send(&pacer, t0());
+        let answered = send(&pacer, t0());
+        let _later = send(&pacer, t0());
         pacer.observe(answered, &answer(21, 5, at(1000)), 200, t0());
         assert_eq!(
             waits(&pacer, t0(), 4),
@@ -319,8 +320,43 @@ mod tests {
     #[test]
     fn abandoned_permits_leave_the_in_flight_set() {
         let pacer = Pacer::default();
-        drop(pacer.let_through(t0()));
-        drop(pacer.let_through(t0()));
+        drop(send(&pacer, t0()));
+        drop(pacer.reserve(t0(), LONG));
         assert!(pacer.state().in_flight.is_empty());
+    }
+
+    #[test]
+    fn a_request_dropped_while_it_waits_gives_its_unit_back() {
+        let pacer = Pacer::default();
+        exchange(&pacer, t0(), answer(21, 0, at(1000)), 200);
+        let (abandoned, wait) = pacer.reserve(t0(), LONG);
+        assert_eq!(wait, Duration::from_millis(50));
+        drop(abandoned);
+        assert_eq!(waits(&pacer, t0(), 1), [50], "the abandoned turn is free again");
+        // A waiting request is one the server has not counted yet.
+        let (_waiting, _) = pacer.reserve(t0(), LONG);
+        exchange(&pacer, t0(), answer(21, 3, at(1000)), 200);
+        assert_eq!(waits(&pacer, t0(), 3), [0, 0, 50]);
+    }
+
+    #[test]
+    fn until_the_refill_rate_is_known_nothing_is_held_back() {
+        let pacer = Pacer::default();
+        // One of 21 spent proves no rate (it may have refilled already).
+        exchange(&pacer, t0(), answer(21, 20, at(1000)), 200);
+        assert_eq!(waits(&pacer, t0(), 25), vec![0; 25]);
+    }
+
+    #[test]
+    fn a_clock_that_went_back_refills_from_where_it_is_now() {
+        let pacer = Pacer::default();
+        exchange(&pacer, t0(), answer(21, 0, at(1000)), 200);
+        let hour_ago = t0() - Duration::from_secs(3600);
+        assert_eq!(waits(&pacer, hour_ago, 1), [50], "nothing refills going back");
+        assert_eq!(
+            waits(&pacer, hour_ago + Duration::from_secs(1), 1),
+            [0],
+            "a second later the bucket has refilled"
+        );
     }
 }
