@@ -267,18 +267,25 @@ impl ClientBuilder {
         if self.timeout.is_zero() {
             return Err(Error::Config("timeout must be longer than zero".into()));
         }
-        let http = match (self.http_client, self.connect_timeout) {
+        // A client built here limits every request itself; a caller's client may not, so each
+        // attempt through it carries the limit (reqwest keeps a per-request limit in an
+        // extension map, which costs allocations on every attempt).
+        let (http, attempt_timeout) = match (self.http_client, self.connect_timeout) {
             (Some(_), Some(_)) => {
                 return Err(Error::Config(
                     "connect_timeout cannot be combined with http_client: set it on your reqwest client"
                         .into(),
                 ));
             }
-            (Some(http), None) => http,
-            (None, connect_timeout) => reqwest::Client::builder()
-                .connect_timeout(connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                .build()
-                .map_err(|error| Error::Config(format!("cannot set up the HTTP client: {error}")))?,
+            (Some(http), None) => (http, Some(self.timeout)),
+            (None, connect_timeout) => {
+                let http = reqwest::Client::builder()
+                    .connect_timeout(connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                    .timeout(self.timeout)
+                    .build()
+                    .map_err(|error| Error::Config(format!("cannot set up the HTTP client: {error}")))?;
+                (http, None)
+            }
         };
 
         let tokens: Arc<dyn TokenProvider> = match (self.credentials, self.token, self.token_provider) {
@@ -330,7 +337,7 @@ impl ClientBuilder {
         let transport = Transport::new(Shared {
             tokens,
             retry: self.retry,
-            timeout: self.timeout,
+            attempt_timeout,
             clock: self.clock,
             user_agent,
             telemetry,

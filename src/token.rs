@@ -13,18 +13,31 @@ use crate::clock::Clock;
 use crate::error::{TokenError, TransportError};
 
 /// A Management API access token. Its value never appears in `Debug` output or logs.
+/// Clones share the value, so handing the token to every request costs a reference count.
 #[derive(Clone)]
 pub struct AccessToken {
-    value: SecretString,
+    secret: Arc<Secret>,
     expires_at: Option<SystemTime>,
+}
+
+struct Secret {
+    value: SecretString,
+    /// `Authorization: Bearer …`, made once per token instead of once per request; `None`
+    /// when the value cannot be sent in a header.
+    authorization: Option<reqwest::header::HeaderValue>,
 }
 
 impl AccessToken {
     /// A token with no known expiry.
     pub fn new(value: impl Into<String>) -> Self {
+        Self::from_secret(SecretString::from(value.into()), None)
+    }
+
+    fn from_secret(value: SecretString, expires_at: Option<SystemTime>) -> Self {
+        let authorization = bearer_header(value.expose_secret());
         Self {
-            value: SecretString::from(value.into()),
-            expires_at: None,
+            secret: Arc::new(Secret { value, authorization }),
+            expires_at,
         }
     }
 
@@ -38,13 +51,7 @@ impl AccessToken {
     /// `Authorization: Bearer …` for this token; `None` when it is empty or cannot be sent
     /// in a header (control characters).
     pub(crate) fn authorization(&self) -> Option<reqwest::header::HeaderValue> {
-        let value = self.value.expose_secret();
-        if value.is_empty() {
-            return None;
-        }
-        let mut header = reqwest::header::HeaderValue::try_from(format!("Bearer {value}")).ok()?;
-        header.set_sensitive(true);
-        Some(header)
+        self.secret.authorization.clone()
     }
 
     /// When the token expires, if known.
@@ -54,7 +61,7 @@ impl AccessToken {
 
     /// The token itself, for the `Authorization` header.
     pub(crate) fn secret(&self) -> &str {
-        self.value.expose_secret()
+        self.secret.value.expose_secret()
     }
 
     fn is_usable_at(&self, now: SystemTime, margin: Duration) -> bool {
@@ -62,6 +69,15 @@ impl AccessToken {
         self.expires_at
             .is_none_or(|expires_at| now.checked_add(margin).is_some_and(|limit| limit < expires_at))
     }
+}
+
+fn bearer_header(value: &str) -> Option<reqwest::header::HeaderValue> {
+    if value.is_empty() {
+        return None;
+    }
+    let mut header = reqwest::header::HeaderValue::try_from(format!("Bearer {value}")).ok()?;
+    header.set_sensitive(true);
+    Some(header)
 }
 
 impl fmt::Debug for AccessToken {
@@ -215,10 +231,7 @@ pub(crate) fn read_token_answer(
     let expires_at = answer
         .expires_in
         .and_then(|seconds| requested_at.checked_add(Duration::from_secs(seconds)));
-    let token = AccessToken {
-        value: answer.access_token,
-        expires_at,
-    };
+    let token = AccessToken::from_secret(answer.access_token, expires_at);
     if token.authorization().is_none() {
         return Err(unusable(None));
     }

@@ -29,7 +29,8 @@ pub(crate) struct Transport(Arc<Shared>);
 pub(crate) struct Shared {
     pub(crate) tokens: Arc<dyn TokenProvider>,
     pub(crate) retry: RetryPolicy,
-    pub(crate) timeout: Duration,
+    /// Set on each attempt; `None` when the HTTP client already limits every request.
+    pub(crate) attempt_timeout: Option<Duration>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) user_agent: HeaderValue,
     pub(crate) telemetry: Option<HeaderValue>,
@@ -173,7 +174,10 @@ impl ClientHooks<Transport> for generated::Client {
             elapsed_ms = tracing::field::Empty,
         );
         let started = Instant::now();
-        let result = send_with_retries(&self.inner().0, self.client(), request)
+        // Boxed: the retry loop's state is several KB, and every future that holds it inline
+        // is copied whole each time it moves (into the task-local scope, into the caller's
+        // future, into a task). One allocation per call is cheaper.
+        let result = Box::pin(send_with_retries(&self.inner().0, self.client(), request))
             .instrument(span.clone())
             .await;
         span.record("elapsed_ms", started.elapsed().as_millis() as u64);
@@ -188,7 +192,7 @@ async fn send_with_retries(
     request: reqwest::Request,
 ) -> reqwest::Result<reqwest::Response> {
     let slot = CallSlot::current();
-    let method = request.method().clone();
+    let recipe = Recipe::new(request);
     let mut retries_done = 0;
     let mut refreshed_token = false;
     loop {
@@ -198,8 +202,7 @@ async fn send_with_retries(
             Ok(token) => token,
             Err(error) => return Ok(failed(slot.as_deref(), Error::Token(error), 401)),
         };
-        // Bodies here are always in memory, so a request can always be cloned.
-        let mut attempt = request.try_clone().expect("request bodies are buffered");
+        let mut attempt = recipe.attempt();
         // A custom provider can hand out anything; never panic on it.
         let Some(authorization) = token.authorization() else {
             let unusable = TokenError::other(
@@ -209,7 +212,9 @@ async fn send_with_retries(
             return Ok(failed(slot.as_deref(), Error::Token(unusable), 401));
         };
         attempt.headers_mut().insert(AUTHORIZATION, authorization);
-        *attempt.timeout_mut() = Some(shared.timeout);
+        if let Some(timeout) = shared.attempt_timeout {
+            *attempt.timeout_mut() = Some(timeout);
+        }
 
         let permit = match &shared.pacer {
             Some(pacer) => Some(pacer.admit(&*shared.clock, shared.retry.longest_wait()).await),
@@ -244,7 +249,7 @@ async fn send_with_retries(
                     slot.set_status(answer.status.as_u16());
                 }
                 if answer.status.is_success() {
-                    return Ok(outcome.expect("matched Ok").into_response());
+                    return Ok(outcome.expect("matched Ok").into_success_response());
                 }
                 if answer.status == 401 && !refreshed_token && shared.tokens.invalidate(&token) {
                     refreshed_token = true;
@@ -257,7 +262,7 @@ async fn send_with_retries(
                 };
                 decide(
                     &shared.retry,
-                    &method,
+                    &recipe.method,
                     outcome,
                     retries_done,
                     shared.clock.now(),
@@ -272,7 +277,7 @@ async fn send_with_retries(
                 };
                 decide(
                     &shared.retry,
-                    &method,
+                    &recipe.method,
                     outcome,
                     retries_done,
                     shared.clock.now(),
@@ -302,6 +307,42 @@ async fn send_with_retries(
                 };
             }
         }
+    }
+}
+
+/// What every attempt of one call sends. `Request::try_clone` would copy reqwest's extension
+/// map, which reqwest 0.13 allocates even when it is empty; the generated requests carry no
+/// extensions, and the timeout, the only one used here, is set on each attempt.
+struct Recipe {
+    method: reqwest::Method,
+    url: reqwest::Url,
+    headers: reqwest::header::HeaderMap,
+    version: reqwest::Version,
+    /// Bodies are JSON that progenitor built in memory.
+    body: Option<bytes::Bytes>,
+}
+
+impl Recipe {
+    fn new(mut request: reqwest::Request) -> Self {
+        let body = request
+            .body_mut()
+            .take()
+            .map(|body| bytes::Bytes::copy_from_slice(body.as_bytes().expect("request bodies are buffered")));
+        Self {
+            method: request.method().clone(),
+            url: request.url().clone(),
+            headers: std::mem::take(request.headers_mut()),
+            version: request.version(),
+            body,
+        }
+    }
+
+    fn attempt(&self) -> reqwest::Request {
+        let mut attempt = reqwest::Request::new(self.method.clone(), self.url.clone());
+        *attempt.headers_mut() = self.headers.clone();
+        *attempt.version_mut() = self.version;
+        *attempt.body_mut() = self.body.clone().map(reqwest::Body::from);
+        attempt
     }
 }
 
@@ -335,7 +376,10 @@ async fn read_answer(mut response: reqwest::Response) -> reqwest::Result<Answer>
 }
 
 impl Answer {
-    fn into_response(self) -> reqwest::Response {
+    /// The answer as progenitor reads a success: status and body. The headers stay out,
+    /// because progenitor would copy them into a `ResponseValue` that [`Transport::run`]
+    /// unwraps; the rate-limit headers have been read already.
+    fn into_success_response(self) -> reqwest::Response {
         use reqwest::ResponseBuilderExt;
         let mut response = http::Response::builder()
             .url(self.url)
@@ -343,7 +387,6 @@ impl Answer {
             .expect("a response without parts to check");
         *response.status_mut() = self.status;
         *response.version_mut() = self.version;
-        *response.headers_mut() = self.headers;
         reqwest::Response::from(response)
     }
 }
