@@ -150,11 +150,12 @@ fn settings() -> progenitor::GenerationSettings {
         let impls = [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr];
         settings.with_replacement(schema, replacement, impls.into_iter());
     }
-    // List answers in three shapes, decoded in one pass instead of as untagged enums
+    // List answers in two or three shapes, decoded in one pass instead of as untagged enums
     // (src/list_answers.rs).
     for answer in [
         "ListClientGrantResponseContent",
         "ListClientGrantOrganizationsResponseContent",
+        "ListOrganizationClientGrantsResponseContent",
     ] {
         settings.with_replacement(
             answer,

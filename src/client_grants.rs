@@ -5,7 +5,7 @@ use std::num::NonZeroU64;
 use futures_util::Stream;
 
 use crate::Client;
-use crate::error::Error;
+use crate::error::{DecodeError, Error};
 use crate::generated::types::Organization;
 use crate::generated::types::{self, ClientGrant};
 use crate::list_answers::ListClientGrantOrganizationsResponseContent as OrgList;
@@ -347,9 +347,8 @@ impl ListClientGrants {
                 limit: whole_number(page.limit),
                 total: whole_number(Some(page.total)),
             },
-            other => {
-                let items = checkpoint_page_of_grants(other).items;
-                offset_page_without_totals(items, page, per_page)
+            GrantList::Array(_) | GrantList::ListClientGrantPaginatedResponseContent(_) => {
+                return Err(no_totals("get_client_grants"));
             }
         })
     }
@@ -369,15 +368,10 @@ fn checkpoint_page_of_grants(answer: GrantList) -> Page<ClientGrant> {
     }
 }
 
-/// An answer that came without totals although they were asked for: what can be known.
-fn offset_page_without_totals<T>(items: Vec<T>, page: u64, per_page: NonZeroU64) -> OffsetPage<T> {
-    let start = page.saturating_mul(per_page.get());
-    OffsetPage {
-        total: start.saturating_add(items.len() as u64),
-        items,
-        start,
-        limit: per_page.get(),
-    }
+/// An offset page asked with `include_totals=true` came back without totals. Making them up
+/// from the page would end a walk over the pages early, so it is an error.
+pub(crate) fn no_totals(operation: &'static str) -> Error {
+    Error::Decode(DecodeError::missing(operation, 200, "total"))
 }
 
 /// The organizations of a grant, from [`ClientGrants::organizations`]: the same paging as
@@ -477,8 +471,8 @@ impl ListGrantOrganizations {
                 limit: whole_number(page.limit),
                 total: whole_number(Some(page.total)),
             },
-            other => {
-                offset_page_without_totals(checkpoint_page_of_organizations(other).items, page, per_page)
+            OrgList::Array(_) | OrgList::ListClientGrantOrganizationsPaginatedResponseContent(_) => {
+                return Err(no_totals("get_client_grant_organizations"));
             }
         })
     }

@@ -327,13 +327,8 @@ impl DecodeError {
         status: u16,
         body: &[u8],
     ) -> Self {
-        let (path, problem) = match find_problem::<T>(body) {
-            Some((path, problem)) if problem.starts_with(UNTAGGED_MISMATCH) => {
-                locate_in_list_shape(operation, body).unwrap_or((path, problem))
-            }
-            Some(found) => found,
-            None => (".".to_owned(), "the body decodes on a second reading".to_owned()),
-        };
+        let (path, problem) = find_problem::<T>(body)
+            .unwrap_or_else(|| (".".to_owned(), "the body decodes on a second reading".to_owned()));
         Self {
             operation,
             status,
@@ -381,35 +376,6 @@ fn find_problem<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<(String, 
             .end()
             .err()
             .map(|error| (".".to_owned(), error.to_string())),
-    }
-}
-
-/// How serde reports a body that none of an untagged enum's variants takes, as a whole.
-const UNTAGGED_MISMATCH: &str = "data did not match any variant of untagged enum";
-
-/// The organization's grant list is an untagged enum of its two shapes, and serde refuses a
-/// body that fits neither as a whole, without a path. Locate the problem in the shape the body
-/// is closest to: an object is the offset page, anything else the bare array. (The grant and
-/// grant-organization lists decode in one pass and name the place themselves:
-/// src/list_answers.rs.)
-fn locate_in_list_shape(operation: &str, body: &[u8]) -> Option<(String, String)> {
-    use serde::Deserialize;
-
-    use crate::generated::types as answers;
-    // The first value only: what follows it, if anything, comes up as the problem's or not.
-    let first = serde_json::Value::deserialize(&mut serde_json::Deserializer::from_slice(body)).ok()?;
-    let object = match first {
-        serde_json::Value::Object(object) => Some(object.contains_key("total")),
-        _ => None,
-    };
-    match (operation, object) {
-        ("get_organization_client_grants", None) => {
-            find_problem::<Vec<answers::OrganizationClientGrant>>(body)
-        }
-        ("get_organization_client_grants", Some(_)) => {
-            find_problem::<answers::ListOrganizationClientGrantsOffsetPaginatedResponseContent>(body)
-        }
-        _ => None,
     }
 }
 

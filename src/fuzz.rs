@@ -46,11 +46,11 @@ use serde_json::{Map, Number, Value};
 use crate::error::{ApiError, DecodeError, Error, SNIPPET_CHARS, TokenError};
 use crate::generated::types::{
     AssociateOrganizationClientGrantResponseContent as Association, ClientGrant, ErrorBody,
-    ListOrganizationClientGrantsResponseContent as OrganizationGrants,
 };
 use crate::list_answers::{
     ListClientGrantOrganizationsResponseContent as GrantOrganizations,
     ListClientGrantResponseContent as Grants,
+    ListOrganizationClientGrantsResponseContent as OrganizationGrants,
 };
 use crate::models::{DefaultFor, OrganizationUsage, SubjectType};
 use crate::pagination::{next_cursor, offset_has_more, whole_number};
@@ -635,7 +635,7 @@ fn answer_shaped_json() -> impl Strategy<Value = Value> {
     ]
 }
 
-/// Where deep nesting goes: at the top (where the untagged list shapes buffer any value), in
+/// Where deep nesting goes: at the top (where an untagged list answer once buffered any value), in
 /// a field nobody reads, in a map, in a field of the wrong type.
 const NESTING_PLACES: &[(&str, &str)] = &[
     ("", ""),
@@ -1076,8 +1076,8 @@ fn found_trailing_characters_reported_as_a_body_that_decodes() {
 
 #[test]
 fn found_list_decode_errors_without_a_path() {
-    // The list answers are untagged enums: serde said only "data did not match any variant"
-    // at `.`, whatever item was wrong.
+    // When the list answers were untagged enums, serde said only "data did not match any
+    // variant" at `.`, whatever item was wrong.
     let cases: [(&'static str, &[u8], &str, &str); 6] = [
         ("get_client_grants", b"[{}]", "[0]", "missing field `audience`"),
         (

@@ -1,12 +1,13 @@
-//! The list answers that come in three shapes (a bare array, an offset page with totals, a
-//! checkpoint page with `next`), decoded in one pass.
+//! The list answers that come in two or three shapes (a bare array, an offset page with
+//! totals, and for the lists that have it a checkpoint page with `next`), decoded in one pass.
 //!
 //! The spec describes each as a `oneOf`, which progenitor turns into a `#[serde(untagged)]`
 //! enum: serde then copies the whole page into an intermediate tree and tries each shape in
 //! turn, which costs about as much again as decoding it, and a bad item comes out as "did not
 //! match any variant" with no place named. These types replace those enums (build.rs) with the
 //! same variants, and read the page once: a `[` is the array; an object is the offset page if
-//! it has `total`, else the checkpoint page; a bad item is reported where it is.
+//! it has `total`, else the checkpoint page (or, for a list without one, an offset page that
+//! lacks its `total`); a bad item is reported where it is.
 
 use serde::Serialize;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -15,7 +16,7 @@ use crate::generated::types::{
     ClientGrant, ListClientGrantOffsetPaginatedResponseContent,
     ListClientGrantOrganizationsOffsetPaginatedResponseContent,
     ListClientGrantOrganizationsPaginatedResponseContent, ListClientGrantPaginatedResponseContent,
-    Organization,
+    ListOrganizationClientGrantsOffsetPaginatedResponseContent, Organization, OrganizationClientGrant,
 };
 
 /// The keys of a page object; anything else is skipped, as Auth0 adds fields.
@@ -32,12 +33,22 @@ enum Key {
     Other,
 }
 
+/// `Some(value)`, or `None` when no value is given.
+macro_rules! some_or_none {
+    () => {
+        None
+    };
+    ($value:expr) => {
+        Some($value)
+    };
+}
+
 macro_rules! one_pass_list_answer {
     (
         $(#[$doc:meta])*
         $name:ident {
             items: $item:ty, field: $field:ident, key: $items_key:ident,
-            offset: $offset:ident, checkpoint: $checkpoint:ident $(,)?
+            offset: $offset:ident $(, checkpoint: $checkpoint:ident)? $(,)?
         }
     ) => {
         $(#[$doc])*
@@ -48,8 +59,10 @@ macro_rules! one_pass_list_answer {
             Array(Vec<$item>),
             /// An offset page with totals (`include_totals=true`).
             $offset($offset),
-            /// A checkpoint page (`from`/`take`).
-            $checkpoint($checkpoint),
+            $(
+                /// A checkpoint page (`from`/`take`).
+                $checkpoint($checkpoint),
+            )?
         }
 
         impl From<Vec<$item>> for $name {
@@ -92,18 +105,20 @@ macro_rules! one_pass_list_answer {
                                 }
                             }
                         }
-                        Ok(match total {
-                            Some(total) => $name::$offset($offset {
+                        // How a page without `total` is read, for the lists that have checkpoints.
+                        let checkpoint: Option<fn(Vec<$item>, Option<String>) -> $name> = some_or_none!($(
+                            |items, next| $name::$checkpoint($checkpoint { $field: items, next })
+                        )?);
+                        match (total, checkpoint) {
+                            (Some(total), _) => Ok($name::$offset($offset {
                                 $field: items.ok_or_else(|| de::Error::missing_field(stringify!($field)))?,
                                 start,
                                 limit,
                                 total,
-                            }),
-                            None => $name::$checkpoint($checkpoint {
-                                $field: items.unwrap_or_default(),
-                                next,
-                            }),
-                        })
+                            })),
+                            (None, Some(checkpoint)) => Ok(checkpoint(items.unwrap_or_default(), next)),
+                            (None, None) => Err(de::Error::missing_field("total")),
+                        }
                     }
                 }
 
@@ -128,6 +143,14 @@ one_pass_list_answer! {
         items: Organization, field: organizations, key: Organizations,
         offset: ListClientGrantOrganizationsOffsetPaginatedResponseContent,
         checkpoint: ListClientGrantOrganizationsPaginatedResponseContent,
+    }
+}
+
+one_pass_list_answer! {
+    /// The answer of `GET /organizations/{id}/client-grants`, which has only offset paging.
+    ListOrganizationClientGrantsResponseContent {
+        items: OrganizationClientGrant, field: client_grants, key: ClientGrants,
+        offset: ListOrganizationClientGrantsOffsetPaginatedResponseContent,
     }
 }
 
@@ -182,6 +205,26 @@ mod tests {
                 .unwrap_err()
                 .contains("missing field `client_grants`")
         );
+    }
+
+    #[test]
+    fn a_list_without_checkpoints_reads_an_object_as_its_offset_page_and_wants_its_total() {
+        let decode = |body: &str| -> Result<ListOrganizationClientGrantsResponseContent, String> {
+            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(body))
+                .map_err(|error| format!("{} at {}", error.inner(), error.path()))
+        };
+        let grant = r#"{"id":"cgr_1","audience":"https://api/","client_id":"app","scope":[]}"#;
+        assert!(matches!(
+            decode(&format!("[{grant}]")),
+            Ok(ListOrganizationClientGrantsResponseContent::Array(items)) if items.len() == 1
+        ));
+        assert!(matches!(
+            decode(&format!(r#"{{"client_grants":[{grant}],"start":0,"limit":50,"total":1}}"#)),
+            Ok(ListOrganizationClientGrantsResponseContent::ListOrganizationClientGrantsOffsetPaginatedResponseContent(page))
+                if page.total == 1.0 && page.client_grants.len() == 1
+        ));
+        let without_total = decode(&format!(r#"{{"client_grants":[{grant}],"next":"c"}}"#));
+        assert!(without_total.unwrap_err().contains("missing field `total`"));
     }
 
     #[test]

@@ -36,13 +36,13 @@
 
 #![allow(missing_docs, clippy::all, rustdoc::all, unreachable_pub)]
 
-/// The spec's request and response types, as the client uses them.
 /// The request and answer types the mocks take: the generated ones, and the list answers
 /// this crate decodes itself.
 pub mod types {
     pub use crate::generated::types::*;
     pub use crate::list_answers::{
         ListClientGrantOrganizationsResponseContent, ListClientGrantResponseContent,
+        ListOrganizationClientGrantsResponseContent,
     };
 }
 

@@ -5,10 +5,11 @@ use std::num::NonZeroU64;
 use futures_util::Stream;
 
 use crate::Client;
-use crate::client_grants::DEFAULT_PER_PAGE;
+use crate::client_grants::{DEFAULT_PER_PAGE, no_totals};
 use crate::error::{DecodeError, Error};
+use crate::generated::types;
 use crate::generated::types::OrganizationClientGrant;
-use crate::generated::types::{self, ListOrganizationClientGrantsResponseContent as OrgGrantList};
+use crate::list_answers::ListOrganizationClientGrantsResponseContent as OrgGrantList;
 use crate::pagination::{self, OffsetPage, whole_number};
 use crate::transport::Transport;
 use crate::validate::{at_most_chars, convert, organization_id, page_number, page_size, path_segment};
@@ -196,15 +197,7 @@ impl OrgGrantQuery {
                 limit: whole_number(page.limit),
                 total: whole_number(Some(page.total)),
             },
-            OrgGrantList::Array(items) => {
-                let start = page.saturating_mul(per_page.get());
-                OffsetPage {
-                    total: start.saturating_add(items.len() as u64),
-                    items,
-                    start,
-                    limit: per_page.get(),
-                }
-            }
+            OrgGrantList::Array(_) => return Err(no_totals("get_organization_client_grants")),
         })
     }
 }

@@ -229,6 +229,108 @@ async fn float_totals_and_a_bare_array_both_decode() {
 }
 
 #[tokio::test]
+async fn an_offset_page_that_comes_back_without_totals_is_an_error_not_made_up_totals() {
+    // Totals made up from the page (`start + items`) would end a walk over the pages after
+    // the first full one, silently.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/api/v2/client-grants")
+                .query_param("include_totals", "true")
+                .query_param("page", "0");
+            then.status(200).json_body(json!([grant("a"), grant("b")]));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/api/v2/client-grants")
+                .query_param("include_totals", "true")
+                .query_param("page", "1");
+            then.status(200)
+                .json_body(json!({"client_grants": [grant("c")], "next": "cursor"}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/api/v2/client-grants/cgr_1/organizations")
+                .query_param("include_totals", "true");
+            then.status(200).json_body(json!([{"id": "org_1"}]));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/api/v2/organizations/org_1/client-grants")
+                .query_param("include_totals", "true");
+            then.status(200).json_body(json!([grant("d")]));
+        })
+        .await;
+    let client = client_for(&server, &FakeClock::new());
+
+    let answers = [
+        (
+            "get_client_grants",
+            client
+                .client_grants()
+                .list()
+                .page(0)
+                .send_offset()
+                .await
+                .map(drop),
+        ),
+        (
+            "get_client_grants",
+            client
+                .client_grants()
+                .list()
+                .page(1)
+                .send_offset()
+                .await
+                .map(drop),
+        ),
+        (
+            "get_client_grant_organizations",
+            client
+                .client_grants()
+                .organizations("cgr_1")
+                .send_offset()
+                .await
+                .map(drop),
+        ),
+        (
+            "get_organization_client_grants",
+            client
+                .organization("org_1")
+                .client_grants()
+                .list()
+                .send_offset()
+                .await
+                .map(drop),
+        ),
+    ];
+    for (operation, answer) in answers {
+        let Err(Error::Decode(error)) = answer else {
+            panic!("{operation}: expected a decode error, got {answer:?}");
+        };
+        assert_eq!(error.operation(), operation);
+        assert!(error.to_string().contains("no `total`"), "{error}");
+    }
+    // The organization's list walks its pages on the totals too: it fails instead of stopping.
+    let walked: Vec<_> = client
+        .organization("org_1")
+        .client_grants()
+        .list()
+        .stream()
+        .collect()
+        .await;
+    assert_eq!(walked.len(), 1);
+    assert!(matches!(walked[0], Err(Error::Decode(_))), "{walked:?}");
+}
+
+#[tokio::test]
 async fn every_filter_is_sent_as_the_api_spells_it() {
     let server = MockServer::start_async().await;
     let mock = server
