@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
-use reqwest::header::{AUTHORIZATION, HeaderValue, USER_AGENT};
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
@@ -142,6 +142,10 @@ impl CallSlot {
     }
 }
 
+// Names made from a `&str` at each use are copied into a new allocation every time.
+const API_VERSION: HeaderName = HeaderName::from_static("api-version");
+const AUTH0_CLIENT: HeaderName = HeaderName::from_static("auth0-client");
+
 impl ClientHooks<Transport> for generated::Client {
     async fn pre<E>(
         &self,
@@ -151,10 +155,10 @@ impl ClientHooks<Transport> for generated::Client {
         let shared = &self.inner().0;
         let headers = request.headers_mut();
         // progenitor adds the spec's version; the header means nothing to Auth0.
-        headers.remove("api-version");
+        headers.remove(API_VERSION);
         headers.insert(USER_AGENT, shared.user_agent.clone());
         if let Some(telemetry) = &shared.telemetry {
-            headers.insert("auth0-client", telemetry.clone());
+            headers.insert(AUTH0_CLIENT, telemetry.clone());
         }
         Ok(())
     }
@@ -262,7 +266,7 @@ async fn send_with_retries(
                 };
                 decide(
                     &shared.retry,
-                    &recipe.method,
+                    recipe.method(),
                     outcome,
                     retries_done,
                     shared.clock.now(),
@@ -277,7 +281,7 @@ async fn send_with_retries(
                 };
                 decide(
                     &shared.retry,
-                    &recipe.method,
+                    recipe.method(),
                     outcome,
                     retries_done,
                     shared.clock.now(),
@@ -310,14 +314,12 @@ async fn send_with_retries(
     }
 }
 
-/// What every attempt of one call sends. `Request::try_clone` would copy reqwest's extension
-/// map, which reqwest 0.13 allocates even when it is empty; the generated requests carry no
-/// extensions, and the timeout, the only one used here, is set on each attempt.
+/// What every attempt of one call sends: the generated request, without its body, which is
+/// kept apart so that each attempt shares it. `Request::try_clone` would also copy reqwest's
+/// extension map, which reqwest 0.13 allocates even when it is empty; the generated requests
+/// carry no extensions, and the timeout, the only one used here, is set on each attempt.
 struct Recipe {
-    method: reqwest::Method,
-    url: reqwest::Url,
-    headers: reqwest::header::HeaderMap,
-    version: reqwest::Version,
+    request: reqwest::Request,
     /// Bodies are JSON that progenitor built in memory.
     body: Option<bytes::Bytes>,
 }
@@ -328,19 +330,18 @@ impl Recipe {
             .body_mut()
             .take()
             .map(|body| bytes::Bytes::copy_from_slice(body.as_bytes().expect("request bodies are buffered")));
-        Self {
-            method: request.method().clone(),
-            url: request.url().clone(),
-            headers: std::mem::take(request.headers_mut()),
-            version: request.version(),
-            body,
-        }
+        Self { request, body }
+    }
+
+    fn method(&self) -> &reqwest::Method {
+        self.request.method()
     }
 
     fn attempt(&self) -> reqwest::Request {
-        let mut attempt = reqwest::Request::new(self.method.clone(), self.url.clone());
-        *attempt.headers_mut() = self.headers.clone();
-        *attempt.version_mut() = self.version;
+        let original = &self.request;
+        let mut attempt = reqwest::Request::new(original.method().clone(), original.url().clone());
+        *attempt.headers_mut() = original.headers().clone();
+        *attempt.version_mut() = original.version();
         *attempt.body_mut() = self.body.clone().map(reqwest::Body::from);
         attempt
     }
