@@ -66,7 +66,7 @@ impl ClientGrants {
     /// ```
     pub async fn get(&self, id: &str) -> Result<ClientGrant, Error> {
         path_segment("id", id)?;
-        Transport::run("get_client_grant", self.client.api().get_client_grant(id)).await
+        Transport::run("get_client_grant", || self.client.api().get_client_grant(id)).await
     }
 
     /// Creates a client grant (`POST /client-grants`); needs `create:client_grants`. A grant
@@ -88,7 +88,10 @@ impl ClientGrants {
     /// ```
     pub async fn create(&self, grant: NewClientGrant) -> Result<ClientGrant, Error> {
         let body = grant.to_body()?;
-        Transport::run("post_client_grants", self.client.api().post_client_grants(&body)).await
+        Transport::run("post_client_grants", || {
+            self.client.api().post_client_grants(&body)
+        })
+        .await
     }
 
     /// Changes a client grant (`PATCH /client-grants/{id}`); needs `update:client_grants`.
@@ -107,10 +110,9 @@ impl ClientGrants {
     pub async fn update(&self, id: &str, update: ClientGrantUpdate) -> Result<ClientGrant, Error> {
         path_segment("id", id)?;
         let body = update.to_body()?;
-        Transport::run(
-            "patch_client_grants_by_id",
-            self.client.api().patch_client_grants_by_id(id, &body),
-        )
+        Transport::run("patch_client_grants_by_id", || {
+            self.client.api().patch_client_grants_by_id(id, &body)
+        })
         .await
     }
 
@@ -126,10 +128,9 @@ impl ClientGrants {
     /// ```
     pub async fn delete(&self, id: &str) -> Result<(), Error> {
         path_segment("id", id)?;
-        Transport::run(
-            "delete_client_grants_by_id",
-            self.client.api().delete_client_grants_by_id(id),
-        )
+        Transport::run("delete_client_grants_by_id", || {
+            self.client.api().delete_client_grants_by_id(id)
+        })
         .await
     }
 
@@ -217,18 +218,20 @@ impl GrantQuery {
         let allow_any_organization = self
             .allow_any_organization
             .then_some(types::ClientGrantAllowAnyOrganizationEnum(true));
-        let call = client.api().get_client_grants(
-            allow_any_organization.as_ref(),
-            self.audience.as_deref(),
-            self.client_id.as_deref(),
-            self.default_for.as_ref(),
-            from,
-            offset.map(|_| true),
-            offset.map(|(page, _)| page),
-            offset.map(|(_, per_page)| per_page),
-            self.subject_type.as_ref(),
-            take,
-        );
+        let call = || {
+            client.api().get_client_grants(
+                allow_any_organization.as_ref(),
+                self.audience.as_deref(),
+                self.client_id.as_deref(),
+                self.default_for.as_ref(),
+                from,
+                offset.map(|_| true),
+                offset.map(|(page, _)| page),
+                offset.map(|(_, per_page)| per_page),
+                self.subject_type.as_ref(),
+                take,
+            )
+        };
         Transport::run("get_client_grants", call).await
     }
 }
@@ -417,14 +420,16 @@ impl ListGrantOrganizations {
         offset: Option<(u64, NonZeroU64)>,
     ) -> Result<OrgList, Error> {
         path_segment("id", grant_id)?;
-        let call = client.api().get_client_grant_organizations(
-            grant_id,
-            from,
-            offset.map(|_| true),
-            offset.map(|(page, _)| page),
-            offset.map(|(_, per_page)| per_page),
-            take,
-        );
+        let call = || {
+            client.api().get_client_grant_organizations(
+                grant_id,
+                from,
+                offset.map(|_| true),
+                offset.map(|(page, _)| page),
+                offset.map(|(_, per_page)| per_page),
+                take,
+            )
+        };
         Transport::run("get_client_grant_organizations", call).await
     }
 

@@ -97,7 +97,7 @@ impl OrganizationClientGrants {
         let body = types::AssociateOrganizationClientGrantRequestContent {
             grant_id: grant_id.to_owned(),
         };
-        let call = self.client.api().create_organization_client_grants(&id, &body);
+        let call = || self.client.api().create_organization_client_grants(&id, &body);
         let answer = Transport::run("create_organization_client_grants", call).await?;
         // The live API names the grant `grant_id`; the published spec says `id`.
         let Some(id) = answer.grant_id.or(answer.id) else {
@@ -132,7 +132,7 @@ impl OrganizationClientGrants {
         organization_id(&self.organization_id)?;
         path_segment("grant_id", grant_id)?;
         let id: types::DeleteClientGrantsByGrantIdId = convert("id", self.organization_id.clone())?;
-        let call = self.client.api().delete_client_grants_by_grant_id(&id, grant_id);
+        let call = || self.client.api().delete_client_grants_by_grant_id(&id, grant_id);
         Transport::run("delete_client_grants_by_grant_id", call).await
     }
 }
@@ -180,15 +180,17 @@ impl OrgGrantQuery {
             .map(|audience| convert("audience", audience))
             .transpose()?;
         let grant_ids = (!self.grant_ids.is_empty()).then_some(&self.grant_ids);
-        let call = client.api().get_organization_client_grants(
-            &id,
-            audience.as_ref(),
-            self.client_id.as_deref(),
-            grant_ids,
-            Some(true),
-            Some(page),
-            Some(per_page),
-        );
+        let call = || {
+            client.api().get_organization_client_grants(
+                &id,
+                audience.as_ref(),
+                self.client_id.as_deref(),
+                grant_ids,
+                Some(true),
+                Some(page),
+                Some(per_page),
+            )
+        };
         let answer = Transport::run("get_organization_client_grants", call).await?;
         Ok(match answer {
             OrgGrantList::ListOrganizationClientGrantsOffsetPaginatedResponseContent(page) => OffsetPage {

@@ -5,6 +5,7 @@
 //! the final error answer with its body) is left in a per-call slot that [`Transport::run`]
 //! reads when the generated method returns: what the slot holds wins.
 
+use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,7 @@ use tracing::Instrument;
 use crate::clock::Clock;
 use crate::error::{ApiError, DecodeError, Error, TokenError, TransportError};
 use crate::generated::{self, types::ErrorBody};
-use crate::pacing::Pacer;
+use crate::pacing::{Pacer, Permit};
 use crate::rate_limit::RateLimit;
 use crate::retry::{Decision, Outcome, RetryPolicy, decide};
 use crate::token::TokenProvider;
@@ -53,16 +54,49 @@ impl Transport {
     }
 
     /// Runs one generated operation and turns its outcome into this crate's [`Error`].
-    pub(crate) async fn run<T, F>(operation: &'static str, call: F) -> Result<T, Error>
+    ///
+    /// `call` makes the operation's future; it runs again when the body of a success answer
+    /// breaks off while progenitor reads it and the retry policy allows another attempt.
+    pub(crate) async fn run<T, F, Fut>(operation: &'static str, call: F) -> Result<T, Error>
     where
         T: DeserializeOwned,
-        F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
     {
         let slot = Arc::new(CallSlot::default());
-        let result = CALL.scope(slot.clone(), call).await;
-        if let Some(error) = slot.take_failure() {
-            return Err(error);
-        }
+        let result = loop {
+            let result = CALL.scope(slot.clone(), call()).await;
+            if let Some(error) = slot.take_failure() {
+                return Err(error);
+            }
+            let Err(progenitor_client::Error::ResponseBodyError(broken)) = &result else {
+                break result;
+            };
+            let Some(handed_on) = slot.take_handed_on() else {
+                break result;
+            };
+            let shared = &handed_on.transport.0;
+            let decision = decide(
+                &shared.retry,
+                &handed_on.method,
+                Outcome::NoAnswer,
+                handed_on.retries_done,
+                shared.clock.now(),
+                fastrand::f64(),
+            );
+            match decision {
+                Decision::RetryAfter(delay) => {
+                    tracing::warn!(reason = %broken, delay_ms = delay.as_millis() as u64, "retrying");
+                    shared.clock.sleep(delay).await;
+                    slot.retries_done
+                        .store(handed_on.retries_done + 1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Decision::GiveUp(why) => {
+                    tracing::debug!(?why, "not retrying");
+                    break result;
+                }
+            }
+        };
         let status = slot.status();
         result
             .map(ResponseValue::into_inner)
@@ -106,6 +140,18 @@ tokio::task_local! {
 struct CallSlot {
     failure: Mutex<Option<Error>>,
     status: Mutex<u16>,
+    /// The success answer last handed to progenitor, whose body it reads after `exec`.
+    handed_on: Mutex<Option<HandedOn>>,
+    /// Retries already made when the operation runs again after a body broke off.
+    retries_done: AtomicU32,
+}
+
+/// What deciding on a success body that broke off needs.
+#[derive(Debug)]
+struct HandedOn {
+    transport: Transport,
+    method: reqwest::Method,
+    retries_done: u32,
 }
 
 impl CallSlot {
@@ -132,6 +178,20 @@ impl CallSlot {
             .status
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = status;
+    }
+
+    fn hand_on(&self, handed_on: HandedOn) {
+        *self
+            .handed_on
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(handed_on);
+    }
+
+    fn take_handed_on(&self) -> Option<HandedOn> {
+        self.handed_on
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
     }
 
     fn status(&self) -> u16 {
@@ -181,7 +241,7 @@ impl ClientHooks<Transport> for generated::Client {
         // Boxed: the retry loop's state is several KB, and every future that holds it inline
         // is copied whole each time it moves (into the task-local scope, into the caller's
         // future, into a task). One allocation per call is cheaper.
-        let result = Box::pin(send_with_retries(&self.inner().0, self.client(), request))
+        let result = Box::pin(send_with_retries(self.inner(), self.client(), request))
             .instrument(span.clone())
             .await;
         span.record("elapsed_ms", started.elapsed().as_millis() as u64);
@@ -190,14 +250,21 @@ impl ClientHooks<Transport> for generated::Client {
 }
 
 /// Sends `request`, refreshing the token once on 401 and retrying as the policy allows.
+///
+/// A success answer goes back to progenitor as it came, for progenitor to read its body: a
+/// body that breaks off then is retried by [`Transport::run`], which runs the operation
+/// again. Any other answer is read here whole, since deciding what to do needs its body.
 async fn send_with_retries(
-    shared: &Shared,
+    transport: &Transport,
     http: &reqwest::Client,
     request: reqwest::Request,
 ) -> reqwest::Result<reqwest::Response> {
+    let shared = &*transport.0;
     let slot = CallSlot::current();
     let recipe = Recipe::new(request);
-    let mut retries_done = 0;
+    let mut retries_done = slot.as_ref().map_or(0, |slot| {
+        slot.retries_done.load(std::sync::atomic::Ordering::Relaxed)
+    });
     let mut refreshed_token = false;
     loop {
         let span = tracing::Span::current();
@@ -225,36 +292,24 @@ async fn send_with_retries(
             None => None,
         };
         let outcome = match http.execute(attempt).await {
+            Ok(response) if response.status().is_success() => {
+                let rate_limit = RateLimit::from_headers(response.headers());
+                note_answer(shared, permit, slot.as_deref(), response.status(), rate_limit);
+                if let Some(slot) = &slot {
+                    slot.hand_on(HandedOn {
+                        transport: transport.clone(),
+                        method: recipe.method().clone(),
+                        retries_done,
+                    });
+                }
+                return Ok(response);
+            }
             Ok(response) => read_answer(response).await,
             Err(error) => Err(error),
         };
-        if let (
-            Some(pacer),
-            Some(permit),
-            Ok(Answer {
-                rate_limit: Some(limit),
-                status,
-                ..
-            }),
-        ) = (&shared.pacer, permit, &outcome)
-        {
-            pacer.observe(permit, limit, status.as_u16(), shared.clock.now());
-        }
         let decision = match &outcome {
             Ok(answer) => {
-                span.record("status", answer.status.as_u16());
-                if let Some(limit) = answer.rate_limit {
-                    *shared
-                        .last_rate_limit
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(limit);
-                }
-                if let Some(slot) = &slot {
-                    slot.set_status(answer.status.as_u16());
-                }
-                if answer.status.is_success() {
-                    return Ok(outcome.expect("matched Ok").into_success_response());
-                }
+                note_answer(shared, permit, slot.as_deref(), answer.status, answer.rate_limit);
                 if answer.status == 401 && !refreshed_token && shared.tokens.invalidate(&token) {
                     refreshed_token = true;
                     tracing::info!("the API refused the access token; retrying once with a new one");
@@ -314,6 +369,30 @@ async fn send_with_retries(
     }
 }
 
+/// Tells the pacing model, the client's last rate limit, the call slot and the span what an
+/// answer's status and headers said.
+fn note_answer(
+    shared: &Shared,
+    permit: Option<Permit<'_>>,
+    slot: Option<&CallSlot>,
+    status: reqwest::StatusCode,
+    rate_limit: Option<RateLimit>,
+) {
+    tracing::Span::current().record("status", status.as_u16());
+    if let Some(limit) = rate_limit {
+        if let (Some(pacer), Some(permit)) = (&shared.pacer, permit) {
+            pacer.observe(permit, &limit, status.as_u16(), shared.clock.now());
+        }
+        *shared
+            .last_rate_limit
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(limit);
+    }
+    if let Some(slot) = slot {
+        slot.set_status(status.as_u16());
+    }
+}
+
 /// What every attempt of one call sends: the generated request, without its body, which is
 /// kept apart so that each attempt shares it. `Request::try_clone` would also copy reqwest's
 /// extension map, which reqwest 0.13 allocates even when it is empty; the generated requests
@@ -347,12 +426,10 @@ impl Recipe {
     }
 }
 
-/// A whole answer: reading the body is part of the attempt, so a body cut off midway is
-/// retried like any other broken connection.
+/// A whole answer that is not a success: reading its body is part of the attempt, so a
+/// body cut off midway is retried like any other broken connection.
 struct Answer {
     status: reqwest::StatusCode,
-    version: reqwest::Version,
-    url: reqwest::Url,
     headers: reqwest::header::HeaderMap,
     rate_limit: Option<RateLimit>,
     body: bytes::Bytes,
@@ -360,36 +437,16 @@ struct Answer {
 
 async fn read_answer(mut response: reqwest::Response) -> reqwest::Result<Answer> {
     let status = response.status();
-    let version = response.version();
-    let url = response.url().clone();
     // The body does not need the headers once it is being read; move them, do not copy.
     let headers = std::mem::take(response.headers_mut());
     let rate_limit = RateLimit::from_headers(&headers);
     let body = response.bytes().await?;
     Ok(Answer {
         status,
-        version,
-        url,
         headers,
         rate_limit,
         body,
     })
-}
-
-impl Answer {
-    /// The answer as progenitor reads a success: status and body. The headers stay out,
-    /// because progenitor would copy them into a `ResponseValue` that [`Transport::run`]
-    /// unwraps; the rate-limit headers have been read already.
-    fn into_success_response(self) -> reqwest::Response {
-        use reqwest::ResponseBuilderExt;
-        let mut response = http::Response::builder()
-            .url(self.url)
-            .body(self.body)
-            .expect("a response without parts to check");
-        *response.status_mut() = self.status;
-        *response.version_mut() = self.version;
-        reqwest::Response::from(response)
-    }
 }
 
 /// Leaves `error` for [`Transport::run`] and gives progenitor an empty answer to step over.
