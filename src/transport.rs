@@ -4,6 +4,10 @@
 //! progenitor's `exec` can only return a `reqwest` result, so anything richer (a token error,
 //! the final error answer with its body) is left in a per-call slot that [`Transport::run`]
 //! reads when the generated method returns: what the slot holds wins.
+//!
+//! A success answer goes back unread, and progenitor reads its body once. If that body breaks
+//! off, [`Transport::run`] runs the operation again, as the retry policy allows; the slot
+//! carries the count of retries across those runs.
 
 use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex};
