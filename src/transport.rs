@@ -9,8 +9,8 @@
 //! off, [`Transport::run`] runs the operation again, as the retry policy allows; the slot
 //! carries the count of retries across those runs.
 
-use std::sync::atomic::AtomicU32;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
@@ -50,11 +50,7 @@ impl Transport {
     }
 
     pub(crate) fn last_rate_limit(&self) -> Option<RateLimit> {
-        *self
-            .0
-            .last_rate_limit
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        *locked(&self.0.last_rate_limit)
     }
 
     /// Runs one generated operation and turns its outcome into this crate's [`Error`].
@@ -93,7 +89,7 @@ impl Transport {
                     tracing::warn!(reason = %broken, delay_ms = delay.as_millis() as u64, "retrying");
                     shared.clock.sleep(delay).await;
                     slot.retries_done
-                        .store(handed_on.retries_done + 1, std::sync::atomic::Ordering::Relaxed);
+                        .store(handed_on.retries_done + 1, Ordering::Relaxed);
                 }
                 Decision::GiveUp(why) => {
                     tracing::debug!(?why, "not retrying");
@@ -143,7 +139,7 @@ tokio::task_local! {
 #[derive(Debug, Default)]
 struct CallSlot {
     failure: Mutex<Option<Error>>,
-    status: Mutex<u16>,
+    status: AtomicU16,
     /// The success answer last handed to progenitor, whose body it reads after `exec`.
     handed_on: Mutex<Option<HandedOn>>,
     /// Retries already made when the operation runs again after a body broke off.
@@ -164,46 +160,34 @@ impl CallSlot {
     }
 
     fn fail(&self, error: Error) {
-        *self
-            .failure
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(error);
+        *locked(&self.failure) = Some(error);
     }
 
     fn take_failure(&self) -> Option<Error> {
-        self.failure
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take()
-    }
-
-    fn set_status(&self, status: u16) {
-        *self
-            .status
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = status;
+        locked(&self.failure).take()
     }
 
     fn hand_on(&self, handed_on: HandedOn) {
-        *self
-            .handed_on
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(handed_on);
+        *locked(&self.handed_on) = Some(handed_on);
     }
 
     fn take_handed_on(&self) -> Option<HandedOn> {
-        self.handed_on
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take()
+        locked(&self.handed_on).take()
+    }
+
+    fn set_status(&self, status: u16) {
+        self.status.store(status, Ordering::Relaxed);
     }
 
     fn status(&self) -> u16 {
-        *self
-            .status
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.status.load(Ordering::Relaxed)
     }
+}
+
+/// The value behind `mutex`: a panic elsewhere while it was held leaves nothing half-done
+/// here (every write is one assignment), so a poisoned lock is used as it is.
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 // Names made from a `&str` at each use are copied into a new allocation every time.
@@ -266,9 +250,9 @@ async fn send_with_retries(
     let shared = &*transport.0;
     let slot = CallSlot::current();
     let recipe = Recipe::new(request);
-    let mut retries_done = slot.as_ref().map_or(0, |slot| {
-        slot.retries_done.load(std::sync::atomic::Ordering::Relaxed)
-    });
+    let mut retries_done = slot
+        .as_ref()
+        .map_or(0, |slot| slot.retries_done.load(Ordering::Relaxed));
     let mut refreshed_token = false;
     loop {
         let span = tracing::Span::current();
@@ -387,10 +371,7 @@ fn note_answer(
         if let (Some(pacer), Some(permit)) = (&shared.pacer, permit) {
             pacer.observe(permit, &limit, status.as_u16(), shared.clock.now());
         }
-        *shared
-            .last_rate_limit
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(limit);
+        *locked(&shared.last_rate_limit) = Some(limit);
     }
     if let Some(slot) = slot {
         slot.set_status(status.as_u16());
