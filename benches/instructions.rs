@@ -1,0 +1,90 @@
+//! One side of a scenario, alone in a single-threaded process, for counting instructions under
+//! callgrind: unlike wall time, the count is the same on every run and does not care what else
+//! the machine is doing. Run each side with 0 and with N repetitions; the difference over N is
+//! the cost of one repetition, the fake tenant's share included:
+//!
+//! ```text
+//! cargo bench --no-run --bench instructions
+//! valgrind --tool=callgrind target/release/deps/instructions-* get crate 1000
+//! valgrind --tool=callgrind target/release/deps/instructions-* get crate 0
+//! ```
+//!
+//! Scenarios: `get` (one grant) and `list` (a walk over 1000 grants with `stream()`, 100 a
+//! page). Sides: `crate` (default settings), `crate-no-telemetry`, `crate-no-pacing`,
+//! `baseline`.
+
+#[path = "client_vs_baseline/baseline.rs"]
+mod baseline;
+
+use auth0_client_grants::testing::FakeTenant;
+use auth0_client_grants::{Client, Error};
+use futures::TryStreamExt;
+
+const LISTED_GRANTS: usize = 1000;
+const PAGE: u32 = 100;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo bench` passes `--bench`; this target only runs when called by hand.
+    let [scenario, side, count] = args.as_slice() else {
+        eprintln!("usage: instructions get|list crate|crate-no-telemetry|crate-no-pacing|baseline COUNT");
+        return;
+    };
+    let count: usize = count.parse().expect("COUNT is a number");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async move {
+        let tenant = FakeTenant::start().await;
+        let seeded = if scenario == "list" { LISTED_GRANTS } else { 1 };
+        let id = tenant.seed_grants(seeded).remove(0).id;
+        match side.as_str() {
+            "baseline" => {
+                let baseline = baseline::Baseline::connect(
+                    &tenant.base_url(),
+                    tenant.client_id(),
+                    tenant.client_secret(),
+                )
+                .await;
+                // The first call opens the connection.
+                baseline.get(&id).await.expect("warm-up");
+                for _ in 0..count {
+                    if scenario == "list" {
+                        assert_eq!(baseline.count_all(PAGE).await.expect("list"), LISTED_GRANTS);
+                    } else {
+                        assert_eq!(baseline.get(&id).await.expect("get").id, id);
+                    }
+                }
+            }
+            side => {
+                let client = tenant
+                    .client_builder()
+                    .telemetry(side != "crate-no-telemetry")
+                    .pacing(side != "crate-no-pacing")
+                    .build()
+                    .expect("a client");
+                // The first call fetches the token and opens the connection.
+                client.client_grants().get(&id).await.expect("warm-up");
+                for _ in 0..count {
+                    if scenario == "list" {
+                        assert_eq!(count_all(&client).await, LISTED_GRANTS);
+                    } else {
+                        assert_eq!(client.client_grants().get(&id).await.expect("get").id, id);
+                    }
+                }
+            }
+        }
+    });
+}
+
+async fn count_all(client: &Client) -> usize {
+    client
+        .client_grants()
+        .list()
+        .take(u64::from(PAGE))
+        .stream()
+        .try_fold(0, |count, _grant| async move { Ok::<_, Error>(count + 1) })
+        .await
+        .expect("list")
+}
