@@ -14,7 +14,7 @@ use crate::generated;
 use crate::pacing::Pacer;
 use crate::rate_limit::RateLimit;
 use crate::retry::RetryPolicy;
-use crate::token::{AccessToken, ClientCredentials, StaticToken, TokenProvider};
+use crate::token::{AccessToken, ClientCredentials, TokenProvider, Tokens};
 use crate::transport::{Shared, Transport};
 use crate::{ClientGrants, telemetry};
 
@@ -288,8 +288,8 @@ impl ClientBuilder {
             }
         };
 
-        let tokens: Arc<dyn TokenProvider> = match (self.credentials, self.token, self.token_provider) {
-            (Some((client_id, client_secret)), None, None) => Arc::new(ClientCredentials {
+        let tokens = match (self.credentials, self.token, self.token_provider) {
+            (Some((client_id, client_secret)), None, None) => Tokens::ClientCredentials(ClientCredentials {
                 http: http.clone(),
                 token_url: endpoints.token_url,
                 client_id,
@@ -307,9 +307,9 @@ impl ClientBuilder {
                         "token(..) must be a non-empty access token without control characters".into(),
                     ));
                 }
-                Arc::new(StaticToken(token))
+                Tokens::Fixed(token)
             }
-            (None, None, Some(provider)) => provider,
+            (None, None, Some(provider)) => Tokens::Provider(provider),
             (None, None, None) => {
                 return Err(Error::Config(
                     "no credentials: call client_credentials(..), token(..) or token_provider(..)".into(),

@@ -20,7 +20,6 @@
 //! tenant, or the clocks disagree): it forgets what it learned and starts again from that
 //! answer. Reactive retries stay as the safety net.
 
-use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -37,10 +36,9 @@ pub(crate) struct Pacer {
 struct State {
     /// `None` until an answer has carried the rate-limit headers.
     bucket: Option<Bucket>,
-    next_sequence: u64,
     /// Requests that took their place and have not been answered: waiting for their turn, or
     /// sent.
-    in_flight: HashSet<u64>,
+    in_flight: usize,
 }
 
 /// What the model believes about the server's bucket, after every request this client has
@@ -62,17 +60,21 @@ struct Bucket {
 #[derive(Debug)]
 pub(crate) struct Permit<'a> {
     pacer: &'a Pacer,
-    sequence: u64,
     /// Whether the request took a unit of the modelled allowance.
     took_unit: bool,
+    /// Whether the request is still in the count of those in flight.
+    counted: bool,
     /// When the request was sent; `None` while it waits.
     sent_at: Option<SystemTime>,
 }
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
+        if !self.counted {
+            return;
+        }
         let mut state = self.pacer.state();
-        state.in_flight.remove(&self.sequence);
+        state.in_flight -= 1;
         if self.took_unit
             && self.sent_at.is_none()
             && let Some(bucket) = state.bucket.as_mut()
@@ -91,15 +93,18 @@ impl Pacer {
     /// A wait longer than `max_wait` is not waited: the request goes at once and the server's
     /// answer (a 429 with its reset) decides, as without pacing.
     pub(crate) async fn admit(&self, clock: &dyn Clock, max_wait: Duration) -> Permit<'_> {
-        let (mut permit, wait) = self.reserve(clock.now(), max_wait);
-        if !wait.is_zero() {
-            tracing::debug!(
-                wait_ms = wait.as_millis() as u64,
-                "pacing: waiting for the rate limit to refill"
-            );
-            // Dropped here (the caller gave up), the permit gives its unit back.
-            clock.sleep(wait).await;
+        let now = clock.now();
+        let (mut permit, wait) = self.reserve(now, max_wait);
+        if wait.is_zero() {
+            permit.sent_at = Some(now);
+            return permit;
         }
+        tracing::debug!(
+            wait_ms = wait.as_millis() as u64,
+            "pacing: waiting for the rate limit to refill"
+        );
+        // Dropped here (the caller gave up), the permit gives its unit back.
+        clock.sleep(wait).await;
         permit.sent_at = Some(clock.now());
         permit
     }
@@ -108,13 +113,11 @@ impl Pacer {
     /// one unit of the allowance; says how long the request must wait for it.
     fn reserve(&self, now: SystemTime, max_wait: Duration) -> (Permit<'_>, Duration) {
         let mut state = self.state();
-        let sequence = state.next_sequence;
-        state.next_sequence += 1;
-        state.in_flight.insert(sequence);
+        state.in_flight += 1;
         let mut permit = Permit {
             pacer: self,
-            sequence,
             took_unit: false,
+            counted: true,
             sent_at: None,
         };
         let Some(bucket) = state.bucket.as_mut() else {
@@ -132,14 +135,16 @@ impl Pacer {
     }
 
     /// Corrects the model with what the answer to `permit`'s request reported.
-    pub(crate) fn observe(&self, permit: Permit<'_>, limit: &RateLimit, status: u16, now: SystemTime) {
+    pub(crate) fn observe(&self, mut permit: Permit<'_>, limit: &RateLimit, status: u16, now: SystemTime) {
         let sent_at = permit.sent_at.unwrap_or(now);
         let mut state = self.state();
-        state.in_flight.remove(&permit.sequence);
+        // The answered request leaves the count here, under the lock already held.
+        state.in_flight -= 1;
+        permit.counted = false;
         // Requests still in flight may not have been counted when the server answered this
         // one (even those sent before it, on another connection), nor those waiting: assume
         // none was. Counting one twice costs one refill interval; missing one costs a 429.
-        let lower = limit.remaining as f64 - state.in_flight.len() as f64;
+        let lower = limit.remaining as f64 - state.in_flight as f64;
         let rate = learned_rate(limit, sent_at);
         let bucket = state.bucket.get_or_insert(Bucket {
             limit: limit.limit as f64,
@@ -318,11 +323,12 @@ mod tests {
     }
 
     #[test]
-    fn abandoned_permits_leave_the_in_flight_set() {
+    fn answered_and_abandoned_permits_leave_the_in_flight_count() {
         let pacer = Pacer::default();
         drop(send(&pacer, t0()));
         drop(pacer.reserve(t0(), LONG));
-        assert!(pacer.state().in_flight.is_empty());
+        exchange(&pacer, t0(), answer(21, 0, at(1000)), 200);
+        assert_eq!(pacer.state().in_flight, 0);
     }
 
     #[test]

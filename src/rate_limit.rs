@@ -2,12 +2,17 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 
 /// The latest `X-RateLimit-Reset` taken as meant: the end of the year 9999, the last second an
 /// HTTP date can name. A later one (up to `u64::MAX`, past what `SystemTime` holds) would only
 /// feed overflows to the arithmetic of waits and pacing.
 pub(crate) const LATEST_RESET_SECS: u64 = 253_402_300_799;
+
+// Looked up with a `&str`, a name is parsed and lower-cased on every answer.
+const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
 
 /// The allowance Auth0 reported in `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
 /// `X-RateLimit-Reset` on one answer.
@@ -26,11 +31,11 @@ impl RateLimit {
     /// Reads the three headers; `None` unless all three are present and numeric, with a reset
     /// no later than [`LATEST_RESET_SECS`].
     pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
-        let reset = number("x-ratelimit-reset").filter(|&reset| reset <= LATEST_RESET_SECS)?;
+        let number = |name: &HeaderName| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
+        let reset = number(&RESET).filter(|&reset| reset <= LATEST_RESET_SECS)?;
         Some(Self {
-            limit: number("x-ratelimit-limit")?,
-            remaining: number("x-ratelimit-remaining")?,
+            limit: number(&LIMIT)?,
+            remaining: number(&REMAINING)?,
             reset: UNIX_EPOCH + Duration::from_secs(reset),
         })
     }

@@ -124,14 +124,33 @@ pub trait TokenProvider: fmt::Debug + Send + Sync + 'static {
     }
 }
 
-/// A fixed token, as given to [`ClientBuilder::token`](crate::ClientBuilder::token).
+/// Where a client's tokens come from. The built-in sources are called directly: a boxed
+/// future per request is only paid for a caller's own provider.
 #[derive(Debug)]
-pub(crate) struct StaticToken(pub(crate) AccessToken);
+pub(crate) enum Tokens {
+    /// A fixed token, as given to [`ClientBuilder::token`](crate::ClientBuilder::token).
+    Fixed(AccessToken),
+    ClientCredentials(ClientCredentials),
+    Provider(Arc<dyn TokenProvider>),
+}
 
-impl TokenProvider for StaticToken {
-    fn token(&self) -> TokenFuture<'_> {
-        let token = self.0.clone();
-        Box::pin(async move { Ok(token) })
+impl Tokens {
+    /// A token to send now.
+    pub(crate) async fn token(&self) -> Result<AccessToken, TokenError> {
+        match self {
+            Self::Fixed(token) => Ok(token.clone()),
+            Self::ClientCredentials(credentials) => credentials.token().await,
+            Self::Provider(provider) => provider.token().await,
+        }
+    }
+
+    /// The API refused `rejected` with 401: whether asking again may give another token.
+    pub(crate) fn invalidate(&self, rejected: &AccessToken) -> bool {
+        match self {
+            Self::Fixed(_) => false,
+            Self::ClientCredentials(credentials) => credentials.invalidate(rejected),
+            Self::Provider(provider) => provider.invalidate(rejected),
+        }
     }
 }
 
@@ -238,24 +257,28 @@ pub(crate) fn read_token_answer(
     Ok(token)
 }
 
-impl TokenProvider for ClientCredentials {
-    fn token(&self) -> TokenFuture<'_> {
-        Box::pin(async move {
-            if let Some(token) = self.usable_cached() {
-                return Ok(token);
-            }
-            let _only_one_request = self.refreshing.lock().await;
-            // Whoever held the lock before us may have fetched one already.
-            if let Some(token) = self.usable_cached() {
-                return Ok(token);
-            }
-            let token = self.fetch().await?;
-            *self
-                .cached
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(token.clone());
-            Ok(token)
-        })
+impl ClientCredentials {
+    async fn token(&self) -> Result<AccessToken, TokenError> {
+        if let Some(token) = self.usable_cached() {
+            return Ok(token);
+        }
+        // The fetch is boxed: it is rare, and inline it would make every call's future larger.
+        Box::pin(self.fetch_once()).await
+    }
+
+    /// Fetches a token unless a request in flight already did; one request at a time.
+    async fn fetch_once(&self) -> Result<AccessToken, TokenError> {
+        let _only_one_request = self.refreshing.lock().await;
+        // Whoever held the lock before us may have fetched one already.
+        if let Some(token) = self.usable_cached() {
+            return Ok(token);
+        }
+        let token = self.fetch().await?;
+        *self
+            .cached
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(token.clone());
+        Ok(token)
     }
 
     fn invalidate(&self, rejected: &AccessToken) -> bool {

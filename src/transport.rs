@@ -9,7 +9,8 @@
 //! off, [`Transport::run`] runs the operation again, as the retry policy allows; the slot
 //! carries the count of retries across those runs.
 
-use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+use std::cell::{Cell, RefCell};
+use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -24,7 +25,7 @@ use crate::generated::{self, types::ErrorBody};
 use crate::pacing::{Pacer, Permit};
 use crate::rate_limit::RateLimit;
 use crate::retry::{Decision, Outcome, RetryPolicy, decide};
-use crate::token::TokenProvider;
+use crate::token::Tokens;
 
 /// The state every request of one [`Client`](crate::Client) and its clones shares.
 #[derive(Clone, Debug)]
@@ -32,7 +33,7 @@ pub(crate) struct Transport(Arc<Shared>);
 
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) tokens: Arc<dyn TokenProvider>,
+    pub(crate) tokens: Tokens,
     pub(crate) retry: RetryPolicy,
     /// Set on each attempt; `None` when the HTTP client already limits every request.
     pub(crate) attempt_timeout: Option<Duration>,
@@ -63,17 +64,19 @@ impl Transport {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
     {
-        let slot = Arc::new(CallSlot::default());
-        let result = loop {
-            let result = CALL.scope(slot.clone(), call()).await;
-            if let Some(error) = slot.take_failure() {
+        let mut retries_done = 0;
+        let (result, status) = loop {
+            let mut scoped = pin!(CALL.scope(CallSlot::after_retries(retries_done), call()));
+            let result = scoped.as_mut().await;
+            let slot = scoped.take_value().unwrap_or_default();
+            if let Some(error) = slot.failure.take() {
                 return Err(error);
             }
             let Err(progenitor_client::Error::ResponseBodyError(broken)) = &result else {
-                break result;
+                break (result, slot.status.get());
             };
-            let Some(handed_on) = slot.take_handed_on() else {
-                break result;
+            let Some(handed_on) = slot.handed_on.take() else {
+                break (result, slot.status.get());
             };
             let shared = &handed_on.transport.0;
             let decision = decide(
@@ -88,16 +91,14 @@ impl Transport {
                 Decision::RetryAfter(delay) => {
                     tracing::warn!(reason = %broken, delay_ms = delay.as_millis() as u64, "retrying");
                     shared.clock.sleep(delay).await;
-                    slot.retries_done
-                        .store(handed_on.retries_done + 1, Ordering::Relaxed);
+                    retries_done = handed_on.retries_done + 1;
                 }
                 Decision::GiveUp(why) => {
                     tracing::debug!(?why, "not retrying");
-                    break result;
+                    break (result, slot.status.get());
                 }
             }
         };
-        let status = slot.status();
         result
             .map(ResponseValue::into_inner)
             .map_err(|error| match error {
@@ -132,18 +133,19 @@ fn transport_error(error: reqwest::Error) -> Error {
 }
 
 tokio::task_local! {
-    static CALL: Arc<CallSlot>;
+    static CALL: CallSlot;
 }
 
-/// What `exec` leaves for [`Transport::run`] about the call in progress.
+/// What `exec` leaves for [`Transport::run`] about the call in progress. It lives in the
+/// task-local scope around one run of the operation, and `run` takes it back afterwards.
 #[derive(Debug, Default)]
 struct CallSlot {
-    failure: Mutex<Option<Error>>,
-    status: AtomicU16,
+    failure: RefCell<Option<Error>>,
+    status: Cell<u16>,
     /// The success answer last handed to progenitor, whose body it reads after `exec`.
-    handed_on: Mutex<Option<HandedOn>>,
+    handed_on: RefCell<Option<HandedOn>>,
     /// Retries already made when the operation runs again after a body broke off.
-    retries_done: AtomicU32,
+    retries_done: u32,
 }
 
 /// What deciding on a success body that broke off needs.
@@ -155,32 +157,16 @@ struct HandedOn {
 }
 
 impl CallSlot {
-    fn current() -> Option<Arc<CallSlot>> {
-        CALL.try_with(Arc::clone).ok()
+    fn after_retries(retries_done: u32) -> Self {
+        Self {
+            retries_done,
+            ..Self::default()
+        }
     }
 
-    fn fail(&self, error: Error) {
-        *locked(&self.failure) = Some(error);
-    }
-
-    fn take_failure(&self) -> Option<Error> {
-        locked(&self.failure).take()
-    }
-
-    fn hand_on(&self, handed_on: HandedOn) {
-        *locked(&self.handed_on) = Some(handed_on);
-    }
-
-    fn take_handed_on(&self) -> Option<HandedOn> {
-        locked(&self.handed_on).take()
-    }
-
-    fn set_status(&self, status: u16) {
-        self.status.store(status, Ordering::Relaxed);
-    }
-
-    fn status(&self) -> u16 {
-        self.status.load(Ordering::Relaxed)
+    /// Does `action` with the slot of the call in progress; nothing outside [`Transport::run`].
+    fn with(action: impl FnOnce(&CallSlot)) {
+        let _outside_run = CALL.try_with(action);
     }
 }
 
@@ -229,7 +215,7 @@ impl ClientHooks<Transport> for generated::Client {
         // Boxed: the retry loop's state is several KB, and every future that holds it inline
         // is copied whole each time it moves (into the task-local scope, into the caller's
         // future, into a task). One allocation per call is cheaper.
-        let result = Box::pin(send_with_retries(self.inner(), self.client(), request))
+        let result = Box::pin(send_with_retries(self.inner(), self.client(), request, &span))
             .instrument(span.clone())
             .await;
         span.record("elapsed_ms", started.elapsed().as_millis() as u64);
@@ -246,20 +232,17 @@ async fn send_with_retries(
     transport: &Transport,
     http: &reqwest::Client,
     request: reqwest::Request,
+    span: &tracing::Span,
 ) -> reqwest::Result<reqwest::Response> {
     let shared = &*transport.0;
-    let slot = CallSlot::current();
     let recipe = Recipe::new(request);
-    let mut retries_done = slot
-        .as_ref()
-        .map_or(0, |slot| slot.retries_done.load(Ordering::Relaxed));
+    let mut retries_done = CALL.try_with(|slot| slot.retries_done).unwrap_or(0);
     let mut refreshed_token = false;
     loop {
-        let span = tracing::Span::current();
         span.record("attempt", retries_done + 1);
         let token = match shared.tokens.token().await {
             Ok(token) => token,
-            Err(error) => return Ok(failed(slot.as_deref(), Error::Token(error), 401)),
+            Err(error) => return Ok(failed(Error::Token(error), 401)),
         };
         let mut attempt = recipe.attempt();
         // A custom provider can hand out anything; never panic on it.
@@ -268,7 +251,7 @@ async fn send_with_retries(
                 "the access token cannot be sent in an Authorization header (empty, or control characters)",
                 None,
             );
-            return Ok(failed(slot.as_deref(), Error::Token(unusable), 401));
+            return Ok(failed(Error::Token(unusable), 401));
         };
         attempt.headers_mut().insert(AUTHORIZATION, authorization);
         if let Some(timeout) = shared.attempt_timeout {
@@ -282,14 +265,14 @@ async fn send_with_retries(
         let outcome = match http.execute(attempt).await {
             Ok(response) if response.status().is_success() => {
                 let rate_limit = RateLimit::from_headers(response.headers());
-                note_answer(shared, permit, slot.as_deref(), response.status(), rate_limit);
-                if let Some(slot) = &slot {
-                    slot.hand_on(HandedOn {
+                note_answer(shared, permit, response.status(), rate_limit, span);
+                CallSlot::with(|slot| {
+                    *slot.handed_on.borrow_mut() = Some(HandedOn {
                         transport: transport.clone(),
                         method: recipe.method().clone(),
                         retries_done,
                     });
-                }
+                });
                 return Ok(response);
             }
             Ok(response) => read_answer(response).await,
@@ -297,7 +280,7 @@ async fn send_with_retries(
         };
         let decision = match &outcome {
             Ok(answer) => {
-                note_answer(shared, permit, slot.as_deref(), answer.status, answer.rate_limit);
+                note_answer(shared, permit, answer.status, answer.rate_limit, span);
                 if answer.status == 401 && !refreshed_token && shared.tokens.invalidate(&token) {
                     refreshed_token = true;
                     tracing::info!("the API refused the access token; retrying once with a new one");
@@ -348,7 +331,7 @@ async fn send_with_retries(
                     Ok(answer) => {
                         let error =
                             ApiError::from_parts(answer.status.as_u16(), &answer.body, answer.rate_limit);
-                        Ok(failed(slot.as_deref(), Error::Api(error), answer.status.as_u16()))
+                        Ok(failed(Error::Api(error), answer.status.as_u16()))
                     }
                     Err(error) => Err(error),
                 };
@@ -362,20 +345,18 @@ async fn send_with_retries(
 fn note_answer(
     shared: &Shared,
     permit: Option<Permit<'_>>,
-    slot: Option<&CallSlot>,
     status: reqwest::StatusCode,
     rate_limit: Option<RateLimit>,
+    span: &tracing::Span,
 ) {
-    tracing::Span::current().record("status", status.as_u16());
+    span.record("status", status.as_u16());
     if let Some(limit) = rate_limit {
         if let (Some(pacer), Some(permit)) = (&shared.pacer, permit) {
             pacer.observe(permit, &limit, status.as_u16(), shared.clock.now());
         }
         *locked(&shared.last_rate_limit) = Some(limit);
     }
-    if let Some(slot) = slot {
-        slot.set_status(status.as_u16());
-    }
+    CallSlot::with(|slot| slot.status.set(status.as_u16()));
 }
 
 /// What every attempt of one call sends: the generated request, without its body, which is
@@ -435,10 +416,8 @@ async fn read_answer(mut response: reqwest::Response) -> reqwest::Result<Answer>
 }
 
 /// Leaves `error` for [`Transport::run`] and gives progenitor an empty answer to step over.
-fn failed(slot: Option<&CallSlot>, error: Error, status: u16) -> reqwest::Response {
-    if let Some(slot) = slot {
-        slot.fail(error);
-    }
+fn failed(error: Error, status: u16) -> reqwest::Response {
+    CallSlot::with(|slot| *slot.failure.borrow_mut() = Some(error));
     let mut response = http::Response::new(bytes::Bytes::new());
     *response.status_mut() =
         reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::UNAUTHORIZED);
