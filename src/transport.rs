@@ -1,13 +1,14 @@
 //! What every generated operation goes through, implemented once through progenitor's hooks:
-//! headers (`pre`), then tokens, retries and rate-limit bookkeeping (`exec`).
+//! headers (`pre`), then one attempt with its token and rate-limit bookkeeping (`exec`), and
+//! around them [`Transport::run`], which retries.
 //!
 //! progenitor's `exec` can only return a `reqwest` result, so anything richer (a token error,
-//! the final error answer with its body) is left in a per-call slot that [`Transport::run`]
-//! reads when the generated method returns: what the slot holds wins.
+//! the final error answer with its body, a request to send again) is left in a per-call slot
+//! that [`Transport::run`] reads when the generated method returns: what the slot holds wins.
 //!
-//! A success answer goes back unread, and progenitor reads its body once. If that body breaks
-//! off, [`Transport::run`] runs the operation again, as the retry policy allows; the slot
-//! carries the count of retries across those runs.
+//! A retry runs the whole operation again, so progenitor builds a fresh request: no attempt
+//! keeps a copy of its request in case it fails. A success answer goes back unread, and
+//! progenitor reads its body once; if that body breaks off, the operation runs again too.
 
 use std::cell::{Cell, RefCell};
 use std::pin::pin;
@@ -64,40 +65,51 @@ impl Transport {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
     {
-        let mut retries_done = 0;
+        let mut tries = Tries::default();
         let (result, status) = loop {
-            let mut scoped = pin!(CALL.scope(CallSlot::after_retries(retries_done), call()));
+            let mut scoped = pin!(CALL.scope(CallSlot::new(tries), call()));
             let result = scoped.as_mut().await;
             let slot = scoped.take_value().unwrap_or_default();
             if let Some(error) = slot.failure.take() {
                 return Err(error);
             }
-            let Err(progenitor_client::Error::ResponseBodyError(broken)) = &result else {
-                break (result, slot.status.get());
+            let status = slot.status.get();
+            let Some(attempt) = slot.attempt.take() else {
+                break (result, status);
             };
-            let Some(handed_on) = slot.handed_on.take() else {
-                break (result, slot.status.get());
+            let shared = &attempt.transport.0;
+            let delay = match attempt.next {
+                Next::SendAgainAfter(delay) => delay,
+                Next::SendAgainWithNewToken => {
+                    tries.refreshed_token = true;
+                    continue;
+                }
+                Next::BodyReadByProgenitor => {
+                    let Err(progenitor_client::Error::ResponseBodyError(broken)) = &result else {
+                        break (result, status);
+                    };
+                    let decision = decide(
+                        &shared.retry,
+                        &attempt.method,
+                        Outcome::NoAnswer,
+                        tries.retries_done,
+                        shared.clock.now(),
+                        fastrand::f64(),
+                    );
+                    match decision {
+                        Decision::RetryAfter(delay) => {
+                            tracing::warn!(reason = %broken, delay_ms = delay.as_millis() as u64, "retrying");
+                            delay
+                        }
+                        Decision::GiveUp(why) => {
+                            tracing::debug!(?why, "not retrying");
+                            break (result, status);
+                        }
+                    }
+                }
             };
-            let shared = &handed_on.transport.0;
-            let decision = decide(
-                &shared.retry,
-                &handed_on.method,
-                Outcome::NoAnswer,
-                handed_on.retries_done,
-                shared.clock.now(),
-                fastrand::f64(),
-            );
-            match decision {
-                Decision::RetryAfter(delay) => {
-                    tracing::warn!(reason = %broken, delay_ms = delay.as_millis() as u64, "retrying");
-                    shared.clock.sleep(delay).await;
-                    retries_done = handed_on.retries_done + 1;
-                }
-                Decision::GiveUp(why) => {
-                    tracing::debug!(?why, "not retrying");
-                    break (result, slot.status.get());
-                }
-            }
+            shared.clock.sleep(delay).await;
+            tries.retries_done += 1;
         };
         result
             .map(ResponseValue::into_inner)
@@ -140,26 +152,46 @@ tokio::task_local! {
 /// task-local scope around one run of the operation, and `run` takes it back afterwards.
 #[derive(Debug, Default)]
 struct CallSlot {
+    /// What the call has been through so far.
+    tries: Tries,
+    /// The error the call ends with, when it is richer than what progenitor can return.
     failure: RefCell<Option<Error>>,
+    /// The status of the last answer.
     status: Cell<u16>,
-    /// The success answer last handed to progenitor, whose body it reads after `exec`.
-    handed_on: RefCell<Option<HandedOn>>,
-    /// Retries already made when the operation runs again after a body broke off.
-    retries_done: u32,
+    /// What the attempt left to do when it did not end the call.
+    attempt: RefCell<Option<Attempt>>,
 }
 
-/// What deciding on a success body that broke off needs.
+/// Counts across the runs of one call.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tries {
+    retries_done: u32,
+    /// Whether a 401 has already been answered by fetching a new token.
+    refreshed_token: bool,
+}
+
+/// What an attempt handed to [`Transport::run`].
 #[derive(Debug)]
-struct HandedOn {
+struct Attempt {
     transport: Transport,
     method: reqwest::Method,
-    retries_done: u32,
+    next: Next,
+}
+
+#[derive(Debug)]
+enum Next {
+    /// A success answer went to progenitor; if its body breaks off, the policy decides.
+    BodyReadByProgenitor,
+    /// The policy allows a retry after this wait.
+    SendAgainAfter(Duration),
+    /// The API refused the token; the call runs again at once with a new one, uncounted.
+    SendAgainWithNewToken,
 }
 
 impl CallSlot {
-    fn after_retries(retries_done: u32) -> Self {
+    fn new(tries: Tries) -> Self {
         Self {
-            retries_done,
+            tries,
             ..Self::default()
         }
     }
@@ -202,20 +234,21 @@ impl ClientHooks<Transport> for generated::Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
+        let tries = CALL.try_with(|slot| slot.tries).unwrap_or_default();
         let span = tracing::info_span!(
             "auth0_request",
             operation = info.operation_id,
             method = %request.method(),
             path = request.url().path(),
-            attempt = tracing::field::Empty,
+            attempt = tries.retries_done + 1,
             status = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
         );
         let started = Instant::now();
-        // Boxed: the retry loop's state is several KB, and every future that holds it inline
-        // is copied whole each time it moves (into the task-local scope, into the caller's
+        // Boxed: the attempt's state is a few KB, and every future that holds it inline is
+        // copied whole each time it moves (into the task-local scope, into the caller's
         // future, into a task). One allocation per call is cheaper.
-        let result = Box::pin(send_with_retries(self.inner(), self.client(), request, &span))
+        let result = Box::pin(send_once(self.inner(), self.client(), request, tries, &span))
             .instrument(span.clone())
             .await;
         span.record("elapsed_ms", started.elapsed().as_millis() as u64);
@@ -223,119 +256,112 @@ impl ClientHooks<Transport> for generated::Client {
     }
 }
 
-/// Sends `request`, refreshing the token once on 401 and retrying as the policy allows.
-///
-/// A success answer goes back to progenitor as it came, for progenitor to read its body: a
-/// body that breaks off then is retried by [`Transport::run`], which runs the operation
-/// again. Any other answer is read here whole, since deciding what to do needs its body.
-async fn send_with_retries(
+/// Sends `request` once. A success answer goes back to progenitor as it came, for progenitor
+/// to read its body. Any other answer is read here whole, since deciding what to do needs
+/// its body: a 401 asks for a new token once, and the retry policy decides on the rest.
+async fn send_once(
     transport: &Transport,
     http: &reqwest::Client,
-    request: reqwest::Request,
+    mut request: reqwest::Request,
+    tries: Tries,
     span: &tracing::Span,
 ) -> reqwest::Result<reqwest::Response> {
     let shared = &*transport.0;
-    let recipe = Recipe::new(request);
-    let mut retries_done = CALL.try_with(|slot| slot.retries_done).unwrap_or(0);
-    let mut refreshed_token = false;
-    loop {
-        span.record("attempt", retries_done + 1);
-        let token = match shared.tokens.token().await {
-            Ok(token) => token,
-            Err(error) => return Ok(failed(Error::Token(error), 401)),
+    let token = match shared.tokens.token().await {
+        Ok(token) => token,
+        Err(error) => return Ok(failed(Error::Token(error), 401)),
+    };
+    // A custom provider can hand out anything; never panic on it.
+    let Some(authorization) = token.authorization() else {
+        let unusable = TokenError::other(
+            "the access token cannot be sent in an Authorization header (empty, or control characters)",
+            None,
+        );
+        return Ok(failed(Error::Token(unusable), 401));
+    };
+    request.headers_mut().insert(AUTHORIZATION, authorization);
+    if let Some(timeout) = shared.attempt_timeout {
+        *request.timeout_mut() = Some(timeout);
+    }
+    let method = request.method().clone();
+    let hand_over = |next: Next| {
+        let attempt = Attempt {
+            transport: transport.clone(),
+            method: method.clone(),
+            next,
         };
-        let mut attempt = recipe.attempt();
-        // A custom provider can hand out anything; never panic on it.
-        let Some(authorization) = token.authorization() else {
-            let unusable = TokenError::other(
-                "the access token cannot be sent in an Authorization header (empty, or control characters)",
-                None,
-            );
-            return Ok(failed(Error::Token(unusable), 401));
-        };
-        attempt.headers_mut().insert(AUTHORIZATION, authorization);
-        if let Some(timeout) = shared.attempt_timeout {
-            *attempt.timeout_mut() = Some(timeout);
-        }
+        CallSlot::with(|slot| *slot.attempt.borrow_mut() = Some(attempt));
+    };
 
-        let permit = match &shared.pacer {
-            Some(pacer) => Some(pacer.admit(&*shared.clock, shared.retry.longest_wait()).await),
-            None => None,
-        };
-        let outcome = match http.execute(attempt).await {
-            Ok(response) if response.status().is_success() => {
-                let rate_limit = RateLimit::from_headers(response.headers());
-                note_answer(shared, permit, response.status(), rate_limit, span);
-                CallSlot::with(|slot| {
-                    *slot.handed_on.borrow_mut() = Some(HandedOn {
-                        transport: transport.clone(),
-                        method: recipe.method().clone(),
-                        retries_done,
-                    });
-                });
-                return Ok(response);
+    let permit = match &shared.pacer {
+        Some(pacer) => Some(pacer.admit(&*shared.clock, shared.retry.longest_wait()).await),
+        None => None,
+    };
+    let outcome = match http.execute(request).await {
+        Ok(response) if response.status().is_success() => {
+            let rate_limit = RateLimit::from_headers(response.headers());
+            note_answer(shared, permit, response.status(), rate_limit, span);
+            hand_over(Next::BodyReadByProgenitor);
+            return Ok(response);
+        }
+        Ok(response) => read_answer(response).await,
+        Err(error) => Err(error),
+    };
+    let decision = match &outcome {
+        Ok(answer) => {
+            note_answer(shared, permit, answer.status, answer.rate_limit, span);
+            if answer.status == 401 && !tries.refreshed_token && shared.tokens.invalidate(&token) {
+                tracing::info!("the API refused the access token; retrying once with a new one");
+                hand_over(Next::SendAgainWithNewToken);
+                return Ok(to_step_over(answer.status));
             }
-            Ok(response) => read_answer(response).await,
-            Err(error) => Err(error),
-        };
-        let decision = match &outcome {
-            Ok(answer) => {
-                note_answer(shared, permit, answer.status, answer.rate_limit, span);
-                if answer.status == 401 && !refreshed_token && shared.tokens.invalidate(&token) {
-                    refreshed_token = true;
-                    tracing::info!("the API refused the access token; retrying once with a new one");
-                    continue;
-                }
-                let outcome = Outcome::Status {
-                    status: answer.status.as_u16(),
-                    headers: &answer.headers,
-                };
-                decide(
-                    &shared.retry,
-                    recipe.method(),
-                    outcome,
-                    retries_done,
-                    shared.clock.now(),
-                    fastrand::f64(),
-                )
-            }
-            Err(error) => {
-                let outcome = if error.is_connect() {
-                    Outcome::ConnectFailed
-                } else {
-                    Outcome::NoAnswer
-                };
-                decide(
-                    &shared.retry,
-                    recipe.method(),
-                    outcome,
-                    retries_done,
-                    shared.clock.now(),
-                    fastrand::f64(),
-                )
-            }
-        };
-        match decision {
-            Decision::RetryAfter(delay) => {
-                let reason = match &outcome {
-                    Ok(answer) => answer.status.to_string(),
-                    Err(error) => error.to_string(),
-                };
-                tracing::warn!(%reason, delay_ms = delay.as_millis() as u64, "retrying");
-                shared.clock.sleep(delay).await;
-                retries_done += 1;
-            }
-            Decision::GiveUp(why) => {
-                tracing::debug!(?why, "not retrying");
-                return match outcome {
-                    Ok(answer) => {
-                        let error =
-                            ApiError::from_parts(answer.status.as_u16(), &answer.body, answer.rate_limit);
-                        Ok(failed(Error::Api(error), answer.status.as_u16()))
-                    }
-                    Err(error) => Err(error),
-                };
-            }
+            let outcome = Outcome::Status {
+                status: answer.status.as_u16(),
+                headers: &answer.headers,
+            };
+            decide(
+                &shared.retry,
+                &method,
+                outcome,
+                tries.retries_done,
+                shared.clock.now(),
+                fastrand::f64(),
+            )
+        }
+        Err(error) => {
+            let outcome = if error.is_connect() {
+                Outcome::ConnectFailed
+            } else {
+                Outcome::NoAnswer
+            };
+            decide(
+                &shared.retry,
+                &method,
+                outcome,
+                tries.retries_done,
+                shared.clock.now(),
+                fastrand::f64(),
+            )
+        }
+    };
+    match (decision, outcome) {
+        (Decision::RetryAfter(delay), outcome) => {
+            let (reason, status) = match outcome {
+                Ok(answer) => (answer.status.to_string(), answer.status),
+                Err(error) => (error.to_string(), reqwest::StatusCode::SERVICE_UNAVAILABLE),
+            };
+            tracing::warn!(%reason, delay_ms = delay.as_millis() as u64, "retrying");
+            hand_over(Next::SendAgainAfter(delay));
+            Ok(to_step_over(status))
+        }
+        (Decision::GiveUp(why), Ok(answer)) => {
+            tracing::debug!(?why, "not retrying");
+            let error = ApiError::from_parts(answer.status.as_u16(), &answer.body, answer.rate_limit);
+            Ok(failed(Error::Api(error), answer.status.as_u16()))
+        }
+        (Decision::GiveUp(why), Err(error)) => {
+            tracing::debug!(?why, "not retrying");
+            Err(error)
         }
     }
 }
@@ -357,39 +383,6 @@ fn note_answer(
         *locked(&shared.last_rate_limit) = Some(limit);
     }
     CallSlot::with(|slot| slot.status.set(status.as_u16()));
-}
-
-/// What every attempt of one call sends: the generated request, without its body, which is
-/// kept apart so that each attempt shares it. `Request::try_clone` would also copy reqwest's
-/// extension map, which reqwest 0.13 allocates even when it is empty; the generated requests
-/// carry no extensions, and the timeout, the only one used here, is set on each attempt.
-struct Recipe {
-    request: reqwest::Request,
-    /// Bodies are JSON that progenitor built in memory.
-    body: Option<bytes::Bytes>,
-}
-
-impl Recipe {
-    fn new(mut request: reqwest::Request) -> Self {
-        let body = request
-            .body_mut()
-            .take()
-            .map(|body| bytes::Bytes::copy_from_slice(body.as_bytes().expect("request bodies are buffered")));
-        Self { request, body }
-    }
-
-    fn method(&self) -> &reqwest::Method {
-        self.request.method()
-    }
-
-    fn attempt(&self) -> reqwest::Request {
-        let original = &self.request;
-        let mut attempt = reqwest::Request::new(original.method().clone(), original.url().clone());
-        *attempt.headers_mut() = original.headers().clone();
-        *attempt.version_mut() = original.version();
-        *attempt.body_mut() = self.body.clone().map(reqwest::Body::from);
-        attempt
-    }
 }
 
 /// A whole answer that is not a success: reading its body is part of the attempt, so a
@@ -418,8 +411,13 @@ async fn read_answer(mut response: reqwest::Response) -> reqwest::Result<Answer>
 /// Leaves `error` for [`Transport::run`] and gives progenitor an empty answer to step over.
 fn failed(error: Error, status: u16) -> reqwest::Response {
     CallSlot::with(|slot| *slot.failure.borrow_mut() = Some(error));
+    to_step_over(reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::UNAUTHORIZED))
+}
+
+/// An empty answer for progenitor, whose outcome [`Transport::run`] sets aside for what the
+/// call slot holds.
+fn to_step_over(status: reqwest::StatusCode) -> reqwest::Response {
     let mut response = http::Response::new(bytes::Bytes::new());
-    *response.status_mut() =
-        reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::UNAUTHORIZED);
+    *response.status_mut() = status;
     reqwest::Response::from(response)
 }
