@@ -72,7 +72,76 @@ fn rustc_version() -> String {
 /// Turns the OpenAPI 3.0 document `spec_json` into the pretty-printed Rust source of the
 /// generated client, or a one-line reason why progenitor rejects it.
 pub fn generate_client(spec_json: &str) -> Result<String, String> {
-    run_progenitor(spec_json, |generator, spec| generator.generate_tokens(spec))
+    run_progenitor(spec_json, |generator, spec| {
+        generator.generate_tokens(spec).map(without_api_version_header)
+    })
+}
+
+/// progenitor adds `api-version` (the spec's `info.version`) to every request; Auth0 reads no
+/// such header. Dropping the statement that adds it saves building the header, merging it
+/// into the request and taking it out again, on every call; the header map it went into is
+/// then sized one smaller, which is no allocation at all for operations without header
+/// parameters. The code is matched token by token, so formatting does not matter. Should
+/// progenitor change what it writes, nothing here matches and the header is sent as before:
+/// tests/get_grant.rs fails then, and no user's build does.
+fn without_api_version_header(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use proc_macro2::{Group, Literal, TokenTree};
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let is_api_version_append = |trees: &[TokenTree]| {
+        matches!(
+            trees,
+            [
+                TokenTree::Ident(map),
+                TokenTree::Punct(dot),
+                TokenTree::Ident(append),
+                TokenTree::Group(arguments),
+                TokenTree::Punct(semicolon),
+                ..,
+            ] if map == "header_map"
+                && dot.as_char() == '.'
+                && append == "append"
+                && semicolon.as_char() == ';'
+                && arguments.stream().to_string().contains("\"api-version\"")
+        )
+    };
+    let dropped = (0..trees.len()).any(|at| is_api_version_append(&trees[at..]));
+    let mut kept = Vec::with_capacity(trees.len());
+    let mut at = 0;
+    while at < trees.len() {
+        if dropped && is_api_version_append(&trees[at..]) {
+            at += 5;
+            continue;
+        }
+        kept.push(match &trees[at] {
+            // `HeaderMap::with_capacity(N usize)`, counted with the dropped header.
+            TokenTree::Group(arguments)
+                if dropped
+                    && matches!(&trees[..at], [.., TokenTree::Ident(name)] if name == "with_capacity") =>
+            {
+                let capacity = arguments.stream().to_string();
+                match capacity
+                    .strip_suffix("usize")
+                    .and_then(|number| number.parse::<usize>().ok())
+                {
+                    Some(capacity) if capacity > 0 => {
+                        let smaller = Literal::usize_suffixed(capacity - 1);
+                        let mut group = Group::new(arguments.delimiter(), TokenTree::Literal(smaller).into());
+                        group.set_span(arguments.span());
+                        TokenTree::Group(group)
+                    }
+                    _ => TokenTree::Group(arguments.clone()),
+                }
+            }
+            TokenTree::Group(group) => {
+                let mut inner = Group::new(group.delimiter(), without_api_version_header(group.stream()));
+                inner.set_span(group.span());
+                TokenTree::Group(inner)
+            }
+            other => other.clone(),
+        });
+        at += 1;
+    }
+    kept.into_iter().collect()
 }
 
 /// The typed httpmock layer for the same spec and settings: `operations::*When`/`*Then` and

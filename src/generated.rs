@@ -3,6 +3,7 @@
 #![allow(
     dead_code,
     unused_imports,
+    unused_mut,
     unreachable_pub,
     missing_docs,
     clippy::all,

@@ -209,7 +209,6 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 // Names made from a `&str` at each use are copied into a new allocation every time.
-const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 const AUTH0_CLIENT: HeaderName = HeaderName::from_static("auth0-client");
 
 impl ClientHooks<Transport> for generated::Client {
@@ -220,8 +219,6 @@ impl ClientHooks<Transport> for generated::Client {
     ) -> Result<(), progenitor_client::Error<E>> {
         let shared = &self.inner().0;
         let headers = request.headers_mut();
-        // progenitor adds the spec's version; the header means nothing to Auth0.
-        headers.remove(API_VERSION);
         headers.insert(USER_AGENT, shared.user_agent.clone());
         if let Some(telemetry) = &shared.telemetry {
             headers.insert(AUTH0_CLIENT, telemetry.clone());
