@@ -304,7 +304,7 @@ async fn send_once(
         Ok(response) => read_answer(response).await,
         Err(error) => Err(error),
     };
-    let decision = match &outcome {
+    let seen = match &outcome {
         Ok(answer) => {
             note_answer(shared, permit, answer.status, answer.rate_limit, span);
             if answer.status == 401 && !tries.refreshed_token && shared.tokens.invalidate(&token) {
@@ -312,35 +312,22 @@ async fn send_once(
                 hand_over(Next::SendAgainWithNewToken);
                 return Ok(to_step_over(answer.status));
             }
-            let outcome = Outcome::Status {
+            Outcome::Status {
                 status: answer.status.as_u16(),
                 headers: &answer.headers,
-            };
-            decide(
-                &shared.retry,
-                &method,
-                outcome,
-                tries.retries_done,
-                shared.clock.now(),
-                fastrand::f64(),
-            )
+            }
         }
-        Err(error) => {
-            let outcome = if error.is_connect() {
-                Outcome::ConnectFailed
-            } else {
-                Outcome::NoAnswer
-            };
-            decide(
-                &shared.retry,
-                &method,
-                outcome,
-                tries.retries_done,
-                shared.clock.now(),
-                fastrand::f64(),
-            )
-        }
+        Err(error) if error.is_connect() => Outcome::ConnectFailed,
+        Err(_) => Outcome::NoAnswer,
     };
+    let decision = decide(
+        &shared.retry,
+        &method,
+        seen,
+        tries.retries_done,
+        shared.clock.now(),
+        fastrand::f64(),
+    );
     match (decision, outcome) {
         (Decision::RetryAfter(delay), outcome) => {
             let (reason, status) = match outcome {
