@@ -96,8 +96,10 @@ async fn run(plan: Plan) -> String {
     let id = tenant.seed_grants(1).remove(0).id;
     let client = tenant.client();
     let baseline = Baseline::connect(&tenant.base_url(), tenant.client_id(), tenant.client_secret()).await;
+    let control = Baseline::connect(&tenant.base_url(), tenant.client_id(), tenant.client_secret()).await;
     client.client_grants().get(&id).await.expect("warm-up");
     baseline.get(&id).await.expect("warm-up");
+    control.get(&id).await.expect("warm-up");
 
     eprintln!("get, {} sequential …", plan.gets);
     let comparison = compare(
@@ -111,6 +113,13 @@ async fn run(plan: Plan) -> String {
         &comparison,
         1.05,
     ));
+    let noise = compare(
+        plan.rounds,
+        || baseline_gets(&control, &id, plan.gets, 1),
+        || baseline_gets(&baseline, &id, plan.gets, 1),
+    )
+    .await;
+    rows.push(Row::control(&noise));
 
     eprintln!("get, {} at concurrency {} …", plan.gets, plan.concurrency);
     let comparison = compare(
@@ -124,6 +133,13 @@ async fn run(plan: Plan) -> String {
         &comparison,
         1.05,
     ));
+    let noise = compare(
+        plan.rounds,
+        || baseline_gets(&control, &id, plan.gets, plan.concurrency),
+        || baseline_gets(&baseline, &id, plan.gets, plan.concurrency),
+    )
+    .await;
+    rows.push(Row::control(&noise));
     drop(tenant);
 
     eprintln!("list {} grants …", plan.large_tenant);
@@ -134,8 +150,9 @@ async fn run(plan: Plan) -> String {
     let large = memory(&tenant, plan.large_tenant).await;
     let client = tenant.client();
     let baseline = Baseline::connect(&tenant.base_url(), tenant.client_id(), tenant.client_secret()).await;
+    let control = Baseline::connect(&tenant.base_url(), tenant.client_id(), tenant.client_secret()).await;
     let comparison = compare(
-        plan.rounds.min(9),
+        plan.rounds,
         || async {
             let count = stream_all(&client, plan.page).await;
             assert_eq!(count, plan.large_tenant);
@@ -154,6 +171,19 @@ async fn run(plan: Plan) -> String {
         &comparison,
         1.10,
     ));
+    let noise = compare(
+        plan.rounds,
+        || async {
+            let count = control.count_all(plan.page).await.expect("control list");
+            assert_eq!(count, plan.large_tenant);
+        },
+        || async {
+            let count = baseline.count_all(plan.page).await.expect("baseline list");
+            assert_eq!(count, plan.large_tenant);
+        },
+    )
+    .await;
+    rows.push(Row::control(&noise));
     rows.push(Row::memory(plan, small, large));
     drop(tenant);
 
@@ -368,7 +398,7 @@ async fn first_calls() -> Row {
         theirs: "-".into(),
         result: tokens.to_string(),
         goal: "1".into(),
-        met: tokens == 1,
+        met: Some(tokens == 1),
     }
 }
 
@@ -443,7 +473,8 @@ struct Row {
     theirs: String,
     result: String,
     goal: String,
-    met: bool,
+    /// `None` for a control row, which has no goal.
+    met: Option<bool>,
 }
 
 impl Row {
@@ -455,7 +486,21 @@ impl Row {
             theirs: format!("{:.3} s", comparison.theirs.as_secs_f64()),
             result: format!("{:.3}", comparison.ratio),
             goal: format!("≤ {goal:.2}"),
-            met: comparison.ratio <= goal,
+            met: Some(comparison.ratio <= goal),
+        }
+    }
+
+    /// The row above measured again with a second baseline client in place of the crate: two
+    /// identical clients, so any distance from 1 is what noise alone gives in this run.
+    fn control(comparison: &Comparison) -> Self {
+        Self {
+            scenario: "same, control".into(),
+            measure: "second baseline client / baseline (identical: the noise of this run)".into(),
+            ours: format!("{:.3} s", comparison.ours.as_secs_f64()),
+            theirs: format!("{:.3} s", comparison.theirs.as_secs_f64()),
+            result: format!("{:.3}", comparison.ratio),
+            goal: "-".into(),
+            met: None,
         }
     }
 
@@ -470,7 +515,7 @@ impl Row {
             theirs: format!("{theirs:.1} MiB (peak {:.1} MiB)", large.1 as f64 / 1024.0),
             result: format!("{ours:.1} MiB"),
             goal: "≤ 5 MB".into(),
-            met: ours * 1.048_576 <= 5.0,
+            met: Some(ours * 1.048_576 <= 5.0),
         }
     }
 }
@@ -479,7 +524,7 @@ fn render(plan: Plan, rows: &[Row], limited: &[(Variant, Vec<LimitedRun>)]) -> S
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let mut out = String::new();
     out.push_str(&format!(
-        "Measured {} on {cores} cores, `{}` profile, {} paired rounds per scenario (list: {}), in one run; times are medians.\n\n",
+        "Measured {} on {cores} cores, `{}` profile, {} paired rounds per scenario, in one run; times are medians.\n\n",
         httpdate::fmt_http_date(std::time::SystemTime::now()),
         if cfg!(debug_assertions) {
             "debug"
@@ -487,7 +532,6 @@ fn render(plan: Plan, rows: &[Row], limited: &[(Variant, Vec<LimitedRun>)]) -> S
             "release"
         },
         plan.rounds,
-        plan.rounds.min(9),
     ));
     out.push_str(
         "| scenario | measure | crate | baseline | result | goal | met |\n|---|---|---|---|---|---|---|\n",
@@ -501,7 +545,11 @@ fn render(plan: Plan, rows: &[Row], limited: &[(Variant, Vec<LimitedRun>)]) -> S
             row.theirs,
             row.result,
             row.goal,
-            if row.met { "yes" } else { "**no**" }
+            match row.met {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "-",
+            }
         ));
     }
     let fastest = (LIMITED_GETS as f64 - f64::from(LIMITED_BURST)) / LIMITED_RATE;

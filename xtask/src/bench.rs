@@ -2,6 +2,9 @@
 //!
 //! - `runtime`: the client against a hand-written reqwest loop (`cargo bench --bench
 //!   client_vs_baseline`), every scenario in one run.
+//! - `instructions`: the same get and list through both, counted in instructions under
+//!   callgrind (`benches/instructions.rs`): the one measure that does not move with the load
+//!   on the machine. Needs valgrind.
 //! - `build`: what depending on this crate costs a user's build: a clean debug build of a
 //!   minimal consumer of this crate against a consumer of only reqwest + serde + tokio, in one
 //!   run, then the rebuild after an edit of the spec.
@@ -28,17 +31,29 @@ pub struct BenchArgs {
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Part {
     Runtime,
+    Instructions,
     Build,
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
     let root = workspace_root();
-    for part in [Part::Runtime, Part::Build] {
+    for part in [Part::Runtime, Part::Instructions, Part::Build] {
         if args.only.is_some_and(|only| only != part) {
+            continue;
+        }
+        if part == Part::Instructions && !has_valgrind() {
+            ensure!(
+                args.only.is_none(),
+                "counting instructions needs valgrind, which is not on PATH"
+            );
+            eprintln!(
+                "valgrind is not on PATH: instruction counts not measured, their section left as it is"
+            );
             continue;
         }
         let (name, table) = match part {
             Part::Runtime => ("runtime", runtime(&root)?),
+            Part::Instructions => ("instructions", instructions(&root)?),
             Part::Build => ("build", build_cost(&root)?),
         };
         println!("{table}");
@@ -83,6 +98,106 @@ fn runtime(root: &Path) -> Result<String> {
         "Reproduce: `cargo xtask bench --only runtime` (or `cargo bench --bench client_vs_baseline` \
          to print without writing).\n\n{table}"
     ))
+}
+
+fn has_valgrind() -> bool {
+    Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success())
+}
+
+/// A scenario of `benches/instructions.rs`: its name there, how many repetitions to count,
+/// what the table calls it and its goal.
+const COUNTED: [(&str, u32, &str, f64); 2] = [
+    ("get", 1000, "get one grant", 1.05),
+    ("list", 3, "list 1000 grants with `stream()` (take=100)", 1.10),
+];
+
+fn instructions(root: &Path) -> Result<String> {
+    let output = cargo()
+        .current_dir(root)
+        .args([
+            "bench",
+            "--locked",
+            "--no-run",
+            "--bench",
+            "instructions",
+            "--message-format=json",
+        ])
+        .output()
+        .context("building benches/instructions.rs")?;
+    ensure!(
+        output.status.success(),
+        "cargo bench --no-run failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let executable = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|message| {
+            message["reason"] == "compiler-artifact" && message["target"]["name"] == "instructions"
+        })
+        .and_then(|message| message["executable"].as_str().map(PathBuf::from))
+        .context("cargo did not name the instructions benchmark's executable")?;
+    let scratch = tempfile::tempdir()?;
+    let mut table = String::from(
+        "| scenario | crate | baseline | crate / baseline | goal | met |\n|---|---|---|---|---|---|\n",
+    );
+    for (scenario, repetitions, title, goal) in COUNTED {
+        let per_repetition = |side: &str| -> Result<f64> {
+            eprintln!("counting instructions: {scenario}, {side} …");
+            let idle = collected(&executable, scratch.path(), scenario, side, 0)?;
+            let busy = collected(&executable, scratch.path(), scenario, side, repetitions)?;
+            Ok(busy.saturating_sub(idle) as f64 / f64::from(repetitions))
+        };
+        let ours = per_repetition("crate")?;
+        let theirs = per_repetition("baseline")?;
+        let ratio = ours / theirs;
+        table.push_str(&format!(
+            "| {title} | {} | {} | {ratio:.3} | ≤ {goal:.2} | {} |\n",
+            thousands(ours),
+            thousands(theirs),
+            if ratio <= goal { "yes" } else { "**no**" }
+        ));
+    }
+    Ok(format!(
+        "Reproduce: `cargo xtask bench --only instructions` (needs valgrind). Instructions of one \
+         repetition, the fake tenant's share included, counted by callgrind as the difference \
+         between a run of N repetitions and a run of none (benches/instructions.rs, one thread, \
+         default settings). The count is the same from run to run, whatever else the machine \
+         does.\n\n{table}"
+    ))
+}
+
+/// The instructions callgrind counted in one run of the instructions benchmark.
+fn collected(executable: &Path, scratch: &Path, scenario: &str, side: &str, repetitions: u32) -> Result<u64> {
+    let output = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!(
+            "--callgrind-out-file={}",
+            scratch.join("callgrind.out").display()
+        ))
+        .arg(executable)
+        .args([scenario, side, &repetitions.to_string()])
+        .output()
+        .context("running valgrind")?;
+    let report = String::from_utf8_lossy(&output.stderr);
+    ensure!(output.status.success(), "callgrind failed:\n{report}");
+    report
+        .lines()
+        .find_map(|line| line.split("Collected :").nth(1))
+        .and_then(|count| count.trim().parse().ok())
+        .with_context(|| format!("callgrind reported no count:\n{report}"))
+}
+
+/// `132.9k`, `19.70M`.
+fn thousands(count: f64) -> String {
+    if count >= 1e6 {
+        format!("{:.2}M", count / 1e6)
+    } else {
+        format!("{:.1}k", count / 1e3)
+    }
 }
 
 /// The consumer of this crate: builds a client and makes one call.
