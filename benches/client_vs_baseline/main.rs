@@ -14,7 +14,7 @@ use std::future::Future;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use auth0_client_grants::testing::{FakeTenant, RateLimitSettings};
+use auth0_client_grants::testing::{FakeTenant, FakeTenantBuilder, RateLimitSettings};
 use auth0_client_grants::{Client, Error};
 use baseline::Baseline;
 use futures::{StreamExt, TryStreamExt, stream};
@@ -73,26 +73,45 @@ fn main() {
         .iter()
         .position(|arg| arg == "--report")
         .and_then(|at| args.get(at + 1).cloned());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // The fake tenant stands in for Auth0, a server elsewhere: it runs on a thread of its own
+    // (see `remote`), and both clients on this one. When the fake tenant and the clients shared
+    // a multi-threaded runtime's workers, which worker each connection's tasks landed on
+    // favoured one client or the other for a whole run: two identical baseline clients then
+    // differed by up to 30% in the list (the control rows measure exactly that).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    // The calls run in a task on the runtime's workers, like the connections and the fake
-    // tenant, rather than in `block_on` on the main thread: every call then crossed threads,
-    // and how fast a parked worker woke up moved the sequential ratio by 10% between runs.
-    let report = runtime
-        .block_on(runtime.spawn(run(plan)))
-        .expect("the benchmark panicked");
+    let report = runtime.block_on(run(plan));
     println!("{report}");
     if let Some(path) = report_to {
         std::fs::write(&path, &report).unwrap_or_else(|error| panic!("cannot write {path}: {error}"));
     }
 }
 
+/// Starts a fake tenant on a runtime of its own, on its own thread, the first call starting
+/// that runtime; the tenants of one run share it.
+async fn remote(tenant: FakeTenantBuilder) -> FakeTenant {
+    static SERVERS: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();
+    let servers = SERVERS.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime for the fake tenant");
+        let handle = runtime.handle().clone();
+        std::thread::spawn(move || runtime.block_on(std::future::pending::<()>()));
+        handle
+    });
+    servers
+        .spawn(tenant.start())
+        .await
+        .expect("the fake tenant started")
+}
+
 async fn run(plan: Plan) -> String {
     let mut rows = Vec::new();
 
-    let tenant = FakeTenant::start().await;
+    let tenant = remote(FakeTenant::builder()).await;
     let id = tenant.seed_grants(1).remove(0).id;
     let client = tenant.client();
     let baseline = Baseline::connect(&tenant.base_url(), tenant.client_id(), tenant.client_secret()).await;
@@ -143,7 +162,7 @@ async fn run(plan: Plan) -> String {
     drop(tenant);
 
     eprintln!("list {} grants …", plan.large_tenant);
-    let tenant = FakeTenant::start().await;
+    let tenant = remote(FakeTenant::builder()).await;
     tenant.seed_grants(plan.small_tenant);
     let small = memory(&tenant, plan.small_tenant).await;
     tenant.seed_grants(plan.large_tenant - plan.small_tenant);
@@ -385,7 +404,7 @@ fn peak_rss_kib() -> u64 {
 
 /// 100 calls at once on a new client: they must share one token request.
 async fn first_calls() -> Row {
-    let tenant = FakeTenant::start().await;
+    let tenant = remote(FakeTenant::builder()).await;
     let id = tenant.seed_grants(1).remove(0).id;
     let grants = tenant.client().client_grants();
     let failures = failures(FIRST_CALLS, FIRST_CALLS, || grants.get(&id)).await;
@@ -430,10 +449,8 @@ struct LimitedRun {
 }
 
 async fn rate_limited(variant: Variant) -> LimitedRun {
-    let tenant = FakeTenant::builder()
-        .rate_limit(RateLimitSettings::new(LIMITED_RATE, LIMITED_BURST))
-        .start()
-        .await;
+    let tenant =
+        remote(FakeTenant::builder().rate_limit(RateLimitSettings::new(LIMITED_RATE, LIMITED_BURST))).await;
     let id = tenant.seed_grants(1).remove(0).id;
     let started = Instant::now();
     let errors = match variant {
