@@ -67,7 +67,7 @@ impl Transport {
     {
         let mut tries = Tries::default();
         let (result, status) = loop {
-            let mut scoped = pin!(CALL.scope(CallSlot::new(tries), call()));
+            let mut scoped = pin!(CALL.scope(Box::new(CallSlot::new(tries)), call()));
             let result = scoped.as_mut().await;
             let slot = scoped.take_value().unwrap_or_default();
             if let Some(error) = slot.failure.take() {
@@ -145,7 +145,9 @@ fn transport_error(error: reqwest::Error) -> Error {
 }
 
 tokio::task_local! {
-    static CALL: CallSlot;
+    // Boxed: the scope moves its value in and out of the thread-local on every poll, and a
+    // pointer moves in a register where the slot itself took two copies of 200 bytes.
+    static CALL: Box<CallSlot>;
 }
 
 /// What `exec` leaves for [`Transport::run`] about the call in progress. It lives in the
@@ -198,7 +200,7 @@ impl CallSlot {
 
     /// Does `action` with the slot of the call in progress; nothing outside [`Transport::run`].
     fn with(action: impl FnOnce(&CallSlot)) {
-        let _outside_run = CALL.try_with(action);
+        let _outside_run = CALL.try_with(|slot| action(slot));
     }
 }
 
