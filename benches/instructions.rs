@@ -1,12 +1,14 @@
-//! One side of a scenario, alone in a single-threaded process, for counting instructions under
-//! callgrind: unlike wall time, the count is the same on every run and does not care what else
-//! the machine is doing. Run each side with 0 and with N repetitions; the difference over N is
-//! the cost of one repetition, the fake tenant's share included:
+//! One side of a scenario, alone in a process, for counting instructions under callgrind:
+//! unlike wall time, the count is the same on every run and does not care what else the machine
+//! is doing. The client runs on the main thread and the fake tenant on a thread of its own. Run
+//! each side with 0 and with N repetitions; the difference over N is the cost of one
+//! repetition, for the whole process or (with `--separate-threads=yes`, file `…-01`) for the
+//! client's thread alone. `cargo xtask bench --only instructions` does all of it:
 //!
 //! ```text
 //! cargo bench --no-run --bench instructions
-//! valgrind --tool=callgrind target/release/deps/instructions-* get crate 1000
-//! valgrind --tool=callgrind target/release/deps/instructions-* get crate 0
+//! valgrind --tool=callgrind --separate-threads=yes target/release/deps/instructions-* get crate 1000
+//! valgrind --tool=callgrind --separate-threads=yes target/release/deps/instructions-* get crate 0
 //! ```
 //!
 //! Scenarios: `get` (one grant) and `list` (a walk over 1000 grants with `stream()`, 100 a
@@ -35,8 +37,19 @@ fn main() {
         .enable_all()
         .build()
         .expect("a tokio runtime");
+    // The fake tenant runs on a thread of its own, as in the wall-time benchmark, so that
+    // callgrind's `--separate-threads=yes` can count the client's thread alone.
+    let tenant_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for the fake tenant");
+    let servers = tenant_runtime.handle().clone();
+    std::thread::spawn(move || tenant_runtime.block_on(std::future::pending::<()>()));
     runtime.block_on(async move {
-        let tenant = FakeTenant::start().await;
+        let tenant = servers
+            .spawn(FakeTenant::start())
+            .await
+            .expect("the fake tenant started");
         let seeded = if scenario == "list" { LISTED_GRANTS } else { 1 };
         let id = tenant.seed_grants(seeded).remove(0).id;
         match side.as_str() {

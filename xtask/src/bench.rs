@@ -142,53 +142,83 @@ fn instructions(root: &Path) -> Result<String> {
         .context("cargo did not name the instructions benchmark's executable")?;
     let scratch = tempfile::tempdir()?;
     let mut table = String::from(
-        "| scenario | crate | baseline | crate / baseline | goal | met |\n|---|---|---|---|---|---|\n",
+        "| scenario | whole process: crate | baseline | crate / baseline | client's thread: crate | baseline | crate / baseline | goal | met |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for (scenario, repetitions, title, goal) in COUNTED {
-        let per_repetition = |side: &str| -> Result<f64> {
+        let per_repetition = |side: &str| -> Result<Counts<f64>> {
             eprintln!("counting instructions: {scenario}, {side} …");
-            let idle = collected(&executable, scratch.path(), scenario, side, 0)?;
-            let busy = collected(&executable, scratch.path(), scenario, side, repetitions)?;
-            Ok(busy.saturating_sub(idle) as f64 / f64::from(repetitions))
+            let idle = counted(&executable, scratch.path(), scenario, side, 0)?;
+            let busy = counted(&executable, scratch.path(), scenario, side, repetitions)?;
+            let per = |busy: u64, idle: u64| busy.saturating_sub(idle) as f64 / f64::from(repetitions);
+            Ok(Counts {
+                process: per(busy.process, idle.process),
+                client: per(busy.client, idle.client),
+            })
         };
         let ours = per_repetition("crate")?;
         let theirs = per_repetition("baseline")?;
-        let ratio = ours / theirs;
+        let (process, client) = (ours.process / theirs.process, ours.client / theirs.client);
+        let met = |ratio: f64| if ratio <= goal { "yes" } else { "**no**" };
         table.push_str(&format!(
-            "| {title} | {} | {} | {ratio:.3} | ≤ {goal:.2} | {} |\n",
-            thousands(ours),
-            thousands(theirs),
-            if ratio <= goal { "yes" } else { "**no**" }
+            "| {title} | {} | {} | {process:.3} | {} | {} | {client:.3} | ≤ {goal:.2} | {} (process), {} (client) |\n",
+            thousands(ours.process),
+            thousands(theirs.process),
+            thousands(ours.client),
+            thousands(theirs.client),
+            met(process),
+            met(client),
         ));
     }
     Ok(format!(
         "Reproduce: `cargo xtask bench --only instructions` (needs valgrind). Instructions of one \
-         repetition, the fake tenant's share included, counted by callgrind as the difference \
-         between a run of N repetitions and a run of none (benches/instructions.rs, one thread, \
-         default settings). The count is the same from run to run, whatever else the machine \
-         does.\n\n{table}"
+         repetition, counted by callgrind as the difference between a run of N repetitions and a \
+         run of none (benches/instructions.rs, default settings): for the whole process, the fake \
+         tenant's thread included, and for the client's thread alone, which is what bounds \
+         calls made many at a time. The count is the same from run to run, whatever else the \
+         machine does.\n\n{table}"
     ))
 }
 
-/// The instructions callgrind counted in one run of the instructions benchmark.
-fn collected(executable: &Path, scratch: &Path, scenario: &str, side: &str, repetitions: u32) -> Result<u64> {
+/// Instructions of one run, or of one repetition.
+#[derive(Clone, Copy)]
+struct Counts<N = u64> {
+    process: N,
+    client: N,
+}
+
+/// What callgrind counted in one run of the instructions benchmark: in all threads, and in the
+/// main thread, where the client runs.
+fn counted(
+    executable: &Path,
+    scratch: &Path,
+    scenario: &str,
+    side: &str,
+    repetitions: u32,
+) -> Result<Counts> {
+    let out = scratch.join(format!("callgrind.{scenario}.{side}.{repetitions}"));
     let output = Command::new("valgrind")
-        .arg("--tool=callgrind")
-        .arg(format!(
-            "--callgrind-out-file={}",
-            scratch.join("callgrind.out").display()
-        ))
+        .args(["--tool=callgrind", "--separate-threads=yes"])
+        .arg(format!("--callgrind-out-file={}", out.display()))
         .arg(executable)
         .args([scenario, side, &repetitions.to_string()])
         .output()
         .context("running valgrind")?;
     let report = String::from_utf8_lossy(&output.stderr);
     ensure!(output.status.success(), "callgrind failed:\n{report}");
-    report
+    let process = report
         .lines()
         .find_map(|line| line.split("Collected :").nth(1))
         .and_then(|count| count.trim().parse().ok())
-        .with_context(|| format!("callgrind reported no count:\n{report}"))
+        .with_context(|| format!("callgrind reported no count:\n{report}"))?;
+    // With separate threads, callgrind writes one file per thread; `-01` is the main thread.
+    let main_thread = PathBuf::from(format!("{}-01", out.display()));
+    let client = std::fs::read_to_string(&main_thread)
+        .with_context(|| format!("reading {}", main_thread.display()))?
+        .lines()
+        .find_map(|line| line.strip_prefix("summary:"))
+        .and_then(|count| count.trim().parse().ok())
+        .with_context(|| format!("{} has no summary line", main_thread.display()))?;
+    Ok(Counts { process, client })
 }
 
 /// `132.9k`, `19.70M`.
