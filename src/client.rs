@@ -11,11 +11,12 @@ use secrecy::SecretString;
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::generated;
+use crate::generated::types::ErrorBody;
 use crate::pacing::Pacer;
 use crate::rate_limit::RateLimit;
 use crate::retry::RetryPolicy;
 use crate::token::{AccessToken, ClientCredentials, TokenProvider, Tokens};
-use crate::transport::{Shared, Transport};
+use crate::transport::{Operation, Shared, Transport};
 use crate::{ClientGrants, telemetry};
 
 /// The default timeout of one attempt, from sending the request to the end of the answer.
@@ -71,6 +72,19 @@ impl Client {
 
     pub(crate) fn api(&self) -> &generated::Client {
         &self.api
+    }
+
+    /// Runs `operation`, which `call` makes with the generated client (see [`Transport::run`]).
+    pub(crate) async fn run<T, F, Fut>(&self, operation: &Operation, call: F) -> Result<T, Error>
+    where
+        T: serde::de::DeserializeOwned,
+        F: Fn() -> Fut,
+        Fut:
+            Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
+    {
+        progenitor_client::ClientInfo::inner(&*self.api)
+            .run(operation, call)
+            .await
     }
 }
 

@@ -13,7 +13,7 @@ use crate::list_answers::ListClientGrantResponseContent as GrantList;
 use crate::models::{DefaultFor, SubjectType};
 use crate::pagination::{self, OffsetPage, Page, whole_number};
 use crate::requests::{ClientGrantUpdate, NewClientGrant};
-use crate::transport::Transport;
+use crate::transport::operations;
 use crate::validate::{page_number, page_size, path_segment};
 
 /// The page size of checkpoint paging when `take` is not set, as in Auth0's own SDKs.
@@ -66,7 +66,11 @@ impl ClientGrants {
     /// ```
     pub async fn get(&self, id: &str) -> Result<ClientGrant, Error> {
         path_segment("id", id)?;
-        Transport::run("get_client_grant", || self.client.api().get_client_grant(id)).await
+        self.client
+            .run(&operations::GET_CLIENT_GRANT, || {
+                self.client.api().get_client_grant(id)
+            })
+            .await
     }
 
     /// Creates a client grant (`POST /client-grants`); needs `create:client_grants`. A grant
@@ -88,10 +92,11 @@ impl ClientGrants {
     /// ```
     pub async fn create(&self, grant: NewClientGrant) -> Result<ClientGrant, Error> {
         let body = grant.to_body()?;
-        Transport::run("post_client_grants", || {
-            self.client.api().post_client_grants(&body)
-        })
-        .await
+        self.client
+            .run(&operations::POST_CLIENT_GRANTS, || {
+                self.client.api().post_client_grants(&body)
+            })
+            .await
     }
 
     /// Changes a client grant (`PATCH /client-grants/{id}`); needs `update:client_grants`.
@@ -110,10 +115,11 @@ impl ClientGrants {
     pub async fn update(&self, id: &str, update: ClientGrantUpdate) -> Result<ClientGrant, Error> {
         path_segment("id", id)?;
         let body = update.to_body()?;
-        Transport::run("patch_client_grants_by_id", || {
-            self.client.api().patch_client_grants_by_id(id, &body)
-        })
-        .await
+        self.client
+            .run(&operations::PATCH_CLIENT_GRANTS_BY_ID, || {
+                self.client.api().patch_client_grants_by_id(id, &body)
+            })
+            .await
     }
 
     /// Deletes a client grant (`DELETE /client-grants/{id}`); needs `delete:client_grants`.
@@ -128,10 +134,11 @@ impl ClientGrants {
     /// ```
     pub async fn delete(&self, id: &str) -> Result<(), Error> {
         path_segment("id", id)?;
-        Transport::run("delete_client_grants_by_id", || {
-            self.client.api().delete_client_grants_by_id(id)
-        })
-        .await
+        self.client
+            .run(&operations::DELETE_CLIENT_GRANTS_BY_ID, || {
+                self.client.api().delete_client_grants_by_id(id)
+            })
+            .await
     }
 
     /// Lists the organizations a grant is associated with
@@ -232,7 +239,7 @@ impl GrantQuery {
                 take,
             )
         };
-        Transport::run("get_client_grants", call).await
+        client.run(&operations::GET_CLIENT_GRANTS, call).await
     }
 }
 
@@ -430,7 +437,9 @@ impl ListGrantOrganizations {
                 take,
             )
         };
-        Transport::run("get_client_grant_organizations", call).await
+        client
+            .run(&operations::GET_CLIENT_GRANT_ORGANIZATIONS, call)
+            .await
     }
 
     /// One checkpoint page.

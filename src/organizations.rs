@@ -11,7 +11,7 @@ use crate::generated::types;
 use crate::generated::types::OrganizationClientGrant;
 use crate::list_answers::ListOrganizationClientGrantsResponseContent as OrgGrantList;
 use crate::pagination::{self, OffsetPage, whole_number};
-use crate::transport::Transport;
+use crate::transport::operations;
 use crate::validate::{at_most_chars, convert, organization_id, page_number, page_size, path_segment};
 
 /// At most this many `grant_ids` in one list request.
@@ -98,7 +98,10 @@ impl OrganizationClientGrants {
             grant_id: grant_id.to_owned(),
         };
         let call = || self.client.api().create_organization_client_grants(&id, &body);
-        let answer = Transport::run("create_organization_client_grants", call).await?;
+        let answer = self
+            .client
+            .run(&operations::CREATE_ORGANIZATION_CLIENT_GRANTS, call)
+            .await?;
         // The live API names the grant `grant_id`; the published spec says `id`.
         let Some(id) = answer.grant_id.or(answer.id) else {
             return Err(Error::Decode(DecodeError::missing(
@@ -133,7 +136,9 @@ impl OrganizationClientGrants {
         path_segment("grant_id", grant_id)?;
         let id: types::DeleteClientGrantsByGrantIdId = convert("id", self.organization_id.clone())?;
         let call = || self.client.api().delete_client_grants_by_grant_id(&id, grant_id);
-        Transport::run("delete_client_grants_by_grant_id", call).await
+        self.client
+            .run(&operations::DELETE_CLIENT_GRANTS_BY_GRANT_ID, call)
+            .await
     }
 }
 
@@ -191,7 +196,9 @@ impl OrgGrantQuery {
                 Some(per_page),
             )
         };
-        let answer = Transport::run("get_organization_client_grants", call).await?;
+        let answer = client
+            .run(&operations::GET_ORGANIZATION_CLIENT_GRANTS, call)
+            .await?;
         Ok(match answer {
             OrgGrantList::ListOrganizationClientGrantsOffsetPaginatedResponseContent(page) => OffsetPage {
                 items: page.client_grants,

@@ -1,22 +1,22 @@
 //! What every generated operation goes through, implemented once through progenitor's hooks:
 //! headers (`pre`), then one attempt with its token and rate-limit bookkeeping (`exec`), and
-//! around them [`Transport::run`], which retries.
+//! around them [`Transport::run`], which decides on retries and errors.
 //!
-//! progenitor's `exec` can only return a `reqwest` result, so anything richer (a token error,
-//! the final error answer with its body, a request to send again) is left in a per-call slot
-//! that [`Transport::run`] reads when the generated method returns: what the slot holds wins.
+//! progenitor's `exec` can only return a `reqwest` result. An attempt that did not succeed
+//! therefore hands what happened (the whole error answer, a broken connection, a token error)
+//! to [`Transport::run`] inside the extensions of a placeholder answer, with a status no
+//! operation documents, which progenitor passes back untouched as an unexpected response.
 //!
 //! A retry runs the whole operation again, so progenitor builds a fresh request: no attempt
 //! keeps a copy of its request in case it fails. A success answer goes back unread, and
 //! progenitor reads its body once; if that body breaks off, the operation runs again too.
 
-use std::cell::{Cell, RefCell};
-use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
@@ -26,7 +26,61 @@ use crate::generated::{self, types::ErrorBody};
 use crate::pacing::{Pacer, Permit};
 use crate::rate_limit::RateLimit;
 use crate::retry::{Decision, Outcome, RetryPolicy, decide};
-use crate::token::Tokens;
+use crate::token::{AccessToken, Tokens};
+
+/// One generated operation, as [`Transport::run`] needs to know it.
+#[derive(Debug)]
+pub(crate) struct Operation {
+    /// progenitor's name for it (the spec's `operationId`).
+    pub(crate) id: &'static str,
+    pub(crate) method: Method,
+    /// Its first documented success status: the one whose body progenitor decodes, for the
+    /// operations that answer with one (the deletes answer 200 or 204, with no body).
+    pub(crate) success: u16,
+}
+
+impl Operation {
+    const fn new(id: &'static str, method: Method, success: u16) -> Self {
+        Self { id, method, success }
+    }
+}
+
+/// The nine operations of the spec, as spec/client-grants.json describes them (a test checks).
+pub(crate) mod operations {
+    use reqwest::Method;
+
+    use super::Operation;
+
+    pub(crate) static GET_CLIENT_GRANTS: Operation = Operation::new("get_client_grants", Method::GET, 200);
+    pub(crate) static POST_CLIENT_GRANTS: Operation = Operation::new("post_client_grants", Method::POST, 201);
+    pub(crate) static GET_CLIENT_GRANT: Operation = Operation::new("get_client_grant", Method::GET, 200);
+    pub(crate) static PATCH_CLIENT_GRANTS_BY_ID: Operation =
+        Operation::new("patch_client_grants_by_id", Method::PATCH, 200);
+    pub(crate) static DELETE_CLIENT_GRANTS_BY_ID: Operation =
+        Operation::new("delete_client_grants_by_id", Method::DELETE, 200);
+    pub(crate) static GET_CLIENT_GRANT_ORGANIZATIONS: Operation =
+        Operation::new("get_client_grant_organizations", Method::GET, 200);
+    pub(crate) static GET_ORGANIZATION_CLIENT_GRANTS: Operation =
+        Operation::new("get_organization_client_grants", Method::GET, 200);
+    pub(crate) static CREATE_ORGANIZATION_CLIENT_GRANTS: Operation =
+        Operation::new("create_organization_client_grants", Method::POST, 201);
+    pub(crate) static DELETE_CLIENT_GRANTS_BY_GRANT_ID: Operation =
+        Operation::new("delete_client_grants_by_grant_id", Method::DELETE, 200);
+
+    /// All of them, for the test below.
+    #[cfg(test)]
+    pub(crate) static ALL: [&Operation; 9] = [
+        &GET_CLIENT_GRANTS,
+        &POST_CLIENT_GRANTS,
+        &GET_CLIENT_GRANT,
+        &PATCH_CLIENT_GRANTS_BY_ID,
+        &DELETE_CLIENT_GRANTS_BY_ID,
+        &GET_CLIENT_GRANT_ORGANIZATIONS,
+        &GET_ORGANIZATION_CLIENT_GRANTS,
+        &CREATE_ORGANIZATION_CLIENT_GRANTS,
+        &DELETE_CLIENT_GRANTS_BY_GRANT_ID,
+    ];
+}
 
 /// The state every request of one [`Client`](crate::Client) and its clones shares.
 #[derive(Clone, Debug)]
@@ -55,85 +109,152 @@ impl Transport {
         *locked(&self.0.last_rate_limit)
     }
 
-    /// Runs one generated operation and turns its outcome into this crate's [`Error`].
-    ///
-    /// `call` makes the operation's future; it runs again when the body of a success answer
-    /// breaks off while progenitor reads it and the retry policy allows another attempt.
-    pub(crate) async fn run<T, F, Fut>(operation: &'static str, call: F) -> Result<T, Error>
+    /// Runs `operation`, which `call` makes with progenitor's generated method, retrying as
+    /// the policy allows, and turns its outcome into this crate's [`Error`]. The operation is
+    /// one `tracing` span, however many attempts it takes.
+    pub(crate) async fn run<T, F, Fut>(&self, operation: &Operation, call: F) -> Result<T, Error>
     where
         T: DeserializeOwned,
         F: Fn() -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
     {
-        let mut tries = Tries::default();
-        let (result, status) = loop {
-            let mut scoped = pin!(CALL.scope(Box::new(CallSlot::new(tries)), call()));
-            let result = scoped.as_mut().await;
-            let slot = scoped.take_value().unwrap_or_default();
-            if let Some(error) = slot.failure.take() {
-                return Err(error);
-            }
-            let status = slot.status.get();
-            let Some(attempt) = slot.attempt.take() else {
-                break (result, status);
-            };
-            let shared = &attempt.transport.0;
-            let delay = match attempt.next {
-                Next::SendAgainAfter(delay) => delay,
-                Next::SendAgainWithNewToken => {
-                    tries.refreshed_token = true;
-                    continue;
+        let span = tracing::info_span!(
+            "auth0_request",
+            operation = operation.id,
+            method = %operation.method,
+            path = tracing::field::Empty,
+            attempt = 1,
+            status = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let result = self
+            .attempts(operation, call, &span)
+            .instrument(span.clone())
+            .await;
+        span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+        result
+    }
+
+    async fn attempts<T, F, Fut>(
+        &self,
+        operation: &Operation,
+        call: F,
+        span: &tracing::Span,
+    ) -> Result<T, Error>
+    where
+        T: DeserializeOwned,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
+    {
+        let shared = &*self.0;
+        let mut retries_done = 0;
+        let mut refreshed_token = false;
+        loop {
+            let attempted = match call().await {
+                Ok(answer) => return Ok(answer.into_inner()),
+                Err(progenitor_client::Error::UnexpectedResponse(mut answer)) => {
+                    match Attempted::take_from(&mut answer) {
+                        Some(attempted) => attempted,
+                        None => return Err(undocumented_success::<T>(operation, answer.status())),
+                    }
                 }
-                Next::BodyReadByProgenitor => {
-                    let Err(progenitor_client::Error::ResponseBodyError(broken)) = &result else {
-                        break (result, status);
+                // A success answer whose body broke off while progenitor read it.
+                Err(progenitor_client::Error::ResponseBodyError(broken)) => Attempted::NoAnswer(broken),
+                Err(other) => return Err(from_progenitor::<T>(operation, other)),
+            };
+            let policy = |seen: Outcome<'_>| {
+                decide(
+                    &shared.retry,
+                    &operation.method,
+                    seen,
+                    retries_done,
+                    shared.clock.now(),
+                    fastrand::f64(),
+                )
+            };
+            let (delay, reason) = match attempted {
+                Attempted::Failed(error) => return Err(error),
+                Attempted::Answered { answer, token } => {
+                    if answer.status == StatusCode::UNAUTHORIZED
+                        && !refreshed_token
+                        && shared.tokens.invalidate(&token)
+                    {
+                        tracing::info!("the API refused the access token; retrying once with a new one");
+                        refreshed_token = true;
+                        continue;
+                    }
+                    let seen = Outcome::Status {
+                        status: answer.status.as_u16(),
+                        headers: &answer.headers,
                     };
-                    let decision = decide(
-                        &shared.retry,
-                        &attempt.method,
-                        Outcome::NoAnswer,
-                        tries.retries_done,
-                        shared.clock.now(),
-                        fastrand::f64(),
-                    );
-                    match decision {
-                        Decision::RetryAfter(delay) => {
-                            tracing::warn!(reason = %broken, delay_ms = delay.as_millis() as u64, "retrying");
-                            delay
-                        }
+                    match policy(seen) {
+                        Decision::RetryAfter(delay) => (delay, answer.status.to_string()),
                         Decision::GiveUp(why) => {
                             tracing::debug!(?why, "not retrying");
-                            break (result, status);
+                            let status = answer.status.as_u16();
+                            return Err(Error::Api(ApiError::from_parts(
+                                status,
+                                &answer.body,
+                                answer.rate_limit,
+                            )));
+                        }
+                    }
+                }
+                Attempted::NoAnswer(error) => {
+                    let seen = if error.is_connect() {
+                        Outcome::ConnectFailed
+                    } else {
+                        Outcome::NoAnswer
+                    };
+                    match policy(seen) {
+                        Decision::RetryAfter(delay) => (delay, error.to_string()),
+                        Decision::GiveUp(why) => {
+                            tracing::debug!(?why, "not retrying");
+                            return Err(transport_error(error));
                         }
                     }
                 }
             };
+            tracing::warn!(%reason, delay_ms = delay.as_millis() as u64, "retrying");
             shared.clock.sleep(delay).await;
-            tries.retries_done += 1;
-        };
-        result
-            .map(ResponseValue::into_inner)
-            .map_err(|error| match error {
-                progenitor_client::Error::InvalidResponsePayload(body, _) => {
-                    Error::Decode(DecodeError::locate::<T>(operation, status, &body))
-                }
-                progenitor_client::Error::CommunicationError(error)
-                | progenitor_client::Error::ResponseBodyError(error)
-                | progenitor_client::Error::InvalidUpgrade(error) => transport_error(error),
-                progenitor_client::Error::InvalidRequest(problem) => Error::invalid_input("request", problem),
-                progenitor_client::Error::ErrorResponse(answer) => {
-                    Error::Api(ApiError::from_parts(answer.status().as_u16(), &[], None))
-                }
-                progenitor_client::Error::UnexpectedResponse(answer) => {
-                    Error::Decode(DecodeError::locate::<T>(
-                        operation,
-                        answer.status().as_u16(),
-                        b"(a success status the API does not document for this operation)",
-                    ))
-                }
-                progenitor_client::Error::Custom(problem) => Error::Config(problem),
-            })
+            retries_done += 1;
+            span.record("attempt", retries_done + 1);
+        }
     }
+}
+
+/// What progenitor reports that no attempt handed over: a request it could not build, or a
+/// success body it could not decode.
+fn from_progenitor<T: DeserializeOwned>(
+    operation: &Operation,
+    error: progenitor_client::Error<ErrorBody>,
+) -> Error {
+    match error {
+        progenitor_client::Error::InvalidResponsePayload(body, _) => {
+            Error::Decode(DecodeError::locate::<T>(operation.id, operation.success, &body))
+        }
+        progenitor_client::Error::CommunicationError(error)
+        | progenitor_client::Error::ResponseBodyError(error)
+        | progenitor_client::Error::InvalidUpgrade(error) => transport_error(error),
+        progenitor_client::Error::InvalidRequest(problem) => Error::invalid_input("request", problem),
+        progenitor_client::Error::ErrorResponse(answer) => {
+            Error::Api(ApiError::from_parts(answer.status().as_u16(), &[], None))
+        }
+        progenitor_client::Error::UnexpectedResponse(answer) => {
+            undocumented_success::<T>(operation, answer.status())
+        }
+        progenitor_client::Error::Custom(problem) => Error::Config(problem),
+    }
+}
+
+/// A success status the API does not document for `operation`.
+fn undocumented_success<T: DeserializeOwned>(operation: &Operation, status: StatusCode) -> Error {
+    Error::Decode(DecodeError::locate::<T>(
+        operation.id,
+        status.as_u16(),
+        b"(a success status the API does not document for this operation)",
+    ))
 }
 
 fn transport_error(error: reqwest::Error) -> Error {
@@ -144,63 +265,39 @@ fn transport_error(error: reqwest::Error) -> Error {
     }
 }
 
-tokio::task_local! {
-    // Boxed: the scope moves its value in and out of the thread-local on every poll, and a
-    // pointer moves in a register where the slot itself took two copies of 200 bytes.
-    static CALL: Box<CallSlot>;
-}
-
-/// What `exec` leaves for [`Transport::run`] about the call in progress. It lives in the
-/// task-local scope around one run of the operation, and `run` takes it back afterwards.
-#[derive(Debug, Default)]
-struct CallSlot {
-    /// What the call has been through so far.
-    tries: Tries,
-    /// The error the call ends with, when it is richer than what progenitor can return.
-    failure: RefCell<Option<Error>>,
-    /// The status of the last answer.
-    status: Cell<u16>,
-    /// What the attempt left to do when it did not end the call.
-    attempt: RefCell<Option<Attempt>>,
-}
-
-/// Counts across the runs of one call.
-#[derive(Debug, Default, Clone, Copy)]
-struct Tries {
-    retries_done: u32,
-    /// Whether a 401 has already been answered by fetching a new token.
-    refreshed_token: bool,
-}
-
-/// What an attempt handed to [`Transport::run`].
+/// What an attempt that did not succeed hands to [`Transport::run`].
 #[derive(Debug)]
-struct Attempt {
-    transport: Transport,
-    method: reqwest::Method,
-    next: Next,
+enum Attempted {
+    /// The call ends with this error (a token that could not be had or sent).
+    Failed(Error),
+    /// An answer that is not a success, read whole, to the request sent with `token`.
+    Answered { answer: Answer, token: AccessToken },
+    /// No whole answer came back.
+    NoAnswer(reqwest::Error),
 }
 
-#[derive(Debug)]
-enum Next {
-    /// A success answer went to progenitor; if its body breaks off, the policy decides.
-    BodyReadByProgenitor,
-    /// The policy allows a retry after this wait.
-    SendAgainAfter(Duration),
-    /// The API refused the token; the call runs again at once with a new one, uncounted.
-    SendAgainWithNewToken,
-}
+/// A status no operation documents: progenitor hands such an answer back as it is.
+const HANDED_OVER: u16 = 599;
 
-impl CallSlot {
-    fn new(tries: Tries) -> Self {
-        Self {
-            tries,
-            ..Self::default()
-        }
+/// The extension that carries an [`Attempted`]; extensions must be `Clone`, and it is taken
+/// out once.
+#[derive(Clone)]
+struct HandedOver(Arc<Mutex<Option<Attempted>>>);
+
+impl Attempted {
+    /// A placeholder answer for progenitor to pass back, carrying this attempt.
+    fn into_answer(self) -> reqwest::Response {
+        let mut answer = http::Response::new(bytes::Bytes::new());
+        *answer.status_mut() = StatusCode::from_u16(HANDED_OVER).expect("a status in 100..=999");
+        answer
+            .extensions_mut()
+            .insert(HandedOver(Arc::new(Mutex::new(Some(self)))));
+        reqwest::Response::from(answer)
     }
 
-    /// Does `action` with the slot of the call in progress; nothing outside [`Transport::run`].
-    fn with(action: impl FnOnce(&CallSlot)) {
-        let _outside_run = CALL.try_with(|slot| action(slot));
+    fn take_from(answer: &mut reqwest::Response) -> Option<Self> {
+        let handed_over = answer.extensions_mut().remove::<HandedOver>()?;
+        locked(&handed_over.0).take()
     }
 }
 
@@ -231,44 +328,28 @@ impl ClientHooks<Transport> for generated::Client {
     async fn exec(
         &self,
         request: reqwest::Request,
-        info: &OperationInfo,
+        _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let tries = CALL.try_with(|slot| slot.tries).unwrap_or_default();
-        let span = tracing::info_span!(
-            "auth0_request",
-            operation = info.operation_id,
-            method = %request.method(),
-            path = request.url().path(),
-            attempt = tries.retries_done + 1,
-            status = tracing::field::Empty,
-            elapsed_ms = tracing::field::Empty,
-        );
-        let started = Instant::now();
         // Boxed: the attempt's state is a few KB, and every future that holds it inline is
-        // copied whole each time it moves (into the task-local scope, into the caller's
-        // future, into a task). One allocation per call is cheaper.
-        let result = Box::pin(send_once(self.inner(), self.client(), request, tries, &span))
-            .instrument(span.clone())
-            .await;
-        span.record("elapsed_ms", started.elapsed().as_millis() as u64);
-        result
+        // copied whole each time it moves (into the caller's future, into a task). One
+        // allocation per call is cheaper.
+        Ok(Box::pin(send_once(&self.inner().0, self.client(), request)).await)
     }
 }
 
 /// Sends `request` once. A success answer goes back to progenitor as it came, for progenitor
-/// to read its body. Any other answer is read here whole, since deciding what to do needs
-/// its body: a 401 asks for a new token once, and the retry policy decides on the rest.
+/// to read its body. Anything else is read here whole and handed to [`Transport::run`], which
+/// decides what to do.
 async fn send_once(
-    transport: &Transport,
+    shared: &Shared,
     http: &reqwest::Client,
     mut request: reqwest::Request,
-    tries: Tries,
-    span: &tracing::Span,
-) -> reqwest::Result<reqwest::Response> {
-    let shared = &*transport.0;
+) -> reqwest::Response {
+    let span = tracing::Span::current();
+    span.record("path", request.url().path());
     let token = match shared.tokens.token().await {
         Ok(token) => token,
-        Err(error) => return Ok(failed(Error::Token(error), 401)),
+        Err(error) => return Attempted::Failed(Error::Token(error)).into_answer(),
     };
     // A custom provider can hand out anything; never panic on it.
     let Some(authorization) = token.authorization() else {
@@ -276,84 +357,36 @@ async fn send_once(
             "the access token cannot be sent in an Authorization header (empty, or control characters)",
             None,
         );
-        return Ok(failed(Error::Token(unusable), 401));
+        return Attempted::Failed(Error::Token(unusable)).into_answer();
     };
     request.headers_mut().insert(AUTHORIZATION, authorization);
     if let Some(timeout) = shared.attempt_timeout {
         *request.timeout_mut() = Some(timeout);
     }
-    let method = request.method().clone();
-    let hand_over = |next: Next| {
-        let attempt = Attempt {
-            transport: transport.clone(),
-            method: method.clone(),
-            next,
-        };
-        CallSlot::with(|slot| *slot.attempt.borrow_mut() = Some(attempt));
-    };
 
     let permit = match &shared.pacer {
         Some(pacer) => Some(pacer.admit(&*shared.clock, shared.retry.longest_wait()).await),
         None => None,
     };
-    let outcome = match http.execute(request).await {
+    match http.execute(request).await {
         Ok(response) if response.status().is_success() => {
             let rate_limit = RateLimit::from_headers(response.headers());
-            note_answer(shared, permit, response.status(), rate_limit, span);
-            hand_over(Next::BodyReadByProgenitor);
-            return Ok(response);
+            note_answer(shared, permit, response.status(), rate_limit, &span);
+            response
         }
-        Ok(response) => read_answer(response).await,
-        Err(error) => Err(error),
-    };
-    let seen = match &outcome {
-        Ok(answer) => {
-            note_answer(shared, permit, answer.status, answer.rate_limit, span);
-            if answer.status == 401 && !tries.refreshed_token && shared.tokens.invalidate(&token) {
-                tracing::info!("the API refused the access token; retrying once with a new one");
-                hand_over(Next::SendAgainWithNewToken);
-                return Ok(to_step_over(answer.status));
+        Ok(response) => match read_answer(response).await {
+            Ok(answer) => {
+                note_answer(shared, permit, answer.status, answer.rate_limit, &span);
+                Attempted::Answered { answer, token }.into_answer()
             }
-            Outcome::Status {
-                status: answer.status.as_u16(),
-                headers: &answer.headers,
-            }
-        }
-        Err(error) if error.is_connect() => Outcome::ConnectFailed,
-        Err(_) => Outcome::NoAnswer,
-    };
-    let decision = decide(
-        &shared.retry,
-        &method,
-        seen,
-        tries.retries_done,
-        shared.clock.now(),
-        fastrand::f64(),
-    );
-    match (decision, outcome) {
-        (Decision::RetryAfter(delay), outcome) => {
-            let (reason, status) = match outcome {
-                Ok(answer) => (answer.status.to_string(), answer.status),
-                Err(error) => (error.to_string(), reqwest::StatusCode::SERVICE_UNAVAILABLE),
-            };
-            tracing::warn!(%reason, delay_ms = delay.as_millis() as u64, "retrying");
-            hand_over(Next::SendAgainAfter(delay));
-            Ok(to_step_over(status))
-        }
-        (Decision::GiveUp(why), Ok(answer)) => {
-            tracing::debug!(?why, "not retrying");
-            let error = ApiError::from_parts(answer.status.as_u16(), &answer.body, answer.rate_limit);
-            Ok(failed(Error::Api(error), answer.status.as_u16()))
-        }
-        (Decision::GiveUp(why), Err(error)) => {
-            tracing::debug!(?why, "not retrying");
-            Err(error)
-        }
+            Err(error) => Attempted::NoAnswer(error).into_answer(),
+        },
+        Err(error) => Attempted::NoAnswer(error).into_answer(),
     }
 }
 
-/// Tells the pacing model, the client's last rate limit, the call slot and the span what an
-/// answer's status and headers said.
+/// Tells the pacing model, the client's last rate limit and the span what an answer's status
+/// and headers said.
 fn note_answer(
     shared: &Shared,
     permit: Option<Permit<'_>>,
@@ -368,11 +401,11 @@ fn note_answer(
         }
         *locked(&shared.last_rate_limit) = Some(limit);
     }
-    CallSlot::with(|slot| slot.status.set(status.as_u16()));
 }
 
 /// A whole answer that is not a success: reading its body is part of the attempt, so a
 /// body cut off midway is retried like any other broken connection.
+#[derive(Debug)]
 struct Answer {
     status: reqwest::StatusCode,
     headers: reqwest::header::HeaderMap,
@@ -394,16 +427,39 @@ async fn read_answer(mut response: reqwest::Response) -> reqwest::Result<Answer>
     })
 }
 
-/// Leaves `error` for [`Transport::run`] and gives progenitor an empty answer to step over.
-fn failed(error: Error, status: u16) -> reqwest::Response {
-    CallSlot::with(|slot| *slot.failure.borrow_mut() = Some(error));
-    to_step_over(reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::UNAUTHORIZED))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// An empty answer for progenitor, whose outcome [`Transport::run`] sets aside for what the
-/// call slot holds.
-fn to_step_over(status: reqwest::StatusCode) -> reqwest::Response {
-    let mut response = http::Response::new(bytes::Bytes::new());
-    *response.status_mut() = status;
-    reqwest::Response::from(response)
+    #[test]
+    fn every_operation_has_the_method_and_success_status_of_the_spec() {
+        let spec: serde_json::Value =
+            serde_json::from_str(include_str!("../spec/client-grants.json")).expect("the spec is JSON");
+        let mut in_spec = Vec::new();
+        for (path, item) in spec["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("a path item") {
+                let Some(id) = operation["operationId"].as_str() else {
+                    continue;
+                };
+                let success = operation["responses"]
+                    .as_object()
+                    .expect("responses")
+                    .keys()
+                    .filter_map(|status| status.parse::<u16>().ok())
+                    .find(|status| (200..300).contains(status))
+                    .unwrap_or_else(|| panic!("{id} has no success status"));
+                // progenitor names the operation in snake case.
+                in_spec.push((id.replace('-', "_"), method.to_uppercase(), success, path.clone()));
+            }
+        }
+        assert_eq!(in_spec.len(), operations::ALL.len(), "{in_spec:?}");
+        for (id, method, success, path) in in_spec {
+            let known = operations::ALL
+                .iter()
+                .find(|operation| operation.id == id)
+                .unwrap_or_else(|| panic!("{id} ({method} {path}) is not in transport::operations"));
+            assert_eq!(known.method.as_str(), method, "{id}");
+            assert_eq!(known.success, success, "{id}");
+        }
+    }
 }
