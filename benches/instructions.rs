@@ -17,10 +17,11 @@
 
 #[path = "client_vs_baseline/baseline.rs"]
 mod baseline;
+#[path = "client_vs_baseline/setup.rs"]
+mod setup;
 
 use auth0_client_grants::testing::FakeTenant;
-use auth0_client_grants::{Client, Error};
-use futures::TryStreamExt;
+use setup::{remote, stream_all};
 
 const LISTED_GRANTS: usize = 1000;
 const PAGE: u32 = 100;
@@ -37,19 +38,10 @@ fn main() {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    // The fake tenant runs on a thread of its own, as in the wall-time benchmark, so that
-    // callgrind's `--separate-threads=yes` can count the client's thread alone.
-    let tenant_runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime for the fake tenant");
-    let servers = tenant_runtime.handle().clone();
-    std::thread::spawn(move || tenant_runtime.block_on(std::future::pending::<()>()));
     runtime.block_on(async move {
-        let tenant = servers
-            .spawn(FakeTenant::start())
-            .await
-            .expect("the fake tenant started");
+        // On a thread of its own, as in the wall-time benchmark, so that callgrind's
+        // `--separate-threads=yes` can count the client's thread alone.
+        let tenant = remote(FakeTenant::builder()).await;
         let seeded = if scenario == "list" { LISTED_GRANTS } else { 1 };
         let id = tenant.seed_grants(seeded).remove(0).id;
         match side.as_str() {
@@ -81,7 +73,7 @@ fn main() {
                 client.client_grants().get(&id).await.expect("warm-up");
                 for _ in 0..count {
                     if scenario == "list" {
-                        assert_eq!(count_all(&client).await, LISTED_GRANTS);
+                        assert_eq!(stream_all(&client, PAGE).await, LISTED_GRANTS);
                     } else {
                         assert_eq!(client.client_grants().get(&id).await.expect("get").id, id);
                     }
@@ -89,15 +81,4 @@ fn main() {
             }
         }
     });
-}
-
-async fn count_all(client: &Client) -> usize {
-    client
-        .client_grants()
-        .list()
-        .take(u64::from(PAGE))
-        .stream()
-        .try_fold(0, |count, _grant| async move { Ok::<_, Error>(count + 1) })
-        .await
-        .expect("list")
 }

@@ -9,15 +9,17 @@
 //! `--child-memory`), so that the fake tenant's own memory does not count.
 
 mod baseline;
+mod setup;
 
 use std::future::Future;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use auth0_client_grants::testing::{FakeTenant, FakeTenantBuilder, RateLimitSettings};
-use auth0_client_grants::{Client, Error};
+use auth0_client_grants::Client;
+use auth0_client_grants::testing::{FakeTenant, RateLimitSettings};
 use baseline::Baseline;
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, stream};
+use setup::{remote, stream_all};
 
 /// The sizes and repetitions of one run.
 #[derive(Debug, Clone, Copy)]
@@ -87,25 +89,6 @@ fn main() {
     if let Some(path) = report_to {
         std::fs::write(&path, &report).unwrap_or_else(|error| panic!("cannot write {path}: {error}"));
     }
-}
-
-/// Starts a fake tenant on a runtime of its own, on its own thread, the first call starting
-/// that runtime; the tenants of one run share it.
-async fn remote(tenant: FakeTenantBuilder) -> FakeTenant {
-    static SERVERS: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();
-    let servers = SERVERS.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a tokio runtime for the fake tenant");
-        let handle = runtime.handle().clone();
-        std::thread::spawn(move || runtime.block_on(std::future::pending::<()>()));
-        handle
-    });
-    servers
-        .spawn(tenant.start())
-        .await
-        .expect("the fake tenant started")
 }
 
 async fn run(plan: Plan) -> String {
@@ -312,17 +295,6 @@ async fn failures<T, E, F: Future<Output = Result<T, E>>>(
         .filter(|result| std::future::ready(result.is_err()))
         .count()
         .await
-}
-
-async fn stream_all(client: &Client, page: u32) -> usize {
-    client
-        .client_grants()
-        .list()
-        .take(u64::from(page))
-        .stream()
-        .try_fold(0, |count, _grant| async move { Ok::<_, Error>(count + 1) })
-        .await
-        .expect("list")
 }
 
 /// Peak resident memory of a child process walking every grant of `tenant`, in KiB, for the

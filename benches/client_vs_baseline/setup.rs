@@ -1,0 +1,37 @@
+//! What both benchmarks set up the same way: the fake tenant on a thread of its own, and a
+//! walk over every grant through the crate.
+
+use auth0_client_grants::testing::{FakeTenant, FakeTenantBuilder};
+use auth0_client_grants::{Client, Error};
+use futures::TryStreamExt;
+
+/// Starts a fake tenant on a runtime of its own, on its own thread, as Auth0 is a server
+/// elsewhere; the first call starts that runtime and the tenants of one run share it.
+pub async fn remote(tenant: FakeTenantBuilder) -> FakeTenant {
+    static SERVERS: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();
+    let servers = SERVERS.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime for the fake tenant");
+        let handle = runtime.handle().clone();
+        std::thread::spawn(move || runtime.block_on(std::future::pending::<()>()));
+        handle
+    });
+    servers
+        .spawn(tenant.start())
+        .await
+        .expect("the fake tenant started")
+}
+
+/// Walks every grant with `stream()`, `page` a page, and counts them.
+pub async fn stream_all(client: &Client, page: u32) -> usize {
+    client
+        .client_grants()
+        .list()
+        .take(u64::from(page))
+        .stream()
+        .try_fold(0, |count, _grant| async move { Ok::<_, Error>(count + 1) })
+        .await
+        .expect("list")
+}
