@@ -3,10 +3,8 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use auth0_client_grants::{AccessToken, Client, Error};
+use common::captured_log::CapturedLog;
 use common::{FakeClock, RECORDED_GRANT};
 use httpmock::Method::{GET, POST};
 use httpmock::MockServer;
@@ -54,21 +52,6 @@ fn builders_clients_and_tokens_never_show_secrets_in_debug_output() {
     }
 }
 
-/// Collects everything `tracing` writes while it is alive on this thread.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_full_token_and_request_cycle_logs_no_secret_and_no_token() {
     let server = MockServer::start_async().await;
@@ -94,14 +77,8 @@ async fn a_full_token_and_request_cycle_logs_no_secret_and_no_token() {
             then.status(200).body(RECORDED_GRANT);
         })
         .await;
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = CapturedLog::default();
+    let _guard = tracing::subscriber::set_default(captured.subscriber());
     let client = Client::builder()
         .base_url(server.url("/api/v2"))
         .client_credentials("m2m-client", SECRET)
@@ -114,7 +91,7 @@ async fn a_full_token_and_request_cycle_logs_no_secret_and_no_token() {
 
     grant.assert_async().await;
     refused.assert_calls_async(2).await;
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     assert!(
         log.contains("fetched a new access token"),
         "the capture saw nothing:\n{log}"

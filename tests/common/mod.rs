@@ -1,7 +1,8 @@
 //! Shared pieces of the contract tests: a clock that never sleeps, a client pointed at a mock
-//! server, and the recorded grant the server answers with.
+//! server, the recorded grant the server answers with, and a capture of what `tracing` writes.
 #![allow(dead_code)] // Each test file uses its own part of this module.
 
+pub mod captured_log;
 pub mod contract;
 
 use std::sync::{Arc, Mutex};
