@@ -75,16 +75,18 @@ impl Client {
     }
 
     /// Runs `operation`, which `call` makes with the generated client (see [`Transport::run`]).
-    pub(crate) async fn run<T, F, Fut>(&self, operation: &Operation, call: F) -> Result<T, Error>
+    pub(crate) fn run<'a, T, F, Fut>(
+        &'a self,
+        operation: &'a Operation,
+        call: F,
+    ) -> impl Future<Output = Result<T, Error>> + 'a
     where
-        T: serde::de::DeserializeOwned,
-        F: Fn() -> Fut,
-        Fut:
-            Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
+        T: serde::de::DeserializeOwned + 'a,
+        F: Fn() -> Fut + 'a,
+        Fut: Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorBody>>>
+            + 'a,
     {
-        progenitor_client::ClientInfo::inner(&*self.api)
-            .run(operation, call)
-            .await
+        progenitor_client::ClientInfo::inner(&*self.api).run(operation, call)
     }
 }
 
