@@ -6,7 +6,7 @@
 //! client's thread alone. `cargo xtask bench --only instructions` does all of it:
 //!
 //! ```text
-//! cargo bench --no-run --bench instructions
+//! cargo bench -p benches --no-run --bench instructions
 //! valgrind --tool=callgrind --separate-threads=yes target/release/deps/instructions-* get crate 1000
 //! valgrind --tool=callgrind --separate-threads=yes target/release/deps/instructions-* get crate 0
 //! ```

@@ -3,9 +3,9 @@
 //! a minimal hand-written `reqwest` + `serde_json` client (baseline.rs), alternating, and the
 //! table reports ratios of medians.
 //!
-//! `cargo bench --bench client_vs_baseline` prints the table; `cargo xtask bench` also writes it
-//! to BENCHMARKS.md. `-- --quick` runs every scenario once with smaller sizes (a smoke run, its
-//! numbers mean nothing). Peak memory is measured in a child process (this same program with
+//! `cargo bench -p benches --bench client_vs_baseline` prints the table; `cargo xtask bench` also
+//! writes it to BENCHMARKS.md. `-- --quick` runs every scenario once with smaller sizes (a smoke
+//! run, its numbers mean nothing). Peak memory is measured in a child process (this same program with
 //! `--child-memory`), so that the fake tenant's own memory does not count.
 
 mod baseline;

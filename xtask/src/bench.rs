@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: runs the measurements behind BENCHMARKS.md and writes them there.
 //!
-//! - `runtime`: the client against a hand-written reqwest loop (`cargo bench --bench
-//!   client_vs_baseline`), every scenario in one run.
+//! - `runtime`: the client against a hand-written reqwest loop (`cargo bench -p benches
+//!   --bench client_vs_baseline`), every scenario in one run.
 //! - `instructions`: the same get and list through both, counted in instructions under
 //!   callgrind (`benches/instructions.rs`): the one measure that does not move with the load
 //!   on the machine. Needs valgrind.
@@ -84,6 +84,8 @@ fn runtime(root: &Path) -> Result<String> {
         .args([
             "bench",
             "--locked",
+            "--package",
+            "benches",
             "--bench",
             "client_vs_baseline",
             "--",
@@ -95,7 +97,7 @@ fn runtime(root: &Path) -> Result<String> {
     ensure!(status.success(), "cargo bench failed ({status})");
     let table = std::fs::read_to_string(&report).context("reading the benchmark report")?;
     Ok(format!(
-        "Reproduce: `cargo xtask bench --only runtime` (or `cargo bench --bench client_vs_baseline` \
+        "Reproduce: `cargo xtask bench --only runtime` (or `cargo bench -p benches --bench client_vs_baseline` \
          to print without writing).\n\n{table}"
     ))
 }
@@ -121,6 +123,8 @@ fn instructions(root: &Path) -> Result<String> {
             "bench",
             "--locked",
             "--no-run",
+            "--package",
+            "benches",
             "--bench",
             "instructions",
             "--message-format=json",
@@ -337,7 +341,7 @@ fn yes_no(met: bool) -> &'static str {
 }
 
 /// What the library needs to build as a dependency: its manifest (a workspace of its own,
-/// without the members and bench targets that are not copied), build script, sources and spec.
+/// without the members that are not copied), build script, sources and spec.
 fn copy_library(root: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for file in ["build.rs", "README.md"] {
@@ -347,15 +351,9 @@ fn copy_library(root: &Path, to: &Path) -> Result<()> {
         copy_dir(&root.join(dir), &to.join(dir))?;
     }
     let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
-    let mut in_bench_table = false;
     let standalone: String = manifest
         .lines()
-        .filter(|line| {
-            if line.starts_with('[') {
-                in_bench_table = line.starts_with("[[bench]]");
-            }
-            !in_bench_table && !line.starts_with("members")
-        })
+        .filter(|line| !line.starts_with("members"))
         .map(|line| format!("{line}\n"))
         .collect();
     std::fs::write(to.join("Cargo.toml"), standalone)?;
