@@ -111,8 +111,9 @@ fn has_valgrind() -> bool {
 
 /// A scenario of `benches/instructions.rs`: its name there, how many repetitions to count,
 /// what the table calls it and its goal.
-const COUNTED: [(&str, u32, &str, f64); 2] = [
+const COUNTED: [(&str, u32, &str, f64); 3] = [
     ("get", 1000, "get one grant", 1.05),
+    ("get-concurrent", 2000, "get, 32 at a time (per get)", 1.05),
     ("list", 3, "list 1000 grants with `stream()` (take=100)", 1.10),
 ];
 
