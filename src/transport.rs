@@ -113,8 +113,10 @@ impl Transport {
     /// the policy allows, and turns its outcome into this crate's [`Error`]. The operation is
     /// one `tracing` span, however many attempts it takes.
     ///
-    /// Not an `async fn`: the future it returns is the one the caller awaits, so the
-    /// generated method's state (about 1.5 KB) is not copied into one more future on the way.
+    /// Not an `async fn`, and boxed: the generated method's state is about 1.5 KB, and every
+    /// future that held it inline (each public method's, then the caller's, then a task's or a
+    /// `FuturesUnordered`'s) would copy it whole each time it moved. One allocation per call
+    /// costs less than those copies (benches/instructions.rs counts it).
     pub(crate) fn run<'a, T, F, Fut>(
         &'a self,
         operation: &'a Operation,
@@ -134,7 +136,7 @@ impl Transport {
             status = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
         );
-        self.attempts(operation, call, span.clone()).instrument(span)
+        Box::pin(self.attempts(operation, call, span.clone()).instrument(span))
     }
 
     async fn attempts<T, F, Fut>(
@@ -334,10 +336,8 @@ impl ClientHooks<Transport> for generated::Client {
         request: reqwest::Request,
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        // Boxed: the attempt's state is a few KB, and every future that holds it inline is
-        // copied whole each time it moves (into the caller's future, into a task). One
-        // allocation per call is cheaper.
-        Ok(Box::pin(send_once(&self.inner().0, self.client(), request)).await)
+        // Not boxed: `Transport::run` boxes the whole call once, this attempt included.
+        Ok(send_once(&self.inner().0, self.client(), request).await)
     }
 }
 
