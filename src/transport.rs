@@ -373,8 +373,11 @@ async fn send_once(
         None => None,
     };
     match http.execute(request).await {
-        Ok(response) if response.status().is_success() => {
-            let rate_limit = RateLimit::from_headers(response.headers());
+        Ok(mut response) if response.status().is_success() => {
+            // progenitor copies the headers of every answer it decodes, and nothing reads them
+            // after this: what they say about the rate limit is taken here.
+            let headers = std::mem::take(response.headers_mut());
+            let rate_limit = RateLimit::from_headers(&headers);
             note_answer(shared, permit, response.status(), rate_limit, &span);
             response
         }
