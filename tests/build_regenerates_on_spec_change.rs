@@ -48,16 +48,10 @@ fn copy_crate(from: &Path, to: &Path) {
         copy_dir(&from.join(dir), &to.join(dir));
     }
     let manifest = std::fs::read_to_string(from.join("Cargo.toml")).unwrap();
-    // Without the workspace members and the bench targets, whose files are not copied.
-    let mut in_bench_table = false;
+    // Without the workspace members, which are not copied.
     let standalone: String = manifest
         .lines()
-        .filter(|line| {
-            if line.starts_with('[') {
-                in_bench_table = line.starts_with("[[bench]]");
-            }
-            !in_bench_table && !line.starts_with("members")
-        })
+        .filter(|line| !line.starts_with("members"))
         .map(|line| format!("{line}\n"))
         .collect();
     std::fs::write(to.join("Cargo.toml"), standalone).unwrap();
