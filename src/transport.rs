@@ -154,8 +154,15 @@ impl Transport {
         let shared = &*self.0;
         let mut retries_done = 0;
         let mut refreshed_token = false;
+        let mut attempts_made: u32 = 0;
         let result = loop {
+            // Every request counts, the one sent again with a fresh token included.
+            attempts_made += 1;
+            if attempts_made > 1 {
+                span.record("attempt", attempts_made);
+            }
             let attempted = match call().await {
+                // Its headers were read, and taken, in `send_once`.
                 Ok(answer) => break Ok(answer.into_inner()),
                 Err(progenitor_client::Error::UnexpectedResponse(mut answer)) => {
                     match Attempted::take_from(&mut answer) {
@@ -223,7 +230,6 @@ impl Transport {
             tracing::warn!(%reason, delay_ms = delay.as_millis() as u64, "retrying");
             shared.clock.sleep(delay).await;
             retries_done += 1;
-            span.record("attempt", retries_done + 1);
         };
         span.record("elapsed_ms", started.elapsed().as_millis() as u64);
         result
@@ -341,9 +347,9 @@ impl ClientHooks<Transport> for generated::Client {
     }
 }
 
-/// Sends `request` once. A success answer goes back to progenitor as it came, for progenitor
-/// to read its body. Anything else is read here whole and handed to [`Transport::run`], which
-/// decides what to do.
+/// Sends `request` once. A success answer goes back to progenitor with its body unread, for
+/// progenitor to decode, and without its headers, which are read here. Anything else is read
+/// here whole and handed to [`Transport::run`], which decides what to do.
 async fn send_once(
     shared: &Shared,
     http: &reqwest::Client,
@@ -374,8 +380,10 @@ async fn send_once(
     };
     match http.execute(request).await {
         Ok(mut response) if response.status().is_success() => {
-            // progenitor copies the headers of every answer it decodes, and nothing reads them
-            // after this: what they say about the rate limit is taken here.
+            // progenitor would copy them into the `ResponseValue` it decodes, which
+            // `Transport::run` unwraps without looking at them. What they say about the rate
+            // limit is read here; anything else wanted from a success answer's headers must be
+            // read here too.
             let headers = std::mem::take(response.headers_mut());
             let rate_limit = RateLimit::from_headers(&headers);
             note_answer(shared, permit, response.status(), rate_limit, &span);

@@ -77,8 +77,7 @@ async fn a_full_token_and_request_cycle_logs_no_secret_and_no_token() {
             then.status(200).body(RECORDED_GRANT);
         })
         .await;
-    let captured = CapturedLog::default();
-    let _guard = tracing::subscriber::set_default(captured.subscriber());
+    let (captured, _guard) = CapturedLog::install();
     let client = Client::builder()
         .base_url(server.url("/api/v2"))
         .client_credentials("m2m-client", SECRET)

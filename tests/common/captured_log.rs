@@ -9,6 +9,13 @@ use tracing_subscriber::fmt::format::FmtSpan;
 pub struct CapturedLog(Arc<Mutex<Vec<u8>>>);
 
 impl CapturedLog {
+    /// A new log that captures everything on this thread until the guard is dropped.
+    pub fn install() -> (Self, tracing::subscriber::DefaultGuard) {
+        let log = Self::default();
+        let guard = tracing::subscriber::set_default(log.subscriber());
+        (log, guard)
+    }
+
     /// A subscriber that writes every event, at every level, into this log; each span also
     /// writes a line when it closes, with all the fields recorded on it.
     pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static {
