@@ -2,9 +2,9 @@
 //!
 //! - `runtime`: the client against a hand-written reqwest loop (`cargo bench -p benches
 //!   --bench client_vs_baseline`), every scenario in one run.
-//! - `instructions`: the same get and list through both, counted in instructions under
-//!   callgrind (`benches/instructions.rs`): the one measure that does not move with the load
-//!   on the machine. Needs valgrind.
+//! - `instructions`: the same gets (one and 32 at a time) and list through both, counted in
+//!   instructions under callgrind (`benches/instructions.rs`): the one measure that does not
+//!   move with the load on the machine. Needs valgrind.
 //! - `build`: what depending on this crate costs a user's build: a clean debug build of a
 //!   minimal consumer of this crate against a consumer of only reqwest + serde + tokio, in one
 //!   run, then the rebuild after an edit of the spec.
