@@ -150,12 +150,16 @@ impl Transport {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
     {
-        let started = Instant::now();
+        // Recorded when the call ends, however it ends: cancelled (dropped) included.
+        let _elapsed = RecordsElapsed {
+            span: &span,
+            started: Instant::now(),
+        };
         let shared = &*self.0;
         let mut retries_done = 0;
         let mut refreshed_token = false;
         let mut attempts_made: u32 = 0;
-        let result = loop {
+        loop {
             // Every request counts, the one sent again with a fresh token included.
             attempts_made += 1;
             if attempts_made > 1 {
@@ -230,9 +234,20 @@ impl Transport {
             tracing::warn!(%reason, delay_ms = delay.as_millis() as u64, "retrying");
             shared.clock.sleep(delay).await;
             retries_done += 1;
-        };
-        span.record("elapsed_ms", started.elapsed().as_millis() as u64);
-        result
+        }
+    }
+}
+
+/// Records on `span` the time since `started` when it is dropped.
+struct RecordsElapsed<'a> {
+    span: &'a tracing::Span,
+    started: Instant,
+}
+
+impl Drop for RecordsElapsed<'_> {
+    fn drop(&mut self) {
+        self.span
+            .record("elapsed_ms", self.started.elapsed().as_millis() as u64);
     }
 }
 

@@ -123,3 +123,22 @@ async fn a_request_sent_again_with_a_fresh_token_counts_as_an_attempt() {
 
     assert_span(&captured.text(), &id, "2", "200");
 }
+
+#[tokio::test]
+async fn a_cancelled_call_still_records_how_long_it_ran() {
+    let (tenant, client, id) = tenant_with_grant().await;
+    tenant.inject(1, Fault::Hang(Duration::from_secs(5)));
+    let (captured, _guard) = CapturedLog::install();
+
+    let grants = client.client_grants();
+    let cancelled = tokio::time::timeout(Duration::from_millis(50), grants.get(&id)).await;
+
+    assert!(cancelled.is_err(), "the call should still have been waiting");
+    let fields = closed_span_fields(&captured.text());
+    let elapsed: u64 = last(&fields, "elapsed_ms").parse().expect("a number");
+    assert!(elapsed >= 50, "elapsed_ms={elapsed}");
+    assert!(
+        fields.iter().all(|(name, _)| name != "status"),
+        "no answer, no status: {fields:?}"
+    );
+}
