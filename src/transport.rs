@@ -178,64 +178,93 @@ impl Transport {
                 Err(progenitor_client::Error::ResponseBodyError(broken)) => Attempted::NoAnswer(broken),
                 Err(other) => break Err(from_progenitor::<T>(operation, other)),
             };
-            let policy = |seen: Outcome<'_>| {
-                decide(
-                    &shared.retry,
-                    &operation.method,
-                    seen,
-                    retries_done,
-                    shared.clock.now(),
-                    fastrand::f64(),
-                )
-            };
-            let (delay, reason) = match attempted {
-                Attempted::Failed(error) => break Err(error),
-                Attempted::Answered { answer, token } => {
-                    if answer.status == StatusCode::UNAUTHORIZED
-                        && !refreshed_token
-                        && shared.tokens.invalidate(&token)
-                    {
-                        tracing::info!("the API refused the access token; retrying once with a new one");
-                        refreshed_token = true;
-                        continue;
-                    }
-                    let seen = Outcome::Status {
-                        status: answer.status.as_u16(),
-                        headers: &answer.headers,
-                    };
-                    match policy(seen) {
-                        Decision::RetryAfter(delay) => (delay, answer.status.to_string()),
-                        Decision::GiveUp(why) => {
-                            tracing::debug!(?why, "not retrying");
-                            let status = answer.status.as_u16();
-                            break Err(Error::Api(ApiError::from_parts(
-                                status,
-                                &answer.body,
-                                answer.rate_limit,
-                            )));
-                        }
-                    }
+            match self.what_next(operation, attempted, retries_done, &mut refreshed_token) {
+                Next::Fail(error) => break Err(error),
+                Next::SendAgain => {}
+                Next::RetryAfter(delay) => {
+                    shared.clock.sleep(delay).await;
+                    retries_done += 1;
                 }
-                Attempted::NoAnswer(error) => {
-                    let seen = if error.is_connect() {
-                        Outcome::ConnectFailed
-                    } else {
-                        Outcome::NoAnswer
-                    };
-                    match policy(seen) {
-                        Decision::RetryAfter(delay) => (delay, error.to_string()),
-                        Decision::GiveUp(why) => {
-                            tracing::debug!(?why, "not retrying");
-                            break Err(transport_error(error));
-                        }
-                    }
-                }
-            };
-            tracing::warn!(%reason, delay_ms = delay.as_millis() as u64, "retrying");
-            shared.clock.sleep(delay).await;
-            retries_done += 1;
+            }
         }
     }
+
+    /// What to do after an attempt that did not succeed. Not generic, unlike the loop in
+    /// [`attempts`](Self::attempts) that calls it: compiled once, not once per operation.
+    fn what_next(
+        &self,
+        operation: &Operation,
+        attempted: Attempted,
+        retries_done: u32,
+        refreshed_token: &mut bool,
+    ) -> Next {
+        let shared = &*self.0;
+        let policy = |seen: Outcome<'_>| {
+            decide(
+                &shared.retry,
+                &operation.method,
+                seen,
+                retries_done,
+                shared.clock.now(),
+                fastrand::f64(),
+            )
+        };
+        let (delay, reason) = match attempted {
+            Attempted::Failed(error) => return Next::Fail(error),
+            Attempted::Answered { answer, token } => {
+                if answer.status == StatusCode::UNAUTHORIZED
+                    && !*refreshed_token
+                    && shared.tokens.invalidate(&token)
+                {
+                    tracing::info!("the API refused the access token; retrying once with a new one");
+                    *refreshed_token = true;
+                    return Next::SendAgain;
+                }
+                let seen = Outcome::Status {
+                    status: answer.status.as_u16(),
+                    headers: &answer.headers,
+                };
+                match policy(seen) {
+                    Decision::RetryAfter(delay) => (delay, answer.status.to_string()),
+                    Decision::GiveUp(why) => {
+                        tracing::debug!(?why, "not retrying");
+                        let status = answer.status.as_u16();
+                        return Next::Fail(Error::Api(ApiError::from_parts(
+                            status,
+                            &answer.body,
+                            answer.rate_limit,
+                        )));
+                    }
+                }
+            }
+            Attempted::NoAnswer(error) => {
+                let seen = if error.is_connect() {
+                    Outcome::ConnectFailed
+                } else {
+                    Outcome::NoAnswer
+                };
+                match policy(seen) {
+                    Decision::RetryAfter(delay) => (delay, error.to_string()),
+                    Decision::GiveUp(why) => {
+                        tracing::debug!(?why, "not retrying");
+                        return Next::Fail(transport_error(error));
+                    }
+                }
+            }
+        };
+        tracing::warn!(%reason, delay_ms = delay.as_millis() as u64, "retrying");
+        Next::RetryAfter(delay)
+    }
+}
+
+/// What [`Transport::attempts`] does after an attempt that did not succeed.
+enum Next {
+    /// Wait this long, then retry.
+    RetryAfter(Duration),
+    /// Send the request again at once (with a fresh token).
+    SendAgain,
+    /// The call ends with this error.
+    Fail(Error),
 }
 
 /// Records on `span` the time since `started` when it is dropped.
