@@ -11,12 +11,11 @@ use secrecy::SecretString;
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::generated;
-use crate::generated::types::ErrorBody;
 use crate::pacing::Pacer;
 use crate::rate_limit::RateLimit;
 use crate::retry::RetryPolicy;
 use crate::token::{AccessToken, ClientCredentials, TokenProvider, Tokens};
-use crate::transport::{Operation, Shared, Transport};
+use crate::transport::{Shared, Transport};
 use crate::{ClientGrants, telemetry};
 
 /// The default timeout of one attempt, from sending the request to the end of the answer.
@@ -67,26 +66,16 @@ impl Client {
     /// The rate-limit headers of the most recent answer any clone of this client received,
     /// for callers who pace themselves.
     pub fn last_rate_limit(&self) -> Option<RateLimit> {
-        progenitor_client::ClientInfo::inner(&*self.api).last_rate_limit()
+        self.transport().last_rate_limit()
     }
 
     pub(crate) fn api(&self) -> &generated::Client {
         &self.api
     }
 
-    /// Runs `operation`, which `call` makes with the generated client (see [`Transport::run`]).
-    pub(crate) fn run<'a, T, F, Fut>(
-        &'a self,
-        operation: &'a Operation,
-        call: F,
-    ) -> impl Future<Output = Result<T, Error>> + 'a
-    where
-        T: serde::de::DeserializeOwned + 'a,
-        F: Fn() -> Fut + 'a,
-        Fut: Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<ErrorBody>>>
-            + 'a,
-    {
-        progenitor_client::ClientInfo::inner(&*self.api).run(operation, call)
+    /// What every request of this client and its clones goes through (see [`Transport::run`]).
+    pub(crate) fn transport(&self) -> &Transport {
+        progenitor_client::ClientInfo::inner(&*self.api)
     }
 }
 

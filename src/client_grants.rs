@@ -67,6 +67,7 @@ impl ClientGrants {
     pub async fn get(&self, id: &str) -> Result<ClientGrant, Error> {
         path_segment("id", id)?;
         self.client
+            .transport()
             .run(&operations::GET_CLIENT_GRANT, || {
                 self.client.api().get_client_grant(id)
             })
@@ -93,6 +94,7 @@ impl ClientGrants {
     pub async fn create(&self, grant: NewClientGrant) -> Result<ClientGrant, Error> {
         let body = grant.to_body()?;
         self.client
+            .transport()
             .run(&operations::POST_CLIENT_GRANTS, || {
                 self.client.api().post_client_grants(&body)
             })
@@ -116,6 +118,7 @@ impl ClientGrants {
         path_segment("id", id)?;
         let body = update.to_body()?;
         self.client
+            .transport()
             .run(&operations::PATCH_CLIENT_GRANTS_BY_ID, || {
                 self.client.api().patch_client_grants_by_id(id, &body)
             })
@@ -135,6 +138,7 @@ impl ClientGrants {
     pub async fn delete(&self, id: &str) -> Result<(), Error> {
         path_segment("id", id)?;
         self.client
+            .transport()
             .run(&operations::DELETE_CLIENT_GRANTS_BY_ID, || {
                 self.client.api().delete_client_grants_by_id(id)
             })
@@ -239,7 +243,7 @@ impl GrantQuery {
                 take,
             )
         };
-        client.run(&operations::GET_CLIENT_GRANTS, call).await
+        client.transport().run(&operations::GET_CLIENT_GRANTS, call).await
     }
 }
 
@@ -438,6 +442,7 @@ impl ListGrantOrganizations {
             )
         };
         client
+            .transport()
             .run(&operations::GET_CLIENT_GRANT_ORGANIZATIONS, call)
             .await
     }

@@ -100,6 +100,7 @@ impl OrganizationClientGrants {
         let call = || self.client.api().create_organization_client_grants(&id, &body);
         let answer = self
             .client
+            .transport()
             .run(&operations::CREATE_ORGANIZATION_CLIENT_GRANTS, call)
             .await?;
         // The live API names the grant `grant_id`; the published spec says `id`.
@@ -137,6 +138,7 @@ impl OrganizationClientGrants {
         let id: types::DeleteClientGrantsByGrantIdId = convert("id", self.organization_id.clone())?;
         let call = || self.client.api().delete_client_grants_by_grant_id(&id, grant_id);
         self.client
+            .transport()
             .run(&operations::DELETE_CLIENT_GRANTS_BY_GRANT_ID, call)
             .await
     }
@@ -197,6 +199,7 @@ impl OrgGrantQuery {
             )
         };
         let answer = client
+            .transport()
             .run(&operations::GET_ORGANIZATION_CLIENT_GRANTS, call)
             .await?;
         Ok(match answer {
