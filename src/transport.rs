@@ -158,12 +158,11 @@ impl Transport {
         let shared = &*self.0;
         let mut retries_done = 0;
         let mut refreshed_token = false;
-        let mut attempts_made: u32 = 0;
         loop {
             // Every request counts, the one sent again with a fresh token included.
-            attempts_made += 1;
-            if attempts_made > 1 {
-                span.record("attempt", attempts_made);
+            let attempt = 1 + retries_done + u32::from(refreshed_token);
+            if attempt > 1 {
+                span.record("attempt", attempt);
             }
             let attempted = match call().await {
                 // Its headers were read, and taken, in `send_once`.
