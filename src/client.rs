@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::generated;
 use crate::pacing::Pacer;
 use crate::rate_limit::RateLimit;
+use crate::response_limits::DEFAULT_MAX_ANSWER_SIZE;
 use crate::retry::RetryPolicy;
 use crate::token::{AccessToken, ClientCredentials, TokenProvider, Tokens};
 use crate::transport::{Shared, Transport};
@@ -75,7 +76,7 @@ impl Client {
 
     /// What every request of this client and its clones goes through (see [`Transport::run`]).
     pub(crate) fn transport(&self) -> &Transport {
-        progenitor_client::ClientInfo::inner(&*self.api)
+        progenitor_runtime::ClientInfo::inner(&*self.api)
     }
 }
 
@@ -100,6 +101,7 @@ pub struct ClientBuilder {
     telemetry: bool,
     client_info: Option<(String, String)>,
     http_client: Option<reqwest::Client>,
+    max_answer_size: usize,
     clock: Arc<dyn Clock>,
 }
 
@@ -121,6 +123,7 @@ impl Default for ClientBuilder {
             telemetry: true,
             client_info: None,
             http_client: None,
+            max_answer_size: DEFAULT_MAX_ANSWER_SIZE,
             clock: Arc::new(SystemClock),
         }
     }
@@ -251,9 +254,40 @@ impl ClientBuilder {
 
     /// The HTTP client to use, for proxies or custom TLS. Its own timeouts, proxy and TLS
     /// settings apply; [`timeout`](Self::timeout) still limits each attempt.
+    ///
+    /// **Build it with `.redirect(reqwest::redirect::Policy::none())`.** reqwest follows up to
+    /// ten redirects by default, and Auth0 never redirects these endpoints. The client built
+    /// here follows none; through yours, an answer that comes from another origin than the
+    /// request went to is refused ([`Error::Redirect`]), but by then the other origin has
+    /// received the request: reqwest drops `Authorization` on the way, but a `307` or `308`
+    /// from the token endpoint makes it send the token request, client secret included, again.
+    ///
+    /// ```
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .build()
+    ///     .unwrap();
+    /// let client = auth0_client_grants::Client::builder()
+    ///     .domain("example.eu.auth0.com")
+    ///     .token("TOKEN")
+    ///     .http_client(http)
+    ///     .build();
+    /// assert!(client.is_ok());
+    /// ```
     #[must_use]
     pub fn http_client(mut self, http_client: reqwest::Client) -> Self {
         self.http_client = Some(http_client);
+        self
+    }
+
+    /// The longest answer body read, in bytes, from the API and the token endpoint alike.
+    /// Default: [`DEFAULT_MAX_ANSWER_SIZE`] (4 MiB; a page of 100 grants is far below 1 MiB).
+    /// A longer answer is not read further, and the call fails with
+    /// [`Error::AnswerTooLarge`]: memory never holds more than the limit and one chunk, so
+    /// a server that sends without end cannot exhaust it.
+    #[must_use]
+    pub fn max_answer_size(mut self, bytes: usize) -> Self {
+        self.max_answer_size = bytes;
         self
     }
 
@@ -272,6 +306,9 @@ impl ClientBuilder {
         if self.timeout.is_zero() {
             return Err(Error::Config("timeout must be longer than zero".into()));
         }
+        if self.max_answer_size == 0 {
+            return Err(Error::Config("max_answer_size must be at least one byte".into()));
+        }
         // A client built here limits every request itself; a caller's client may not, so each
         // attempt through it carries the limit (reqwest keeps a per-request limit in an
         // extension map, which costs allocations on every attempt).
@@ -287,6 +324,9 @@ impl ClientBuilder {
                 let http = reqwest::Client::builder()
                     .connect_timeout(connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
                     .timeout(self.timeout)
+                    // Auth0 never redirects these endpoints; a redirect is an error, and
+                    // neither the token nor the client secret follows it anywhere.
+                    .redirect(reqwest::redirect::Policy::none())
                     .build()
                     .map_err(|error| Error::Config(format!("cannot set up the HTTP client: {error}")))?;
                 (http, None)
@@ -302,6 +342,7 @@ impl ClientBuilder {
                 audience: self.audience.unwrap_or(endpoints.default_audience),
                 refresh_margin: self.token_refresh_margin,
                 timeout: self.timeout,
+                max_answer_size: self.max_answer_size,
                 clock: self.clock.clone(),
                 cached: Mutex::new(None),
                 refreshing: tokio::sync::Mutex::new(()),
@@ -343,6 +384,7 @@ impl ClientBuilder {
             tokens,
             retry: self.retry,
             attempt_timeout,
+            max_answer_size: self.max_answer_size,
             clock: self.clock,
             user_agent,
             telemetry,
@@ -373,16 +415,27 @@ impl Endpoints {
     }
 
     fn for_domain(domain: &str) -> Result<Self, Error> {
-        let domain = domain.trim().trim_end_matches('/');
-        let url = Url::parse(&format!("https://{domain}"))
-            .ok()
-            .filter(|url| url.host_str().is_some() && url.path() == "/" && url.username().is_empty())
-            .filter(|_| !domain.contains("://"));
-        let Some(url) = url else {
-            return Err(Error::Config(format!(
-                "domain must be a host name such as example.eu.auth0.com, not {domain:?}"
-            )));
+        let refused = || {
+            Error::Config(format!(
+                "domain must be a host name such as example.eu.auth0.com (letters, digits, `-` and `.`), \
+                 with an optional :port, not {domain:?}"
+            ))
         };
+        let (host, port) = match domain.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (domain, None),
+        };
+        let host_is_a_name = !host.is_empty()
+            && host
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'.');
+        let port_is_a_port = port.is_none_or(|port| {
+            !port.is_empty() && port.bytes().all(|byte| byte.is_ascii_digit()) && port.parse::<u16>().is_ok()
+        });
+        if !host_is_a_name || !port_is_a_port {
+            return Err(refused());
+        }
+        let url = Url::parse(&format!("https://{domain}")).map_err(|_| refused())?;
         let origin = url.origin().ascii_serialization();
         Ok(Self {
             api_root: format!("{origin}/api/v2"),
@@ -392,12 +445,26 @@ impl Endpoints {
     }
 
     fn for_base_url(base_url: &str) -> Result<Self, Error> {
-        let url = Url::parse(base_url.trim())
+        // The URL parser drops tabs and line breaks and trims spaces without a word, so the URL
+        // used would differ from the one given: refuse them before parsing.
+        if base_url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(Error::Config(format!(
+                "base_url {base_url:?} must not contain whitespace or control characters"
+            )));
+        }
+        let url = Url::parse(base_url)
             .map_err(|error| Error::Config(format!("base_url {base_url:?} is not a URL: {error}")))?;
         check_transport_security(&url)?;
-        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        if url.query().is_some() || url.fragment().is_some() {
             return Err(Error::Config(format!(
-                "base_url {base_url:?} must not carry a query, fragment or credentials"
+                "base_url {base_url:?} must not carry a query or a fragment"
+            )));
+        }
+        // A password without a user name counts too: it would go into the token's audience.
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::Config(format!(
+                "base_url must not carry credentials (a user name or password): {}",
+                without_credentials(&url)
             )));
         }
         let api_root = url.as_str().trim_end_matches('/').to_owned();
@@ -407,6 +474,15 @@ impl Endpoints {
             api_root,
         })
     }
+}
+
+/// `url` without its user name and password, to name it in an error.
+fn without_credentials(url: &Url) -> String {
+    let mut shown = url.clone();
+    // Fails only for URLs that cannot have credentials, which then have none to hide.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.to_string()
 }
 
 /// HTTPS everywhere; plain HTTP only to this machine (127.0.0.0/8, ::1, localhost), since
@@ -464,14 +540,88 @@ mod tests {
         for bad in [
             "https://example.auth0.com",
             "example.auth0.com/api/v2",
+            "example.auth0.com/",
             "",
+            ":443",
             "user@example.auth0.com",
+            ":pw@example.auth0.com",
+            "exa\r\nmple.eu.auth0.com",
+            " example.auth0.com",
+            "example.auth0.com#@evil.example",
+            "example.auth0.com?@evil.example",
+            "example.auth0.com\\@evil.example",
+            "example.auth0.com:",
+            "example.auth0.com:https",
+            "example.auth0.com:65536",
+            "example.auth0.com:1:2",
+            "[::1]:443",
+            "exämple.auth0.com",
         ] {
             let message = config_error(Endpoints::resolve(Some(bad), None));
             assert!(
                 message.starts_with("domain must be a host name"),
                 "{bad}: {message}"
             );
+        }
+    }
+
+    #[test]
+    fn a_domain_may_name_a_port() {
+        assert_eq!(
+            Endpoints::resolve(Some("Tenant-1.eu.auth0.com:8443"), None).unwrap(),
+            Endpoints {
+                api_root: "https://tenant-1.eu.auth0.com:8443/api/v2".into(),
+                token_url: "https://tenant-1.eu.auth0.com:8443/oauth/token".into(),
+                default_audience: "https://tenant-1.eu.auth0.com:8443/api/v2/".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn a_base_url_with_credentials_whitespace_a_query_or_a_fragment_is_refused() {
+        for (bad, says) in [
+            ("http://:pw@127.0.0.1:8080/api/v2", "must not carry credentials"),
+            ("http://user@127.0.0.1:8080/api/v2", "must not carry credentials"),
+            (
+                "https://user:pw@tenant.example/api/v2",
+                "must not carry credentials",
+            ),
+            (
+                "http://127.0.0.1:8080/api\r\n/v2",
+                "whitespace or control characters",
+            ),
+            (
+                "http://127.0.0.1:8080/api/v2\n",
+                "whitespace or control characters",
+            ),
+            (
+                " http://127.0.0.1:8080/api/v2",
+                "whitespace or control characters",
+            ),
+            (
+                "http://127.0.0.1:8080/a\tpi/v2",
+                "whitespace or control characters",
+            ),
+            (
+                "http://127.0.0.1:8080/api/v2\u{0}",
+                "whitespace or control characters",
+            ),
+            (
+                "http://127.0.0.1:8080/api/v2?x=1",
+                "must not carry a query or a fragment",
+            ),
+            (
+                "http://127.0.0.1:8080/api/v2?",
+                "must not carry a query or a fragment",
+            ),
+            (
+                "http://127.0.0.1:8080/api/v2#",
+                "must not carry a query or a fragment",
+            ),
+        ] {
+            let message = config_error(Endpoints::resolve(None, Some(bad)));
+            assert!(message.contains(says), "{bad:?}: {message}");
+            assert!(!message.contains("pw"), "the password is shown: {message}");
         }
     }
 

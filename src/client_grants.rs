@@ -12,9 +12,10 @@ use crate::list_answers::ListClientGrantOrganizationsResponseContent as OrgList;
 use crate::list_answers::ListClientGrantResponseContent as GrantList;
 use crate::models::{DefaultFor, SubjectType};
 use crate::pagination::{self, OffsetPage, Page, whole_number};
+use crate::path_segment;
 use crate::requests::{ClientGrantUpdate, NewClientGrant};
 use crate::transport::operations;
-use crate::validate::{page_number, page_size, path_segment};
+use crate::validate::{page_number, page_size};
 
 /// The page size of checkpoint paging when `take` is not set, as in Auth0's own SDKs.
 pub const DEFAULT_TAKE: u64 = 50;
@@ -65,7 +66,7 @@ impl ClientGrants {
     /// # }
     /// ```
     pub async fn get(&self, id: &str) -> Result<ClientGrant, Error> {
-        path_segment("id", id)?;
+        path_segment::check("id", id)?;
         self.client
             .transport()
             .run(&operations::GET_CLIENT_GRANT, || {
@@ -115,7 +116,7 @@ impl ClientGrants {
     /// # }
     /// ```
     pub async fn update(&self, id: &str, update: ClientGrantUpdate) -> Result<ClientGrant, Error> {
-        path_segment("id", id)?;
+        path_segment::check("id", id)?;
         let body = update.to_body()?;
         self.client
             .transport()
@@ -136,7 +137,7 @@ impl ClientGrants {
     /// # }
     /// ```
     pub async fn delete(&self, id: &str) -> Result<(), Error> {
-        path_segment("id", id)?;
+        path_segment::check("id", id)?;
         self.client
             .transport()
             .run(&operations::DELETE_CLIENT_GRANTS_BY_ID, || {
@@ -430,7 +431,7 @@ impl ListGrantOrganizations {
         take: Option<NonZeroU64>,
         offset: Option<(u64, NonZeroU64)>,
     ) -> Result<OrgList, Error> {
-        path_segment("id", grant_id)?;
+        path_segment::check("id", grant_id)?;
         let call = || {
             client.api().get_client_grant_organizations(
                 grant_id,

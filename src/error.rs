@@ -45,6 +45,21 @@ pub enum Error {
     /// The server's paging went wrong (a cursor that repeats): walking on would never end.
     #[error("paging failed: {0}")]
     Pagination(String),
+    /// The server answered with a redirect, which is never followed since Auth0 never
+    /// redirects these endpoints; or the HTTP client given to
+    /// [`http_client`](crate::ClientBuilder::http_client) followed one to another origin, whose
+    /// answer is refused.
+    #[error(transparent)]
+    Redirect(RedirectError),
+    /// An answer longer than [`max_answer_size`](crate::ClientBuilder::max_answer_size): it was
+    /// not read further, and nothing of it is used.
+    #[error(
+        "the answer is longer than the limit of {limit} bytes (max_answer_size); it was not read further"
+    )]
+    AnswerTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
 }
 
 impl Error {
@@ -54,6 +69,7 @@ impl Error {
             Error::Api(error) => Some(error.status),
             Error::Token(error) => error.status,
             Error::Decode(error) => Some(error.status),
+            Error::Redirect(error) => Some(error.status),
             _ => None,
         }
     }
@@ -181,6 +197,63 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// A redirect that was not followed, or an answer from another origin than the request went
+/// to (see [`Error::Redirect`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct RedirectError {
+    status: u16,
+    location: Option<String>,
+    followed: bool,
+}
+
+impl RedirectError {
+    pub(crate) fn not_followed(status: u16, location: Option<String>) -> Self {
+        Self {
+            status,
+            location,
+            followed: false,
+        }
+    }
+
+    pub(crate) fn followed(status: u16, origin: String) -> Self {
+        Self {
+            status,
+            location: Some(origin),
+            followed: true,
+        }
+    }
+
+    /// The status of the answer: the redirect's (3xx), or the status of the answer that came
+    /// from another origin.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Where the server pointed (its `Location` header), or the origin that answered.
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
+    }
+
+    fn describe(&self) -> String {
+        let location = self.location.as_deref().unwrap_or("(no Location)");
+        if self.followed {
+            format!(
+                "the {} answer came from {location}, not from the origin the request was sent to: the \
+                 HTTP client given to http_client(..) followed a redirect (build it with \
+                 reqwest::redirect::Policy::none()); the answer is refused",
+                self.status
+            )
+        } else {
+            format!(
+                "the server answered {} with a redirect to {location}, which is not followed: Auth0 \
+                 never redirects these endpoints (check domain(..) or base_url(..))",
+                self.status
+            )
+        }
+    }
+}
+
 /// An argument refused before anything was sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid `{parameter}`: {problem}")]
@@ -231,6 +304,16 @@ impl TokenError {
             status: Some(status),
             error,
             error_description,
+            source: None,
+        }
+    }
+
+    /// An answer of the token endpoint that was refused unread: a redirect, or one too long.
+    pub(crate) fn refused_answer(status: u16, why: String) -> Self {
+        Self {
+            status: Some(status),
+            error: None,
+            error_description: Some(why),
             source: None,
         }
     }

@@ -15,8 +15,10 @@ mod models;
 mod organizations;
 mod pacing;
 mod pagination;
+mod path_segment;
 mod rate_limit;
 mod requests;
+mod response_limits;
 mod retry;
 mod telemetry;
 #[cfg(feature = "testing")]
@@ -32,12 +34,13 @@ pub use client_grants::{
     ClientGrants, DEFAULT_PER_PAGE, DEFAULT_TAKE, ListClientGrants, ListGrantOrganizations,
 };
 pub use clock::{Clock, Sleep, SystemClock};
-pub use error::{ApiError, DecodeError, Error, InvalidInput, TokenError, TransportError};
+pub use error::{ApiError, DecodeError, Error, InvalidInput, RedirectError, TokenError, TransportError};
 pub use generated::types::{ClientGrant, Organization, OrganizationClientGrant};
 pub use models::{DefaultFor, OrganizationUsage, SubjectType};
 pub use organizations::{ListOrganizationClientGrants, OrganizationClientGrants, OrganizationHandle};
 pub use pagination::{OffsetPage, Page};
 pub use rate_limit::RateLimit;
 pub use requests::{ClientGrantUpdate, NewClientGrant};
+pub use response_limits::DEFAULT_MAX_ANSWER_SIZE;
 pub use retry::RetryPolicy;
 pub use token::{AccessToken, TokenFuture, TokenProvider};

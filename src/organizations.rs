@@ -11,8 +11,9 @@ use crate::generated::types;
 use crate::generated::types::OrganizationClientGrant;
 use crate::list_answers::ListOrganizationClientGrantsResponseContent as OrgGrantList;
 use crate::pagination::{self, OffsetPage, whole_number};
+use crate::path_segment;
 use crate::transport::operations;
-use crate::validate::{at_most_chars, convert, organization_id, page_number, page_size, path_segment};
+use crate::validate::{at_most_chars, convert, organization_id, page_number, page_size};
 
 /// At most this many `grant_ids` in one list request.
 const MAX_GRANT_IDS: usize = 10;
@@ -92,7 +93,7 @@ impl OrganizationClientGrants {
     /// ```
     pub async fn associate(&self, grant_id: &str) -> Result<OrganizationClientGrant, Error> {
         organization_id(&self.organization_id)?;
-        path_segment("grant_id", grant_id)?;
+        path_segment::check("grant_id", grant_id)?;
         let id: types::CreateOrganizationClientGrantsId = convert("id", self.organization_id.clone())?;
         let body = types::AssociateOrganizationClientGrantRequestContent {
             grant_id: grant_id.to_owned(),
@@ -134,7 +135,7 @@ impl OrganizationClientGrants {
     /// ```
     pub async fn remove(&self, grant_id: &str) -> Result<(), Error> {
         organization_id(&self.organization_id)?;
-        path_segment("grant_id", grant_id)?;
+        path_segment::check("grant_id", grant_id)?;
         let id: types::DeleteClientGrantsByGrantIdId = convert("id", self.organization_id.clone())?;
         let call = || self.client.api().delete_client_grants_by_grant_id(&id, grant_id);
         self.client

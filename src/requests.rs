@@ -109,7 +109,7 @@ impl NewClientGrant {
     /// The generated request body, or the first limit this grant breaks.
     pub(crate) fn to_body(&self) -> Result<types::CreateClientGrantRequestContent, Error> {
         if let Some(client_id) = &self.client_id {
-            crate::validate::path_segment("client_id", client_id)?;
+            crate::path_segment::check("client_id", client_id)?;
         }
         item_lengths("scope", &self.scope, SCOPE_LENGTH.0, SCOPE_LENGTH.1)?;
         let (min, max) = AUTHORIZATION_DETAILS_TYPE_LENGTH;

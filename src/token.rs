@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::clock::Clock;
 use crate::error::{TokenError, TransportError};
+use crate::response_limits::{BodyError, read_body, refuse_redirect};
 
 /// A Management API access token. Its value never appears in `Debug` output or logs.
 /// Clones share the value, so handing the token to every request costs a reference count.
@@ -62,12 +63,6 @@ impl AccessToken {
     /// The token itself, for the `Authorization` header.
     pub(crate) fn secret(&self) -> &str {
         self.secret.value.expose_secret()
-    }
-
-    fn is_usable_at(&self, now: SystemTime, margin: Duration) -> bool {
-        // A margin too large to add to `now` reaches past any expiry.
-        self.expires_at
-            .is_none_or(|expires_at| now.checked_add(margin).is_some_and(|limit| limit < expires_at))
     }
 }
 
@@ -154,6 +149,14 @@ impl Tokens {
     }
 }
 
+/// A token from the token endpoint, and when to stop using it.
+#[derive(Debug)]
+pub(crate) struct Cached {
+    token: AccessToken,
+    /// `None`: no known expiry; the token is used until the API refuses it.
+    refresh_at: Option<SystemTime>,
+}
+
 /// Tokens from `POST /oauth/token` with the client-credentials grant.
 pub(crate) struct ClientCredentials {
     pub(crate) http: reqwest::Client,
@@ -163,8 +166,10 @@ pub(crate) struct ClientCredentials {
     pub(crate) audience: String,
     pub(crate) refresh_margin: Duration,
     pub(crate) timeout: Duration,
+    /// The longest answer body read, in bytes.
+    pub(crate) max_answer_size: usize,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) cached: Mutex<Option<AccessToken>>,
+    pub(crate) cached: Mutex<Option<Cached>>,
     /// Held while a token request is in flight, so that there is only ever one.
     pub(crate) refreshing: tokio::sync::Mutex<()>,
 }
@@ -187,13 +192,14 @@ impl ClientCredentials {
             .cached
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = self.clock.now();
         cached
             .as_ref()
-            .filter(|token| token.is_usable_at(self.clock.now(), self.refresh_margin))
-            .cloned()
+            .filter(|cached| cached.refresh_at.is_none_or(|refresh_at| now < refresh_at))
+            .map(|cached| cached.token.clone())
     }
 
-    async fn fetch(&self) -> Result<AccessToken, TokenError> {
+    async fn fetch(&self) -> Result<Cached, TokenError> {
         let requested_at = self.clock.now();
         let body = serde_json::json!({
             "grant_type": "client_credentials",
@@ -207,29 +213,77 @@ impl ClientCredentials {
                 Some(Box::new(TransportError::new(error)) as Box<dyn std::error::Error + Send + Sync>),
             )
         };
-        let response = self
+        let request = self
             .http
             .post(&self.token_url)
             .timeout(self.timeout)
             .json(&body)
-            .send()
-            .await
+            .build()
             .map_err(unreachable)?;
+        let requested = request.url().origin();
+        let response = self.http.execute(request).await.map_err(unreachable)?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(unreachable)?;
+        let headers = response.headers().clone();
+        if let Err(redirect) = refuse_redirect(&requested, status, &headers, response.url()) {
+            return Err(TokenError::refused_answer(status.as_u16(), redirect.to_string()));
+        }
+        let bytes = match read_body(response, &headers, self.max_answer_size).await {
+            Ok(bytes) => bytes,
+            Err(BodyError::Broken(error)) => return Err(unreachable(error)),
+            Err(BodyError::TooLarge) => {
+                let too_large = crate::Error::AnswerTooLarge {
+                    limit: self.max_answer_size,
+                };
+                return Err(TokenError::refused_answer(status.as_u16(), too_large.to_string()));
+            }
+        };
         if !status.is_success() {
             return Err(TokenError::from_answer(status.as_u16(), &bytes));
         }
         let token = read_token_answer(status, &bytes, requested_at)?;
         tracing::debug!(expires_at = ?token.expires_at, "fetched a new access token with client credentials");
-        Ok(token)
+        let refresh_at = refresh_time(requested_at, token.expires_at, self.refresh_margin);
+        Ok(Cached { token, refresh_at })
     }
+}
+
+/// The longest `expires_in` taken at its word: a token endpoint that announces more is
+/// treated as announcing nothing.
+const LONGEST_CREDIBLE_LIFETIME: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+/// When a token answered at `requested_at` expires, from its `expires_in`: `None` (no known
+/// expiry: used until the API refuses it) when that is missing, not a number, or more than a
+/// year; `requested_at` itself (used for the call that asked for it, and no other) when it is
+/// zero or negative.
+fn expiry(requested_at: SystemTime, expires_in: Option<&serde_json::Value>) -> Option<SystemTime> {
+    let seconds = expires_in?.as_f64()?;
+    // Written so that NaN, which compares false with everything, is refused too.
+    if !(seconds <= LONGEST_CREDIBLE_LIFETIME.as_secs_f64()) {
+        return None;
+    }
+    if seconds <= 0.0 {
+        return Some(requested_at);
+    }
+    requested_at.checked_add(Duration::from_secs_f64(seconds))
+}
+
+/// When a token answered at `requested_at` and expiring at `expires_at` is replaced: `margin`
+/// before it expires, but never more than half its lifetime before, so that a short-lived
+/// token is still used for half its life instead of being fetched again for every call.
+fn refresh_time(
+    requested_at: SystemTime,
+    expires_at: Option<SystemTime>,
+    margin: Duration,
+) -> Option<SystemTime> {
+    let expires_at = expires_at?;
+    let lifetime = expires_at.duration_since(requested_at).unwrap_or(Duration::ZERO);
+    Some(expires_at - margin.min(lifetime / 2))
 }
 
 /// Reads a success answer of the token endpoint (`{"access_token":"…","expires_in":86400,…}`)
 /// to a request sent at `requested_at`. A token that cannot be sent in an `Authorization`
-/// header (empty, or with control characters) is refused here, as no answer at all; an
-/// `expires_in` too large to represent means no known expiry.
+/// header (empty, or with control characters) is refused here, as no answer at all; what
+/// `expires_in` means is [`expiry`]'s to say.
 pub(crate) fn read_token_answer(
     status: reqwest::StatusCode,
     body: &[u8],
@@ -238,7 +292,8 @@ pub(crate) fn read_token_answer(
     #[derive(serde::Deserialize)]
     struct Answer {
         access_token: SecretString,
-        expires_in: Option<u64>,
+        /// Read as any JSON value: whatever it holds, it does not make the token unusable.
+        expires_in: Option<serde_json::Value>,
     }
     let unusable = |source: Option<Box<dyn std::error::Error + Send + Sync>>| {
         TokenError::other(
@@ -247,9 +302,7 @@ pub(crate) fn read_token_answer(
         )
     };
     let answer: Answer = serde_json::from_slice(body).map_err(|error| unusable(Some(Box::new(error))))?;
-    let expires_at = answer
-        .expires_in
-        .and_then(|seconds| requested_at.checked_add(Duration::from_secs(seconds)));
+    let expires_at = expiry(requested_at, answer.expires_in.as_ref());
     let token = AccessToken::from_secret(answer.access_token, expires_at);
     if token.authorization().is_none() {
         return Err(unusable(None));
@@ -273,11 +326,12 @@ impl ClientCredentials {
         if let Some(token) = self.usable_cached() {
             return Ok(token);
         }
-        let token = self.fetch().await?;
+        let fetched = self.fetch().await?;
+        let token = fetched.token.clone();
         *self
             .cached
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(token.clone());
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(fetched);
         Ok(token)
     }
 
@@ -288,7 +342,7 @@ impl ClientCredentials {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if cached
             .as_ref()
-            .is_some_and(|token| token.secret() == rejected.secret())
+            .is_some_and(|cached| cached.token.secret() == rejected.secret())
         {
             *cached = None;
             tracing::debug!("the API refused the cached access token; it will be fetched again");
@@ -303,14 +357,70 @@ mod tests {
 
     use super::*;
 
+    fn at(seconds: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
     #[test]
-    fn a_refresh_margin_past_the_end_of_time_means_always_refresh() {
-        // `now + margin` panicked ("overflow when adding duration to instant").
-        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let token = AccessToken::new("t").expiring_at(now + Duration::from_secs(3600));
-        assert!(token.is_usable_at(now, Duration::from_secs(60)));
-        assert!(!token.is_usable_at(now, Duration::from_secs(3600)));
-        assert!(!token.is_usable_at(now, Duration::MAX));
-        assert!(AccessToken::new("t").is_usable_at(now, Duration::MAX));
+    fn expires_in_that_cannot_be_believed_means_no_known_expiry_and_zero_or_less_means_this_call() {
+        let requested_at = at(1_700_000_000);
+        let expiry_of = |expires_in: serde_json::Value| expiry(requested_at, Some(&expires_in));
+        assert_eq!(
+            expiry_of(serde_json::json!(86400)),
+            Some(requested_at + Duration::from_secs(86400))
+        );
+        assert_eq!(
+            expiry_of(serde_json::json!(1.5)),
+            Some(requested_at + Duration::from_millis(1500))
+        );
+        let year = LONGEST_CREDIBLE_LIFETIME.as_secs();
+        assert_eq!(
+            expiry_of(serde_json::json!(year)),
+            Some(requested_at + LONGEST_CREDIBLE_LIFETIME)
+        );
+        for unbelievable in [
+            serde_json::json!(year + 1),
+            serde_json::json!(1e30),
+            serde_json::json!(u64::MAX),
+            serde_json::json!("3600"),
+            serde_json::json!(null),
+            serde_json::json!({"seconds": 3600}),
+        ] {
+            assert_eq!(expiry_of(unbelievable.clone()), None, "{unbelievable}");
+        }
+        assert_eq!(expiry(requested_at, None), None);
+        for this_call_only in [
+            serde_json::json!(0),
+            serde_json::json!(-1),
+            serde_json::json!(-1e30),
+        ] {
+            assert_eq!(
+                expiry_of(this_call_only.clone()),
+                Some(requested_at),
+                "{this_call_only}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_refresh_margin_never_exceeds_half_the_lifetime() {
+        let requested_at = at(1_700_000_000);
+        let refresh = |lifetime: u64, margin: Duration| {
+            refresh_time(
+                requested_at,
+                Some(requested_at + Duration::from_secs(lifetime)),
+                margin,
+            )
+            .map(|when| when.duration_since(requested_at).unwrap())
+        };
+        let minute = Duration::from_secs(60);
+        assert_eq!(refresh(86400, minute), Some(Duration::from_secs(86340)));
+        assert_eq!(refresh(120, minute), Some(minute));
+        assert_eq!(refresh(10, minute), Some(Duration::from_secs(5)));
+        assert_eq!(refresh(0, minute), Some(Duration::ZERO));
+        assert_eq!(refresh(3600, Duration::MAX), Some(Duration::from_secs(1800)));
+        assert_eq!(refresh_time(requested_at, None, minute), None);
+        // An expiry before the request (a clock that went back) is refreshed at once.
+        assert_eq!(refresh_time(requested_at, Some(at(1)), minute), Some(at(1)));
     }
 }

@@ -8,13 +8,14 @@
 //! operation documents, which progenitor passes back untouched as an unexpected response.
 //!
 //! A retry runs the whole operation again, so progenitor builds a fresh request: no attempt
-//! keeps a copy of its request in case it fails. A success answer goes back unread, and
-//! progenitor reads its body once; if that body breaks off, the operation runs again too.
+//! keeps a copy of its request in case it fails. Every answer is read whole in `exec`, within
+//! the size limit (src/response_limits.rs); if its body breaks off, the operation runs again.
+//! A success answer's body then goes to progenitor to decode, and its headers stay here.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
+use progenitor_runtime::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -25,6 +26,7 @@ use crate::error::{ApiError, DecodeError, Error, TokenError, TransportError};
 use crate::generated::{self, types::ErrorBody};
 use crate::pacing::{Pacer, Permit};
 use crate::rate_limit::RateLimit;
+use crate::response_limits::{BodyError, read_body, refuse_redirect};
 use crate::retry::{Decision, Outcome, RetryPolicy, decide};
 use crate::token::{AccessToken, Tokens};
 
@@ -92,6 +94,8 @@ pub(crate) struct Shared {
     pub(crate) retry: RetryPolicy,
     /// Set on each attempt; `None` when the HTTP client already limits every request.
     pub(crate) attempt_timeout: Option<Duration>,
+    /// The longest answer body read, in bytes.
+    pub(crate) max_answer_size: usize,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) user_agent: HeaderValue,
     pub(crate) telemetry: Option<HeaderValue>,
@@ -125,7 +129,7 @@ impl Transport {
     where
         T: DeserializeOwned + 'a,
         F: Fn() -> Fut + 'a,
-        Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>> + 'a,
+        Fut: Future<Output = Result<ResponseValue<T>, progenitor_runtime::Error<ErrorBody>>> + 'a,
     {
         let span = tracing::info_span!(
             "auth0_request",
@@ -148,7 +152,7 @@ impl Transport {
     where
         T: DeserializeOwned,
         F: Fn() -> Fut,
-        Fut: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<ErrorBody>>>,
+        Fut: Future<Output = Result<ResponseValue<T>, progenitor_runtime::Error<ErrorBody>>>,
     {
         // Recorded when the call ends, however it ends: cancelled (dropped) included.
         let _elapsed = RecordsElapsed {
@@ -167,14 +171,14 @@ impl Transport {
             let attempted = match call().await {
                 // Its headers were read, and taken, in `send_once`.
                 Ok(answer) => break Ok(answer.into_inner()),
-                Err(progenitor_client::Error::UnexpectedResponse(mut answer)) => {
+                Err(progenitor_runtime::Error::UnexpectedResponse(mut answer)) => {
                     match Attempted::take_from(&mut answer) {
                         Some(attempted) => attempted,
                         None => break Err(undocumented_success::<T>(operation, answer.status())),
                     }
                 }
                 // A success answer whose body broke off while progenitor read it.
-                Err(progenitor_client::Error::ResponseBodyError(broken)) => Attempted::NoAnswer(broken),
+                Err(progenitor_runtime::Error::ResponseBodyError(broken)) => Attempted::NoAnswer(broken),
                 Err(other) => break Err(from_progenitor::<T>(operation, other)),
             };
             match self.what_next(operation, attempted, retries_done, &mut refreshed_token) {
@@ -283,23 +287,23 @@ impl Drop for RecordsElapsed<'_> {
 /// success body it could not decode.
 fn from_progenitor<T: DeserializeOwned>(
     operation: &Operation,
-    error: progenitor_client::Error<ErrorBody>,
+    error: progenitor_runtime::Error<ErrorBody>,
 ) -> Error {
     match error {
-        progenitor_client::Error::InvalidResponsePayload(body, _) => {
+        progenitor_runtime::Error::InvalidResponsePayload(body, _) => {
             Error::Decode(DecodeError::locate::<T>(operation.id, operation.success, &body))
         }
-        progenitor_client::Error::CommunicationError(error)
-        | progenitor_client::Error::ResponseBodyError(error)
-        | progenitor_client::Error::InvalidUpgrade(error) => transport_error(error),
-        progenitor_client::Error::InvalidRequest(problem) => Error::invalid_input("request", problem),
-        progenitor_client::Error::ErrorResponse(answer) => {
+        progenitor_runtime::Error::CommunicationError(error)
+        | progenitor_runtime::Error::ResponseBodyError(error)
+        | progenitor_runtime::Error::InvalidUpgrade(error) => transport_error(error),
+        progenitor_runtime::Error::InvalidRequest(problem) => Error::invalid_input("request", problem),
+        progenitor_runtime::Error::ErrorResponse(answer) => {
             Error::Api(ApiError::from_parts(answer.status().as_u16(), &[], None))
         }
-        progenitor_client::Error::UnexpectedResponse(answer) => {
+        progenitor_runtime::Error::UnexpectedResponse(answer) => {
             undocumented_success::<T>(operation, answer.status())
         }
-        progenitor_client::Error::Custom(problem) => Error::Config(problem),
+        progenitor_runtime::Error::Custom(problem) => Error::Config(problem),
     }
 }
 
@@ -370,7 +374,7 @@ impl ClientHooks<Transport> for generated::Client {
         &self,
         request: &mut reqwest::Request,
         _info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
+    ) -> Result<(), progenitor_runtime::Error<E>> {
         let shared = &self.inner().0;
         let headers = request.headers_mut();
         headers.insert(USER_AGENT, shared.user_agent.clone());
@@ -390,9 +394,8 @@ impl ClientHooks<Transport> for generated::Client {
     }
 }
 
-/// Sends `request` once. A success answer goes back to progenitor with its body unread, for
-/// progenitor to decode, and without its headers, which are read here. Anything else is read
-/// here whole and handed to [`Transport::run`], which decides what to do.
+/// Sends `request` once and reads the answer whole. A success answer goes back to progenitor
+/// to decode; anything else is handed to [`Transport::run`], which decides what to do.
 async fn send_once(
     shared: &Shared,
     http: &reqwest::Client,
@@ -421,26 +424,42 @@ async fn send_once(
         Some(pacer) => Some(pacer.admit(&*shared.clock, shared.retry.longest_wait()).await),
         None => None,
     };
-    match http.execute(request).await {
-        Ok(mut response) if response.status().is_success() => {
-            // progenitor would copy them into the `ResponseValue` it decodes, which
-            // `Transport::run` unwraps without looking at them. What they say about the rate
-            // limit is read here; anything else wanted from a success answer's headers must be
-            // read here too.
-            let headers = std::mem::take(response.headers_mut());
-            let rate_limit = RateLimit::from_headers(&headers);
-            note_answer(shared, permit, response.status(), rate_limit, &span);
-            response
-        }
-        Ok(response) => match read_answer(response).await {
-            Ok(answer) => {
-                note_answer(shared, permit, answer.status, answer.rate_limit, &span);
-                Attempted::Answered { answer, token }.into_answer()
-            }
-            Err(error) => Attempted::NoAnswer(error).into_answer(),
-        },
-        Err(error) => Attempted::NoAnswer(error).into_answer(),
+    let requested = request.url().origin();
+    let mut response = match http.execute(request).await {
+        Ok(response) => response,
+        Err(error) => return Attempted::NoAnswer(error).into_answer(),
+    };
+    let status = response.status();
+    // A success answer's headers are read here, for the rate limit, and not handed to
+    // progenitor, which would only copy them into a value `Transport::run` unwraps unread.
+    let headers = std::mem::take(response.headers_mut());
+    let rate_limit = RateLimit::from_headers(&headers);
+    note_answer(shared, permit, status, rate_limit, &span);
+    if let Err(redirect) = refuse_redirect(&requested, status, &headers, response.url()) {
+        return Attempted::Failed(Error::Redirect(redirect)).into_answer();
     }
+    // Read whole here, within the size limit: a body that breaks off is retried like any
+    // other broken connection, and progenitor decodes what was read.
+    let body = match read_body(response, &headers, shared.max_answer_size).await {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => {
+            let limit = shared.max_answer_size;
+            return Attempted::Failed(Error::AnswerTooLarge { limit }).into_answer();
+        }
+        Err(BodyError::Broken(error)) => return Attempted::NoAnswer(error).into_answer(),
+    };
+    if status.is_success() {
+        let mut answer = http::Response::new(body);
+        *answer.status_mut() = status;
+        return reqwest::Response::from(answer);
+    }
+    let answer = Answer {
+        status,
+        headers,
+        rate_limit,
+        body,
+    };
+    Attempted::Answered { answer, token }.into_answer()
 }
 
 /// Tells the pacing model, the client's last rate limit and the span what an answer's status
@@ -461,28 +480,13 @@ fn note_answer(
     }
 }
 
-/// A whole answer that is not a success: reading its body is part of the attempt, so a
-/// body cut off midway is retried like any other broken connection.
+/// A whole answer that is not a success.
 #[derive(Debug)]
 struct Answer {
     status: reqwest::StatusCode,
     headers: reqwest::header::HeaderMap,
     rate_limit: Option<RateLimit>,
     body: bytes::Bytes,
-}
-
-async fn read_answer(mut response: reqwest::Response) -> reqwest::Result<Answer> {
-    let status = response.status();
-    // The body does not need the headers once it is being read; move them, do not copy.
-    let headers = std::mem::take(response.headers_mut());
-    let rate_limit = RateLimit::from_headers(&headers);
-    let body = response.bytes().await?;
-    Ok(Answer {
-        status,
-        headers,
-        rate_limit,
-        body,
-    })
 }
 
 #[cfg(test)]
