@@ -18,7 +18,11 @@ async fn main() -> Result<(), Error> {
     let tenant = Tenant::from_environment().await;
     println!("Running against {}.", tenant.describe());
 
-    let mut http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5));
+    // Auth0 never redirects these endpoints: a client that follows redirects could carry a
+    // request (a token request's client secret included) to another origin.
+    let mut http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none());
     if let Ok(proxy) = std::env::var("HTTPS_PROXY") {
         println!("Using the proxy {proxy}");
         let proxy = reqwest::Proxy::https(&proxy)

@@ -334,19 +334,21 @@ impl ClientBuilder {
         };
 
         let tokens = match (self.credentials, self.token, self.token_provider) {
-            (Some((client_id, client_secret)), None, None) => Tokens::ClientCredentials(ClientCredentials {
-                http: http.clone(),
-                token_url: endpoints.token_url,
-                client_id,
-                client_secret,
-                audience: self.audience.unwrap_or(endpoints.default_audience),
-                refresh_margin: self.token_refresh_margin,
-                timeout: self.timeout,
-                max_answer_size: self.max_answer_size,
-                clock: self.clock.clone(),
-                cached: Mutex::new(None),
-                refreshing: tokio::sync::Mutex::new(()),
-            }),
+            (Some((client_id, client_secret)), None, None) => {
+                Tokens::ClientCredentials(Box::new(ClientCredentials {
+                    http: http.clone(),
+                    token_url: endpoints.token_url,
+                    client_id,
+                    client_secret,
+                    audience: self.audience.unwrap_or(endpoints.default_audience),
+                    refresh_margin: self.token_refresh_margin,
+                    timeout: self.timeout,
+                    max_answer_size: self.max_answer_size,
+                    clock: self.clock.clone(),
+                    cached: Mutex::new(None),
+                    refreshing: tokio::sync::Mutex::new(()),
+                }))
+            }
             (None, Some(token), None) => {
                 if token.authorization().is_none() {
                     return Err(Error::Config(

@@ -125,7 +125,7 @@ pub trait TokenProvider: fmt::Debug + Send + Sync + 'static {
 pub(crate) enum Tokens {
     /// A fixed token, as given to [`ClientBuilder::token`](crate::ClientBuilder::token).
     Fixed(AccessToken),
-    ClientCredentials(ClientCredentials),
+    ClientCredentials(Box<ClientCredentials>),
     Provider(Arc<dyn TokenProvider>),
 }
 
@@ -256,9 +256,9 @@ const LONGEST_CREDIBLE_LIFETIME: Duration = Duration::from_secs(365 * 24 * 60 * 
 /// year; `requested_at` itself (used for the call that asked for it, and no other) when it is
 /// zero or negative.
 fn expiry(requested_at: SystemTime, expires_in: Option<&serde_json::Value>) -> Option<SystemTime> {
+    // serde_json holds no NaN or infinity: a number is finite here.
     let seconds = expires_in?.as_f64()?;
-    // Written so that NaN, which compares false with everything, is refused too.
-    if !(seconds <= LONGEST_CREDIBLE_LIFETIME.as_secs_f64()) {
+    if seconds > LONGEST_CREDIBLE_LIFETIME.as_secs_f64() {
         return None;
     }
     if seconds <= 0.0 {
@@ -295,15 +295,27 @@ pub(crate) fn read_token_answer(
         /// Read as any JSON value: whatever it holds, it does not make the token unusable.
         expires_in: Option<serde_json::Value>,
     }
+    /// The same answer, its `expires_in` skipped unread: serde_json refuses to read a number
+    /// beyond `f64` (`1e400`) as a value, but skips it as an unknown field.
+    #[derive(serde::Deserialize)]
+    struct TokenOnly {
+        access_token: SecretString,
+    }
     let unusable = |source: Option<Box<dyn std::error::Error + Send + Sync>>| {
         TokenError::other(
             format!("the token endpoint's {status} answer has no usable access_token"),
             source,
         )
     };
-    let answer: Answer = serde_json::from_slice(body).map_err(|error| unusable(Some(Box::new(error))))?;
-    let expires_at = expiry(requested_at, answer.expires_in.as_ref());
-    let token = AccessToken::from_secret(answer.access_token, expires_at);
+    let (access_token, expires_in) = match serde_json::from_slice::<Answer>(body) {
+        Ok(answer) => (answer.access_token, answer.expires_in),
+        Err(error) => match serde_json::from_slice::<TokenOnly>(body) {
+            Ok(answer) => (answer.access_token, None),
+            Err(_) => return Err(unusable(Some(Box::new(error)))),
+        },
+    };
+    let expires_at = expiry(requested_at, expires_in.as_ref());
+    let token = AccessToken::from_secret(access_token, expires_at);
     if token.authorization().is_none() {
         return Err(unusable(None));
     }
@@ -389,6 +401,14 @@ mod tests {
             assert_eq!(expiry_of(unbelievable.clone()), None, "{unbelievable}");
         }
         assert_eq!(expiry(requested_at, None), None);
+        for body in [
+            &br#"{"access_token":"t","expires_in":1e400}"#[..],
+            br#"{"access_token":"t","expires_in":-1e400}"#,
+            br#"{"access_token":"t","expires_in":[1,{"x":2}]}"#,
+        ] {
+            let token = read_token_answer(reqwest::StatusCode::OK, body, requested_at).unwrap();
+            assert_eq!(token.expires_at(), None, "{}", String::from_utf8_lossy(body));
+        }
         for this_call_only in [
             serde_json::json!(0),
             serde_json::json!(-1),

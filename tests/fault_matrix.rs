@@ -179,6 +179,7 @@ async fn every_method_meets_every_fault_with_the_outcome_in_the_table() {
     // few seconds.
     let http = reqwest::Client::builder()
         .connect_timeout(auth0_client_grants::DEFAULT_CONNECT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     let cells: Vec<(Method, Injected, Expect)> = MATRIX

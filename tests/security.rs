@@ -29,6 +29,40 @@ fn plain_http_to_a_host_that_is_not_loopback_is_refused_by_build() {
 }
 
 #[test]
+fn a_base_url_or_domain_that_is_not_clean_is_refused_by_build() {
+    let base_urls = [
+        "http://:pw@127.0.0.1:8080/api/v2",
+        "http://user@127.0.0.1:8080/api/v2",
+        "http://127.0.0.1:8080/api\r\n/v2",
+        "http://127.0.0.1:8080/api/v2?audience=x",
+        "http://127.0.0.1:8080/api/v2#x",
+    ];
+    for base_url in base_urls {
+        let result = Client::builder().base_url(base_url).token(TOKEN).build();
+        assert!(
+            matches!(result, Err(Error::Config(_))),
+            "{base_url:?}: {result:?}"
+        );
+    }
+    let domains = [
+        "exa\r\nmple.eu.auth0.com",
+        ":pw@example.eu.auth0.com",
+        "example.eu.auth0.com#@evil.example",
+        "example.eu.auth0.com?@evil.example",
+        "example.eu.auth0.com/",
+    ];
+    for domain in domains {
+        let result = Client::builder().domain(domain).token(TOKEN).build();
+        assert!(matches!(result, Err(Error::Config(_))), "{domain:?}: {result:?}");
+    }
+    let with_port = Client::builder()
+        .domain("example.eu.auth0.com:8443")
+        .token(TOKEN)
+        .build();
+    assert!(with_port.is_ok(), "{with_port:?}");
+}
+
+#[test]
 fn builders_clients_and_tokens_never_show_secrets_in_debug_output() {
     let builder = Client::builder()
         .domain("example.auth0.com")

@@ -21,6 +21,11 @@ fn credentials_client(server: &MockServer, clock: &FakeClock) -> Client {
 }
 
 async fn token_endpoint(server: &MockServer, expires_in: u64) -> Mock<'_> {
+    token_endpoint_answering(server, json!(expires_in)).await
+}
+
+/// A token endpoint whose answers say `"expires_in": expires_in`.
+async fn token_endpoint_answering(server: &MockServer, expires_in: serde_json::Value) -> Mock<'_> {
     server
         .mock_async(|when, then| {
             when.method(POST)
@@ -87,6 +92,70 @@ async fn the_token_is_reused_until_the_refresh_margin_before_expiry() {
 
     // 59 s before expiry is inside the default 60 s margin: a new token is fetched first.
     clock.advance(Duration::from_secs(2));
+    client.client_grants().get("cgr_1").await.unwrap();
+    token.assert_calls_async(2).await;
+    grant.assert_calls_async(3).await;
+}
+
+#[tokio::test]
+async fn expires_in_that_cannot_be_believed_means_the_token_is_used_until_a_401() {
+    for expires_in in [
+        json!(1e30),
+        json!(u64::MAX),
+        json!(400 * 86_400),
+        json!("3600"),
+        json!(null),
+    ] {
+        let server = MockServer::start_async().await;
+        let token = token_endpoint_answering(&server, expires_in.clone()).await;
+        let grant = grant_endpoint(&server).await;
+        let clock = FakeClock::new();
+        let client = credentials_client(&server, &clock);
+
+        for _ in 0..3 {
+            let result = client.client_grants().get("cgr_1").await;
+            assert!(result.is_ok(), "expires_in {expires_in}: {result:?}");
+            clock.advance(Duration::from_secs(30 * 86_400));
+        }
+
+        token.assert_calls_async(1).await;
+        grant.assert_calls_async(3).await;
+    }
+}
+
+#[tokio::test]
+async fn expires_in_of_zero_or_less_means_one_token_request_per_call_and_never_an_error() {
+    for expires_in in [json!(0), json!(-1), json!(-1e30)] {
+        let server = MockServer::start_async().await;
+        let token = token_endpoint_answering(&server, expires_in.clone()).await;
+        let grant = grant_endpoint(&server).await;
+        let client = credentials_client(&server, &FakeClock::new());
+
+        for _ in 0..3 {
+            let result = client.client_grants().get("cgr_1").await;
+            assert!(result.is_ok(), "expires_in {expires_in}: {result:?}");
+        }
+
+        token.assert_calls_async(3).await;
+        grant.assert_calls_async(3).await;
+    }
+}
+
+#[tokio::test]
+async fn a_token_shorter_lived_than_twice_the_refresh_margin_is_used_for_half_its_life() {
+    let server = MockServer::start_async().await;
+    let token = token_endpoint(&server, 10).await;
+    let grant = grant_endpoint(&server).await;
+    let clock = FakeClock::new();
+    let client = credentials_client(&server, &clock);
+
+    // The default margin is 60 s: without the cap at half of 10 s, every call would fetch.
+    client.client_grants().get("cgr_1").await.unwrap();
+    clock.advance(Duration::from_secs(4));
+    client.client_grants().get("cgr_1").await.unwrap();
+    token.assert_calls_async(1).await;
+
+    clock.advance(Duration::from_secs(1));
     client.client_grants().get("cgr_1").await.unwrap();
     token.assert_calls_async(2).await;
     grant.assert_calls_async(3).await;

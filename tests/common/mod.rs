@@ -4,6 +4,7 @@
 
 pub mod captured_log;
 pub mod contract;
+pub mod raw_server;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
