@@ -71,77 +71,45 @@ fn rustc_version() -> String {
 
 /// Turns the OpenAPI 3.0 document `spec_json` into the pretty-printed Rust source of the
 /// generated client, or a one-line reason why progenitor rejects it.
+///
+/// The client is generated without the spec's error responses: progenitor then hands every
+/// answer that is not a documented success to the caller unread (`UnexpectedResponse`), and
+/// `Client::run` (src/call.rs) reads it once. The typed mocks keep every documented response.
 pub fn generate_client(spec_json: &str) -> Result<String, String> {
     run_progenitor(spec_json, |generator, spec| {
-        generator.generate_tokens(spec).map(without_api_version_header)
+        generator.generate_tokens(&without_error_responses(spec.clone()))
     })
 }
 
-/// progenitor adds `api-version` (the spec's `info.version`) to every request; Auth0 reads no
-/// such header. Dropping the statement that adds it saves building the header, merging it
-/// into the request and taking it out again, on every call; the header map it went into is
-/// then sized one smaller, which is no allocation at all for operations without header
-/// parameters. The code is matched token by token, so formatting does not matter. Should
-/// progenitor change what it writes, nothing here matches and the header is sent as before:
-/// tests/get_grant.rs fails then, and no user's build does.
-fn without_api_version_header(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
-    use proc_macro2::{Group, Literal, TokenTree};
-    let trees: Vec<TokenTree> = tokens.into_iter().collect();
-    let is_api_version_append = |trees: &[TokenTree]| {
-        matches!(
-            trees,
-            [
-                TokenTree::Ident(map),
-                TokenTree::Punct(dot),
-                TokenTree::Ident(append),
-                TokenTree::Group(arguments),
-                TokenTree::Punct(semicolon),
-                ..,
-            ] if map == "header_map"
-                && dot.as_char() == '.'
-                && append == "append"
-                && semicolon.as_char() == ';'
-                && arguments.stream().to_string().contains("\"api-version\"")
-        )
-    };
-    let dropped = (0..trees.len()).any(|at| is_api_version_append(&trees[at..]));
-    let mut kept = Vec::with_capacity(trees.len());
-    let mut at = 0;
-    while at < trees.len() {
-        if dropped && is_api_version_append(&trees[at..]) {
-            at += 5;
-            continue;
-        }
-        kept.push(match &trees[at] {
-            // `HeaderMap::with_capacity(N usize)`, counted with the dropped header.
-            TokenTree::Group(arguments)
-                if dropped
-                    && matches!(&trees[..at], [.., TokenTree::Ident(name)] if name == "with_capacity") =>
-            {
-                let capacity = arguments.stream().to_string();
-                match capacity
-                    .strip_suffix("usize")
-                    .and_then(|number| number.parse::<usize>().ok())
-                {
-                    Some(capacity) if capacity > 0 => {
-                        let smaller = Literal::usize_suffixed(capacity - 1);
-                        let mut group = Group::new(arguments.delimiter(), TokenTree::Literal(smaller).into());
-                        group.set_span(arguments.span());
-                        TokenTree::Group(group)
-                    }
-                    _ => TokenTree::Group(arguments.clone()),
-                }
-            }
-            TokenTree::Group(group) => {
-                let mut inner = Group::new(group.delimiter(), without_api_version_header(group.stream()));
-                inner.set_span(group.span());
-                TokenTree::Group(inner)
-            }
-            other => other.clone(),
-        });
-        at += 1;
+/// `spec` with only the success (2xx) responses of each operation.
+fn without_error_responses(mut spec: openapiv3::OpenAPI) -> openapiv3::OpenAPI {
+    for operation in operations(&mut spec) {
+        operation.responses.default = None;
+        operation
+            .responses
+            .responses
+            .retain(|status, _| matches!(status, openapiv3::StatusCode::Code(200..=299)));
     }
-    kept.into_iter().collect()
+    spec
+}
+
+/// Every operation of `spec`.
+fn operations(spec: &mut openapiv3::OpenAPI) -> impl Iterator<Item = &mut openapiv3::Operation> {
+    let items = spec.paths.paths.values_mut().filter_map(|item| match item {
+        openapiv3::ReferenceOr::Item(item) => Some(item),
+        openapiv3::ReferenceOr::Reference { .. } => None,
+    });
+    items.flat_map(|item| {
+        [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+    })
 }
 
 /// The typed httpmock layer for the same spec and settings: `operations::*When`/`*Then` and
@@ -158,22 +126,7 @@ pub fn generate_mocks(spec_json: &str) -> Result<String, String> {
 /// method requires one more `name=value` pair, which is how repeated parameters are sent.
 fn with_scalar_query_arrays(mut spec: openapiv3::OpenAPI) -> openapiv3::OpenAPI {
     use openapiv3::{Parameter, ReferenceOr, SchemaKind, Type};
-    let items = spec.paths.paths.values_mut().filter_map(|item| match item {
-        ReferenceOr::Item(item) => Some(item),
-        ReferenceOr::Reference { .. } => None,
-    });
-    let operations = items.flat_map(|item| {
-        [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ]
-        .into_iter()
-        .flatten()
-    });
-    for operation in operations {
+    for operation in operations(&mut spec) {
         for parameter in &mut operation.parameters {
             let ReferenceOr::Item(Parameter::Query { parameter_data, .. }) = parameter else {
                 continue;
@@ -198,9 +151,9 @@ fn settings() -> progenitor::GenerationSettings {
     settings
         // Our hand-written builders wrap every call, so the smaller positional interface is enough.
         .with_interface(progenitor::InterfaceStyle::Positional)
-        // Tokens, retries and headers live in `src/`: the build fails if they are not implemented.
+        // Headers, pacing and sending live in src/hooks.rs: the build fails if they are missing.
         .with_hooks(progenitor::HooksMode::Expected)
-        .with_inner_type("crate::transport::Transport".parse().expect("a Rust path"))
+        .with_inner_type("crate::hooks::Attempt".parse().expect("a Rust path"))
         // The overlay folds Auth0's four identical grant response schemas into this one.
         .with_patch(
             "ClientGrantResponseContent",

@@ -1,7 +1,7 @@
 //! [`Client`] and its [`ClientBuilder`]: where the API is, how to authenticate, how to retry.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use reqwest::Url;
@@ -10,13 +10,11 @@ use secrecy::SecretString;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
-use crate::generated;
 use crate::pacing::Pacer;
 use crate::rate_limit::RateLimit;
 use crate::response_limits::DEFAULT_MAX_ANSWER_SIZE;
 use crate::retry::RetryPolicy;
 use crate::token::{AccessToken, ClientCredentials, TokenProvider, Tokens};
-use crate::transport::{Shared, Transport};
 use crate::{ClientGrants, telemetry};
 
 /// The default timeout of one attempt, from sending the request to the end of the answer.
@@ -50,7 +48,29 @@ pub const DEFAULT_TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Client {
-    api: Arc<generated::Client>,
+    state: Arc<ClientState>,
+}
+
+/// Everything a client and its clones share, and every request of theirs reads: where the
+/// API is, how to get a token, how to retry and pace, what to send and to accept.
+#[derive(Debug)]
+pub(crate) struct ClientState {
+    /// The API root, such as `https://example.eu.auth0.com/api/v2`.
+    pub(crate) api_root: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) tokens: Tokens,
+    pub(crate) retry: RetryPolicy,
+    /// The limit of one attempt, from sending to the end of the answer.
+    pub(crate) timeout: Duration,
+    /// The longest answer body read, in bytes.
+    pub(crate) max_answer_size: usize,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) user_agent: HeaderValue,
+    /// The `Auth0-Client` header; `None` when telemetry is off.
+    pub(crate) telemetry: Option<HeaderValue>,
+    pub(crate) last_rate_limit: Mutex<Option<RateLimit>>,
+    /// `None` when pacing is off.
+    pub(crate) pacer: Option<Pacer>,
 }
 
 impl Client {
@@ -67,17 +87,19 @@ impl Client {
     /// The rate-limit headers of the most recent answer any clone of this client received,
     /// for callers who pace themselves.
     pub fn last_rate_limit(&self) -> Option<RateLimit> {
-        self.transport().last_rate_limit()
+        *locked(&self.state.last_rate_limit)
     }
 
-    pub(crate) fn api(&self) -> &generated::Client {
-        &self.api
+    pub(crate) fn state(&self) -> &Arc<ClientState> {
+        &self.state
     }
+}
 
-    /// What every request of this client and its clones goes through (see [`Transport::run`]).
-    pub(crate) fn transport(&self) -> &Transport {
-        progenitor_runtime::ClientInfo::inner(&*self.api)
-    }
+/// The value behind `mutex`: a panic elsewhere while it was held leaves nothing half-done
+/// behind any of this crate's locks (every write is one assignment or one update of a count),
+/// so a poisoned lock is used as it is.
+pub(crate) fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Configures a [`Client`]. Every setting has a production-ready default except where the
@@ -309,28 +331,21 @@ impl ClientBuilder {
         if self.max_answer_size == 0 {
             return Err(Error::Config("max_answer_size must be at least one byte".into()));
         }
-        // A client built here limits every request itself; a caller's client may not, so each
-        // attempt through it carries the limit (reqwest keeps a per-request limit in an
-        // extension map, which costs allocations on every attempt).
-        let (http, attempt_timeout) = match (self.http_client, self.connect_timeout) {
+        let http = match (self.http_client, self.connect_timeout) {
             (Some(_), Some(_)) => {
                 return Err(Error::Config(
                     "connect_timeout cannot be combined with http_client: set it on your reqwest client"
                         .into(),
                 ));
             }
-            (Some(http), None) => (http, Some(self.timeout)),
-            (None, connect_timeout) => {
-                let http = reqwest::Client::builder()
-                    .connect_timeout(connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                    .timeout(self.timeout)
-                    // Auth0 never redirects these endpoints; a redirect is an error, and
-                    // neither the token nor the client secret follows it anywhere.
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .map_err(|error| Error::Config(format!("cannot set up the HTTP client: {error}")))?;
-                (http, None)
-            }
+            (Some(http), None) => http,
+            (None, connect_timeout) => reqwest::Client::builder()
+                .connect_timeout(connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                // Auth0 never redirects these endpoints; a redirect is an error, and neither
+                // the token nor the client secret follows it anywhere.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|error| Error::Config(format!("cannot set up the HTTP client: {error}")))?,
         };
 
         let tokens = match (self.credentials, self.token, self.token_provider) {
@@ -382,19 +397,22 @@ impl ClientBuilder {
                 .map(|(name, version)| (name.as_str(), version.as_str()));
             HeaderValue::try_from(telemetry::auth0_client_header(wrapper)).expect("base64 is header-safe")
         });
-        let transport = Transport::new(Shared {
+        let state = ClientState {
+            api_root: endpoints.api_root,
+            http,
             tokens,
             retry: self.retry,
-            attempt_timeout,
+            timeout: self.timeout,
             max_answer_size: self.max_answer_size,
             clock: self.clock,
             user_agent,
             telemetry,
             last_rate_limit: Mutex::new(None),
             pacer: self.pacing.then(Pacer::default),
-        });
-        let api = generated::Client::new_with_client(&endpoints.api_root, http, transport);
-        Ok(Client { api: Arc::new(api) })
+        };
+        Ok(Client {
+            state: Arc::new(state),
+        })
     }
 }
 

@@ -6,15 +6,16 @@ use futures_util::Stream;
 
 use crate::Client;
 use crate::error::{DecodeError, Error};
+use crate::generated;
 use crate::generated::types::Organization;
 use crate::generated::types::{self, ClientGrant};
 use crate::list_answers::ListClientGrantOrganizationsResponseContent as OrgList;
 use crate::list_answers::ListClientGrantResponseContent as GrantList;
 use crate::models::{DefaultFor, SubjectType};
+use crate::operations;
 use crate::pagination::{self, OffsetPage, Page, whole_number};
 use crate::path_segment;
 use crate::requests::{ClientGrantUpdate, NewClientGrant};
-use crate::transport::operations;
 use crate::validate::{page_number, page_size};
 
 /// The page size of checkpoint paging when `take` is not set, as in Auth0's own SDKs.
@@ -68,9 +69,8 @@ impl ClientGrants {
     pub async fn get(&self, id: &str) -> Result<ClientGrant, Error> {
         path_segment::check("id", id)?;
         self.client
-            .transport()
-            .run(&operations::GET_CLIENT_GRANT, || {
-                self.client.api().get_client_grant(id)
+            .run(&operations::GET_CLIENT_GRANT, |api| async move {
+                api.get_client_grant(id).await
             })
             .await
     }
@@ -93,11 +93,10 @@ impl ClientGrants {
     /// # }
     /// ```
     pub async fn create(&self, grant: NewClientGrant) -> Result<ClientGrant, Error> {
-        let body = grant.to_body()?;
+        let body = &grant.to_body()?;
         self.client
-            .transport()
-            .run(&operations::POST_CLIENT_GRANTS, || {
-                self.client.api().post_client_grants(&body)
+            .run(&operations::POST_CLIENT_GRANTS, |api| async move {
+                api.post_client_grants(body).await
             })
             .await
     }
@@ -117,12 +116,10 @@ impl ClientGrants {
     /// ```
     pub async fn update(&self, id: &str, update: ClientGrantUpdate) -> Result<ClientGrant, Error> {
         path_segment::check("id", id)?;
-        let body = update.to_body()?;
+        let body = &update.to_body()?;
+        let call = |api: generated::Client| async move { api.patch_client_grants_by_id(id, body).await };
         self.client
-            .transport()
-            .run(&operations::PATCH_CLIENT_GRANTS_BY_ID, || {
-                self.client.api().patch_client_grants_by_id(id, &body)
-            })
+            .run(&operations::PATCH_CLIENT_GRANTS_BY_ID, call)
             .await
     }
 
@@ -139,9 +136,8 @@ impl ClientGrants {
     pub async fn delete(&self, id: &str) -> Result<(), Error> {
         path_segment::check("id", id)?;
         self.client
-            .transport()
-            .run(&operations::DELETE_CLIENT_GRANTS_BY_ID, || {
-                self.client.api().delete_client_grants_by_id(id)
+            .run(&operations::DELETE_CLIENT_GRANTS_BY_ID, |api| async move {
+                api.delete_client_grants_by_id(id).await
             })
             .await
     }
@@ -230,9 +226,10 @@ impl GrantQuery {
         let allow_any_organization = self
             .allow_any_organization
             .then_some(types::ClientGrantAllowAnyOrganizationEnum(true));
-        let call = || {
-            client.api().get_client_grants(
-                allow_any_organization.as_ref(),
+        let allow_any_organization = allow_any_organization.as_ref();
+        let call = |api: generated::Client| async move {
+            api.get_client_grants(
+                allow_any_organization,
                 self.audience.as_deref(),
                 self.client_id.as_deref(),
                 self.default_for.as_ref(),
@@ -243,8 +240,9 @@ impl GrantQuery {
                 self.subject_type.as_ref(),
                 take,
             )
+            .await
         };
-        client.transport().run(&operations::GET_CLIENT_GRANTS, call).await
+        client.run(&operations::GET_CLIENT_GRANTS, call).await
     }
 }
 
@@ -432,8 +430,8 @@ impl ListGrantOrganizations {
         offset: Option<(u64, NonZeroU64)>,
     ) -> Result<OrgList, Error> {
         path_segment::check("id", grant_id)?;
-        let call = || {
-            client.api().get_client_grant_organizations(
+        let call = |api: generated::Client| async move {
+            api.get_client_grant_organizations(
                 grant_id,
                 from,
                 offset.map(|_| true),
@@ -441,9 +439,9 @@ impl ListGrantOrganizations {
                 offset.map(|(_, per_page)| per_page),
                 take,
             )
+            .await
         };
         client
-            .transport()
             .run(&operations::GET_CLIENT_GRANT_ORGANIZATIONS, call)
             .await
     }

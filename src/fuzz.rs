@@ -150,7 +150,7 @@ fn decode_every_way(body: &[u8]) -> u64 {
 }
 
 /// progenitor's decoding of a success body (`serde_json::from_slice`), then what
-/// `Transport::run` does with a body it refuses (`DecodeError::locate`).
+/// `Client::run` does with a body it refuses (`DecodeError::locate`).
 fn success<T: DeserializeOwned + Serialize>(operation: &'static str, status: u16, body: &[u8]) -> Option<T> {
     match serde_json::from_slice::<T>(body) {
         Ok(value) => {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod call;
 mod client;
 mod client_grants;
 mod clock;
@@ -8,10 +9,12 @@ mod error;
 #[cfg(test)]
 mod fuzz;
 mod generated;
+mod hooks;
 mod list_answers;
 #[cfg(feature = "mock")]
 pub mod mock;
 mod models;
+mod operations;
 mod organizations;
 mod pacing;
 mod pagination;
@@ -24,7 +27,6 @@ mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod token;
-mod transport;
 mod validate;
 
 pub use client::{

@@ -7,12 +7,13 @@ use futures_util::Stream;
 use crate::Client;
 use crate::client_grants::{DEFAULT_PER_PAGE, no_totals};
 use crate::error::{DecodeError, Error};
+use crate::generated;
 use crate::generated::types;
 use crate::generated::types::OrganizationClientGrant;
 use crate::list_answers::ListOrganizationClientGrantsResponseContent as OrgGrantList;
+use crate::operations;
 use crate::pagination::{self, OffsetPage, whole_number};
 use crate::path_segment;
-use crate::transport::operations;
 use crate::validate::{at_most_chars, convert, organization_id, page_number, page_size};
 
 /// At most this many `grant_ids` in one list request.
@@ -98,10 +99,11 @@ impl OrganizationClientGrants {
         let body = types::AssociateOrganizationClientGrantRequestContent {
             grant_id: grant_id.to_owned(),
         };
-        let call = || self.client.api().create_organization_client_grants(&id, &body);
+        let (id, body) = (&id, &body);
+        let call =
+            |api: generated::Client| async move { api.create_organization_client_grants(id, body).await };
         let answer = self
             .client
-            .transport()
             .run(&operations::CREATE_ORGANIZATION_CLIENT_GRANTS, call)
             .await?;
         // The live API names the grant `grant_id`; the published spec says `id`.
@@ -137,9 +139,10 @@ impl OrganizationClientGrants {
         organization_id(&self.organization_id)?;
         path_segment::check("grant_id", grant_id)?;
         let id: types::DeleteClientGrantsByGrantIdId = convert("id", self.organization_id.clone())?;
-        let call = || self.client.api().delete_client_grants_by_grant_id(&id, grant_id);
+        let id = &id;
+        let call =
+            |api: generated::Client| async move { api.delete_client_grants_by_grant_id(id, grant_id).await };
         self.client
-            .transport()
             .run(&operations::DELETE_CLIENT_GRANTS_BY_GRANT_ID, call)
             .await
     }
@@ -188,19 +191,20 @@ impl OrgGrantQuery {
             .map(|audience| convert("audience", audience))
             .transpose()?;
         let grant_ids = (!self.grant_ids.is_empty()).then_some(&self.grant_ids);
-        let call = || {
-            client.api().get_organization_client_grants(
-                &id,
-                audience.as_ref(),
+        let (id, audience) = (&id, audience.as_ref());
+        let call = |api: generated::Client| async move {
+            api.get_organization_client_grants(
+                id,
+                audience,
                 self.client_id.as_deref(),
                 grant_ids,
                 Some(true),
                 Some(page),
                 Some(per_page),
             )
+            .await
         };
         let answer = client
-            .transport()
             .run(&operations::GET_ORGANIZATION_CLIENT_GRANTS, call)
             .await?;
         Ok(match answer {

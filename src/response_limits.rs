@@ -1,72 +1,89 @@
 //! What the client accepts of a server's response, for the API and the token endpoint alike:
 //! no redirect (Auth0 never redirects these endpoints), nothing from another origin than the
 //! request went to, and no body longer than the configured limit.
+//!
+//! The limits are enforced on the body itself ([`guard`]), so they hold wherever it is read:
+//! by progenitor decoding a success, by [`Client::run`](crate::Client) reading an error, by
+//! the token request. A refused body fails to read with a [`Refused`] error, which
+//! [`refusal`] turns into this crate's [`Error`].
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
+use http_body_util::{LengthLimitError, Limited, StreamBody};
+use reqwest::StatusCode;
 use reqwest::header::{CONTENT_LENGTH, HeaderMap, LOCATION};
-use reqwest::{StatusCode, Url};
 
-use crate::error::RedirectError;
+use crate::error::{Error, RedirectError};
 
 /// The default of [`ClientBuilder::max_answer_size`](crate::ClientBuilder::max_answer_size):
 /// 4 MiB. A page of 100 grants is far below 1 MiB.
 pub const DEFAULT_MAX_ANSWER_SIZE: usize = 4 * 1024 * 1024;
 
-/// Refuses an answer (`status`, `headers`, from `answered`) to a request sent to `requested`:
-/// a redirect (3xx), which the client's own HTTP client never follows, or an answer from
-/// another origin, which a caller's HTTP client (`http_client(..)`) reached by following one.
-pub(crate) fn refuse_redirect(
-    requested: &url::Origin,
-    status: StatusCode,
-    headers: &HeaderMap,
-    answered: &Url,
-) -> Result<(), RedirectError> {
-    if status.is_redirection() {
+/// Why a body is not read.
+#[derive(Debug, Clone, thiserror::Error)]
+pub(crate) enum Refused {
+    /// Its `Content-Length` is longer than the limit.
+    #[error("the answer announces more than {limit} bytes")]
+    TooLarge { limit: usize },
+    /// It came from another origin than the request went to.
+    #[error("the answer came from another origin")]
+    OtherOrigin(RedirectError),
+}
+
+/// `response` to a request sent to `requested`, with a body that reads at most `limit` bytes
+/// (memory holds at most the limit and one chunk), and that cannot be read at all when its
+/// `Content-Length` says it is longer, or when it came from another origin: a caller's HTTP
+/// client (`http_client(..)`) reaches one by following a redirect.
+pub(crate) fn guard(response: reqwest::Response, requested: &url::Origin, limit: usize) -> reqwest::Response {
+    let refused = if response.url().origin() != *requested {
+        let origin = response.url().origin().ascii_serialization();
+        Some(Refused::OtherOrigin(RedirectError::followed(
+            response.status().as_u16(),
+            origin,
+        )))
+    } else if announced_length(response.headers()).is_some_and(|length| length > limit as u64) {
+        Some(Refused::TooLarge { limit })
+    } else {
+        None
+    };
+    let (parts, body) = http::Response::from(response).into_parts();
+    let body = match refused {
+        Some(refused) => {
+            let frames = futures_util::stream::iter([Err::<http_body::Frame<Bytes>, _>(refused)]);
+            reqwest::Body::wrap(StreamBody::new(frames))
+        }
+        None => reqwest::Body::wrap(Limited::new(body, limit)),
+    };
+    reqwest::Response::from(http::Response::from_parts(parts, body))
+}
+
+fn announced_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
+/// The error a guarded body that was refused, or that passed `limit`, failed to read with.
+pub(crate) fn refusal(error: &reqwest::Error, limit: usize) -> Option<Error> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    while let Some(current) = cause {
+        if current.is::<LengthLimitError>() {
+            return Some(Error::AnswerTooLarge { limit });
+        }
+        if let Some(refused) = current.downcast_ref::<Refused>() {
+            return Some(match refused {
+                Refused::TooLarge { limit } => Error::AnswerTooLarge { limit: *limit },
+                Refused::OtherOrigin(redirect) => Error::Redirect(redirect.clone()),
+            });
+        }
+        cause = current.source();
+    }
+    None
+}
+
+/// A redirect answer (`status` 3xx, with `headers`), which is never followed.
+pub(crate) fn redirect(status: StatusCode, headers: &HeaderMap) -> Option<RedirectError> {
+    status.is_redirection().then(|| {
         let location = headers
             .get(LOCATION)
             .map(|location| String::from_utf8_lossy(location.as_bytes()).into_owned());
-        return Err(RedirectError::not_followed(status.as_u16(), location));
-    }
-    let answered = answered.origin();
-    if &answered != requested {
-        return Err(RedirectError::followed(
-            status.as_u16(),
-            answered.ascii_serialization(),
-        ));
-    }
-    Ok(())
-}
-
-/// Why a body could not be read whole.
-#[derive(Debug)]
-pub(crate) enum BodyError {
-    /// Longer than the limit: reading stopped there.
-    TooLarge,
-    /// The connection broke off or timed out while reading.
-    Broken(reqwest::Error),
-}
-
-/// Reads the body of `response` (whose headers are `headers`), refusing one longer than
-/// `limit` bytes: one whose `Content-Length` says so is not read at all, and any other stops
-/// being read as soon as it passes the limit, so memory never holds more than the limit and
-/// one chunk.
-pub(crate) async fn read_body(
-    mut response: reqwest::Response,
-    headers: &HeaderMap,
-    limit: usize,
-) -> Result<Bytes, BodyError> {
-    let announced = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|length| length.to_str().ok()?.parse::<u64>().ok());
-    if announced.is_some_and(|length| length > limit as u64) {
-        return Err(BodyError::TooLarge);
-    }
-    let mut body = BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(BodyError::Broken)? {
-        if body.len() + chunk.len() > limit {
-            return Err(BodyError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+        RedirectError::not_followed(status.as_u16(), location)
+    })
 }

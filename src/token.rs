@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::clock::Clock;
 use crate::error::{TokenError, TransportError};
-use crate::response_limits::{BodyError, read_body, refuse_redirect};
+use crate::response_limits::{guard, redirect, refusal};
 
 /// A Management API access token. Its value never appears in `Debug` output or logs.
 /// Clones share the value, so handing the token to every request costs a reference count.
@@ -223,19 +223,18 @@ impl ClientCredentials {
         let requested = request.url().origin();
         let response = self.http.execute(request).await.map_err(unreachable)?;
         let status = response.status();
-        let headers = response.headers().clone();
-        if let Err(redirect) = refuse_redirect(&requested, status, &headers, response.url()) {
+        if let Some(redirect) = redirect(status, response.headers()) {
             return Err(TokenError::refused_answer(status.as_u16(), redirect.to_string()));
         }
-        let bytes = match read_body(response, &headers, self.max_answer_size).await {
+        let response = guard(response, &requested, self.max_answer_size);
+        let bytes = match response.bytes().await {
             Ok(bytes) => bytes,
-            Err(BodyError::Broken(error)) => return Err(unreachable(error)),
-            Err(BodyError::TooLarge) => {
-                let too_large = crate::Error::AnswerTooLarge {
-                    limit: self.max_answer_size,
-                };
-                return Err(TokenError::refused_answer(status.as_u16(), too_large.to_string()));
-            }
+            Err(error) => match refusal(&error, self.max_answer_size) {
+                Some(refused) => {
+                    return Err(TokenError::refused_answer(status.as_u16(), refused.to_string()));
+                }
+                None => return Err(unreachable(error)),
+            },
         };
         if !status.is_success() {
             return Err(TokenError::from_answer(status.as_u16(), &bytes));

@@ -1,0 +1,208 @@
+//! One call of an operation, from the resource handle to its result: [`Client::run`] gets the
+//! token, runs the generated method (whose hooks, in src/hooks.rs, send the request), and
+//! decides on what came back: the value, a retry (src/retry.rs decides), the one token refresh
+//! after a 401, or this crate's [`Error`].
+//!
+//! The client is generated from the spec without its error responses (build.rs), so every
+//! answer that is not a documented success reaches `run` unread, as progenitor's
+//! `UnexpectedResponse`, and `run` reads its body once.
+
+use std::time::Instant;
+
+use progenitor_runtime::ResponseValue;
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use crate::client::Client;
+use crate::error::{ApiError, DecodeError, Error, TokenError, TransportError};
+use crate::generated;
+use crate::hooks::request_builder;
+use crate::operations::Operation;
+use crate::rate_limit::RateLimit;
+use crate::response_limits::{redirect, refusal};
+use crate::retry::{Decision, Outcome, decide};
+
+/// What the generated methods return.
+pub(crate) type GeneratedResult<T> = Result<ResponseValue<T>, progenitor_runtime::Error<()>>;
+
+impl Client {
+    /// Runs `operation` through `call`, which makes it with the generated method of the
+    /// request builder it is given (one per attempt), retrying as the policy allows. The call is one `tracing`
+    /// span, however many attempts it takes.
+    pub(crate) async fn run<T: DeserializeOwned, Call: Future<Output = GeneratedResult<T>>>(
+        &self,
+        operation: &'static Operation,
+        call: impl Fn(generated::Client) -> Call,
+    ) -> Result<T, Error> {
+        let span = tracing::info_span!(
+            "auth0_request",
+            operation = operation.id,
+            method = %operation.method,
+            path = tracing::field::Empty,
+            attempt = 1,
+            status = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        self.attempts(operation, call, &span)
+            .instrument(span.clone())
+            .await
+    }
+
+    async fn attempts<T: DeserializeOwned, Call: Future<Output = GeneratedResult<T>>>(
+        &self,
+        operation: &'static Operation,
+        call: impl Fn(generated::Client) -> Call,
+        span: &tracing::Span,
+    ) -> Result<T, Error> {
+        // Recorded when the call ends, however it ends: cancelled (dropped) included.
+        let _elapsed = RecordsElapsed {
+            span,
+            started: Instant::now(),
+        };
+        let state = self.state();
+        let mut retries_done = 0;
+        let mut refreshed_token = false;
+        'attempts: loop {
+            // Every request counts, the one sent again with a fresh token included.
+            let attempt = 1 + retries_done + u32::from(refreshed_token);
+            if attempt > 1 {
+                span.record("attempt", attempt);
+            }
+            let token = state.tokens.token().await.map_err(Error::Token)?;
+            // A custom provider can hand out anything; never panic on it.
+            let Some(authorization) = token.authorization() else {
+                return Err(Error::Token(TokenError::other(
+                    "the access token cannot be sent in an Authorization header (empty, or control characters)",
+                    None,
+                )));
+            };
+            let failure = match call(request_builder(state, authorization)).await {
+                Ok(answer) => return Ok(answer.into_inner()),
+                Err(failure) => failure,
+            };
+            let decision = |outcome: Outcome<'_>| {
+                decide(
+                    &state.retry,
+                    &operation.method,
+                    outcome,
+                    retries_done,
+                    state.clock.now(),
+                    fastrand::f64(),
+                )
+            };
+            let limit = state.max_answer_size;
+            let (decision, error) = match failure {
+                progenitor_runtime::Error::UnexpectedResponse(response) => 'answered: {
+                    let status = response.status();
+                    if status.is_success() {
+                        return Err(undocumented_success::<T>(operation, status));
+                    }
+                    if let Some(redirect) = redirect(status, response.headers()) {
+                        return Err(Error::Redirect(redirect));
+                    }
+                    let headers = response.headers().clone();
+                    let body = match response.bytes().await {
+                        Ok(body) => body,
+                        Err(broken) => match refusal(&broken, limit) {
+                            Some(refused) => return Err(refused),
+                            None => break 'answered (decision(Outcome::NoAnswer), transport_error(broken)),
+                        },
+                    };
+                    if status == StatusCode::UNAUTHORIZED
+                        && !refreshed_token
+                        && state.tokens.invalidate(&token)
+                    {
+                        tracing::info!("the API refused the access token; retrying once with a new one");
+                        refreshed_token = true;
+                        continue 'attempts;
+                    }
+                    let seen = Outcome::Status {
+                        status: status.as_u16(),
+                        headers: &headers,
+                    };
+                    let error =
+                        ApiError::from_parts(status.as_u16(), &body, RateLimit::from_headers(&headers));
+                    (decision(seen), Error::Api(error))
+                }
+                progenitor_runtime::Error::CommunicationError(error) => {
+                    let outcome = if error.is_connect() {
+                        Outcome::ConnectFailed
+                    } else {
+                        Outcome::NoAnswer
+                    };
+                    (decision(outcome), transport_error(error))
+                }
+                // A success body that was refused, or broke off while progenitor read it.
+                progenitor_runtime::Error::ResponseBodyError(error) => match refusal(&error, limit) {
+                    Some(refused) => return Err(refused),
+                    None => (decision(Outcome::NoAnswer), transport_error(error)),
+                },
+                other => return Err(final_error::<T>(operation, other)),
+            };
+            match decision {
+                Decision::RetryAfter(delay) => {
+                    tracing::warn!(reason = %error, delay_ms = delay.as_millis() as u64, "retrying");
+                    state.clock.sleep(delay).await;
+                    retries_done += 1;
+                }
+                Decision::GiveUp(why) => {
+                    tracing::debug!(?why, "not retrying");
+                    return Err(error);
+                }
+            }
+        }
+    }
+}
+
+/// What progenitor reports that no retry can change: a success body that does not decode, or
+/// a request it could not build.
+fn final_error<T: DeserializeOwned>(operation: &Operation, error: progenitor_runtime::Error<()>) -> Error {
+    match error {
+        progenitor_runtime::Error::InvalidResponsePayload(body, _) => {
+            Error::Decode(DecodeError::locate::<T>(operation.id, operation.success, &body))
+        }
+        progenitor_runtime::Error::InvalidRequest(problem) => Error::invalid_input("request", problem),
+        progenitor_runtime::Error::CommunicationError(error)
+        | progenitor_runtime::Error::ResponseBodyError(error)
+        | progenitor_runtime::Error::InvalidUpgrade(error) => transport_error(error),
+        // The client documents no error answer, so progenitor hands every one over unread.
+        progenitor_runtime::Error::ErrorResponse(answer) => {
+            Error::Api(ApiError::from_parts(answer.status().as_u16(), &[], None))
+        }
+        progenitor_runtime::Error::UnexpectedResponse(answer) => {
+            undocumented_success::<T>(operation, answer.status())
+        }
+        progenitor_runtime::Error::Custom(problem) => Error::Config(problem),
+    }
+}
+
+/// A success status the API does not document for `operation`.
+fn undocumented_success<T: DeserializeOwned>(operation: &Operation, status: StatusCode) -> Error {
+    Error::Decode(DecodeError::locate::<T>(
+        operation.id,
+        status.as_u16(),
+        b"(a success status the API does not document for this operation)",
+    ))
+}
+
+fn transport_error(error: reqwest::Error) -> Error {
+    if error.is_timeout() {
+        Error::Timeout(TransportError::new(error))
+    } else {
+        Error::Transport(TransportError::new(error))
+    }
+}
+
+/// Records on `span` the time since `started` when it is dropped.
+struct RecordsElapsed<'a> {
+    span: &'a tracing::Span,
+    started: Instant,
+}
+
+impl Drop for RecordsElapsed<'_> {
+    fn drop(&mut self) {
+        self.span
+            .record("elapsed_ms", self.started.elapsed().as_millis() as u64);
+    }
+}

@@ -1,0 +1,81 @@
+//! progenitor's hooks, the per-request work of one attempt: headers (`pre`), then pacing, the
+//! timeout, sending, and what the answer says about the rate limit (`exec`). Everything
+//! around one attempt (its token, retries, errors) is [`Client::run`](crate::Client)'s.
+
+use std::sync::Arc;
+
+use progenitor_runtime::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
+
+use crate::client::{ClientState, locked};
+use crate::generated;
+use crate::rate_limit::RateLimit;
+use crate::response_limits;
+
+/// What the hooks of one attempt need, as the generated client's inner value: the client's
+/// state and the `Authorization` header of the token this attempt sends.
+#[derive(Clone, Debug)]
+pub(crate) struct Attempt {
+    pub(crate) state: Arc<ClientState>,
+    pub(crate) authorization: HeaderValue,
+}
+
+/// The generated client for one attempt: a cheap request builder over the shared HTTP client.
+pub(crate) fn request_builder(state: &Arc<ClientState>, authorization: HeaderValue) -> generated::Client {
+    let attempt = Attempt {
+        state: state.clone(),
+        authorization,
+    };
+    generated::Client::new_with_client(&state.api_root, state.http.clone(), attempt)
+}
+
+const AUTH0_CLIENT: HeaderName = HeaderName::from_static("auth0-client");
+
+impl ClientHooks<Attempt> for generated::Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_runtime::Error<E>> {
+        let attempt = self.inner();
+        let headers = request.headers_mut();
+        headers.insert(AUTHORIZATION, attempt.authorization.clone());
+        headers.insert(USER_AGENT, attempt.state.user_agent.clone());
+        if let Some(telemetry) = &attempt.state.telemetry {
+            headers.insert(AUTH0_CLIENT, telemetry.clone());
+        }
+        // progenitor sends the spec's version in `api-version`; Auth0 reads no such header.
+        headers.remove("api-version");
+        Ok(())
+    }
+
+    async fn exec(
+        &self,
+        mut request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let state = &self.inner().state;
+        let span = tracing::Span::current();
+        span.record("path", request.url().path());
+        *request.timeout_mut() = Some(state.timeout);
+        let requested = request.url().origin();
+        let permit = match &state.pacer {
+            Some(pacer) => Some(pacer.admit(&*state.clock, state.retry.longest_wait()).await),
+            None => None,
+        };
+        let response = self.client().execute(request).await?;
+        let status = response.status();
+        span.record("status", status.as_u16());
+        if let Some(limit) = RateLimit::from_headers(response.headers()) {
+            if let (Some(pacer), Some(permit)) = (&state.pacer, permit) {
+                pacer.observe(permit, &limit, status.as_u16(), state.clock.now());
+            }
+            *locked(&state.last_rate_limit) = Some(limit);
+        }
+        Ok(response_limits::guard(
+            response,
+            &requested,
+            state.max_answer_size,
+        ))
+    }
+}
