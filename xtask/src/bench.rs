@@ -2,9 +2,6 @@
 //!
 //! - `runtime`: the client against a hand-written reqwest loop (`cargo bench -p benches
 //!   --bench client_vs_baseline`), every scenario in one run.
-//! - `instructions`: the same gets (one and 32 at a time) and list through both, counted in
-//!   instructions under callgrind (`benches/instructions.rs`): the one measure that does not
-//!   move with the load on the machine. Needs valgrind.
 //! - `build`: what depending on this crate costs a user's build: a clean debug build of a
 //!   minimal consumer of this crate against a consumer of only reqwest + serde + tokio, in one
 //!   run, then the rebuild after an edit of the spec.
@@ -31,29 +28,17 @@ pub struct BenchArgs {
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Part {
     Runtime,
-    Instructions,
     Build,
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
     let root = workspace_root();
-    for part in [Part::Runtime, Part::Instructions, Part::Build] {
+    for part in [Part::Runtime, Part::Build] {
         if args.only.is_some_and(|only| only != part) {
-            continue;
-        }
-        if part == Part::Instructions && !has_valgrind() {
-            ensure!(
-                args.only.is_none(),
-                "counting instructions needs valgrind, which is not on PATH"
-            );
-            eprintln!(
-                "valgrind is not on PATH: instruction counts not measured, their section left as it is"
-            );
             continue;
         }
         let (name, table) = match part {
             Part::Runtime => ("runtime", runtime(&root)?),
-            Part::Instructions => ("instructions", instructions(&root)?),
             Part::Build => ("build", build_cost(&root)?),
         };
         println!("{table}");
@@ -100,139 +85,6 @@ fn runtime(root: &Path) -> Result<String> {
         "Reproduce: `cargo xtask bench --only runtime` (or `cargo bench -p benches --bench client_vs_baseline` \
          to print without writing).\n\n{table}"
     ))
-}
-
-fn has_valgrind() -> bool {
-    Command::new("valgrind")
-        .arg("--version")
-        .output()
-        .is_ok_and(|output| output.status.success())
-}
-
-/// A scenario of `benches/instructions.rs`: its name there, how many repetitions to count,
-/// what the table calls it and its goal.
-const COUNTED: [(&str, u32, &str, f64); 3] = [
-    ("get", 1000, "get one grant", 1.05),
-    ("get-concurrent", 2000, "get, 32 at a time (per get)", 1.05),
-    ("list", 3, "list 1000 grants with `stream()` (take=100)", 1.10),
-];
-
-fn instructions(root: &Path) -> Result<String> {
-    let output = cargo()
-        .current_dir(root)
-        .args([
-            "bench",
-            "--locked",
-            "--no-run",
-            "--package",
-            "benches",
-            "--bench",
-            "instructions",
-            "--message-format=json",
-        ])
-        .output()
-        .context("building benches/instructions.rs")?;
-    ensure!(
-        output.status.success(),
-        "cargo bench --no-run failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let executable = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find(|message| {
-            message["reason"] == "compiler-artifact" && message["target"]["name"] == "instructions"
-        })
-        .and_then(|message| message["executable"].as_str().map(PathBuf::from))
-        .context("cargo did not name the instructions benchmark's executable")?;
-    let scratch = tempfile::tempdir()?;
-    let mut table = String::from(
-        "| scenario | whole process: crate | baseline | crate / baseline | client's thread: crate | baseline | crate / baseline | goal | met |\n|---|---|---|---|---|---|---|---|---|\n",
-    );
-    for (scenario, repetitions, title, goal) in COUNTED {
-        let per_repetition = |side: &str| -> Result<Counts<f64>> {
-            eprintln!("counting instructions: {scenario}, {side} …");
-            let idle = counted(&executable, scratch.path(), scenario, side, 0)?;
-            let busy = counted(&executable, scratch.path(), scenario, side, repetitions)?;
-            let per = |busy: u64, idle: u64| busy.saturating_sub(idle) as f64 / f64::from(repetitions);
-            Ok(Counts {
-                process: per(busy.process, idle.process),
-                client: per(busy.client, idle.client),
-            })
-        };
-        let ours = per_repetition("crate")?;
-        let theirs = per_repetition("baseline")?;
-        let (process, client) = (ours.process / theirs.process, ours.client / theirs.client);
-        let met = |ratio: f64| if ratio <= goal { "yes" } else { "**no**" };
-        table.push_str(&format!(
-            "| {title} | {} | {} | {process:.3} | {} | {} | {client:.3} | ≤ {goal:.2} | {} (process), {} (client) |\n",
-            thousands(ours.process),
-            thousands(theirs.process),
-            thousands(ours.client),
-            thousands(theirs.client),
-            met(process),
-            met(client),
-        ));
-    }
-    Ok(format!(
-        "Reproduce: `cargo xtask bench --only instructions` (needs valgrind). Instructions of one \
-         repetition, counted by callgrind as the difference between a run of N repetitions and a \
-         run of none (benches/instructions.rs, default settings): for the whole process, the fake \
-         tenant's thread included, and for the client's thread alone, which is what bounds \
-         calls made many at a time. The count is the same from run to run, whatever else the \
-         machine does.\n\n{table}"
-    ))
-}
-
-/// Instructions of one run, or of one repetition.
-#[derive(Clone, Copy)]
-struct Counts<N = u64> {
-    process: N,
-    client: N,
-}
-
-/// What callgrind counted in one run of the instructions benchmark: in all threads, and in the
-/// main thread, where the client runs.
-fn counted(
-    executable: &Path,
-    scratch: &Path,
-    scenario: &str,
-    side: &str,
-    repetitions: u32,
-) -> Result<Counts> {
-    let out = scratch.join(format!("callgrind.{scenario}.{side}.{repetitions}"));
-    let output = Command::new("valgrind")
-        .args(["--tool=callgrind", "--separate-threads=yes"])
-        .arg(format!("--callgrind-out-file={}", out.display()))
-        .arg(executable)
-        .args([scenario, side, &repetitions.to_string()])
-        .output()
-        .context("running valgrind")?;
-    let report = String::from_utf8_lossy(&output.stderr);
-    ensure!(output.status.success(), "callgrind failed:\n{report}");
-    let process = report
-        .lines()
-        .find_map(|line| line.split("Collected :").nth(1))
-        .and_then(|count| count.trim().parse().ok())
-        .with_context(|| format!("callgrind reported no count:\n{report}"))?;
-    // With separate threads, callgrind writes one file per thread; `-01` is the main thread.
-    let main_thread = PathBuf::from(format!("{}-01", out.display()));
-    let client = std::fs::read_to_string(&main_thread)
-        .with_context(|| format!("reading {}", main_thread.display()))?
-        .lines()
-        .find_map(|line| line.strip_prefix("summary:"))
-        .and_then(|count| count.trim().parse().ok())
-        .with_context(|| format!("{} has no summary line", main_thread.display()))?;
-    Ok(Counts { process, client })
-}
-
-/// `132.9k`, `19.70M`.
-fn thousands(count: f64) -> String {
-    if count >= 1e6 {
-        format!("{:.2}M", count / 1e6)
-    } else {
-        format!("{:.1}k", count / 1e3)
-    }
 }
 
 /// The consumer of this crate: builds a client and makes one call.
