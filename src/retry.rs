@@ -1,5 +1,5 @@
 //! When a request is sent again, and after how long: [`RetryPolicy`] and the pure decision
-//! function the transport calls after every attempt.
+//! function [`Client::run`](crate::Client) calls after every attempt that did not succeed.
 
 use std::time::{Duration, SystemTime};
 
