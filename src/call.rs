@@ -206,3 +206,6 @@ impl Drop for RecordsElapsed<'_> {
             .record("elapsed_ms", self.started.elapsed().as_millis() as u64);
     }
 }
+
+#[cfg(test)]
+mod decoding_properties;

@@ -5,7 +5,7 @@ use std::num::NonZeroU64;
 use futures_util::Stream;
 
 use crate::Client;
-use crate::error::{DecodeError, Error};
+use crate::error::Error;
 use crate::generated;
 use crate::generated::types::Organization;
 use crate::generated::types::{self, ClientGrant};
@@ -13,7 +13,7 @@ use crate::list_answers::ListClientGrantOrganizationsResponseContent as OrgList;
 use crate::list_answers::ListClientGrantResponseContent as GrantList;
 use crate::models::{DefaultFor, SubjectType};
 use crate::operations;
-use crate::pagination::{self, OffsetPage, Page, whole_number};
+use crate::pagination::{self, OffsetPage, Page};
 use crate::path_segment;
 use crate::requests::{ClientGrantUpdate, NewClientGrant};
 use crate::validate::{page_number, page_size};
@@ -323,7 +323,7 @@ impl ListClientGrants {
             .query
             .fetch(&self.client, self.query.paging.from.as_deref(), Some(take), None)
             .await?;
-        Ok(checkpoint_page_of_grants(answer))
+        Ok(answer.into_page())
     }
 
     /// Every checkpoint page, lazily, one at a time.
@@ -335,7 +335,7 @@ impl ListClientGrants {
                 query.check_filters()?;
                 let take = query.paging.checkpoint()?;
                 let answer = query.fetch(&client, from.as_deref(), Some(take), None).await?;
-                Ok(checkpoint_page_of_grants(answer))
+                Ok(answer.into_page())
             }
         })
     }
@@ -353,38 +353,8 @@ impl ListClientGrants {
             .query
             .fetch(&self.client, None, None, Some((page, per_page)))
             .await?;
-        Ok(match answer {
-            GrantList::ListClientGrantOffsetPaginatedResponseContent(page) => OffsetPage {
-                items: page.client_grants,
-                start: whole_number(page.start),
-                limit: whole_number(page.limit),
-                total: whole_number(Some(page.total)),
-            },
-            GrantList::Array(_) | GrantList::ListClientGrantPaginatedResponseContent(_) => {
-                return Err(no_totals("get_client_grants"));
-            }
-        })
+        answer.into_offset_page(operations::GET_CLIENT_GRANTS.id)
     }
-}
-
-fn checkpoint_page_of_grants(answer: GrantList) -> Page<ClientGrant> {
-    match answer {
-        GrantList::Array(items) => Page { items, next: None },
-        GrantList::ListClientGrantOffsetPaginatedResponseContent(page) => Page {
-            items: page.client_grants,
-            next: None,
-        },
-        GrantList::ListClientGrantPaginatedResponseContent(page) => Page {
-            items: page.client_grants,
-            next: page.next,
-        },
-    }
-}
-
-/// An offset page asked with `include_totals=true` came back without totals. Making them up
-/// from the page would end a walk over the pages early, so it is an error.
-pub(crate) fn no_totals(operation: &'static str) -> Error {
-    Error::Decode(DecodeError::missing(operation, 200, "total"))
 }
 
 /// The organizations of a grant, from [`ClientGrants::organizations`]: the same paging as
@@ -457,7 +427,7 @@ impl ListGrantOrganizations {
             None,
         )
         .await?;
-        Ok(checkpoint_page_of_organizations(answer))
+        Ok(answer.into_page())
     }
 
     /// Every checkpoint page, lazily, one at a time.
@@ -468,7 +438,7 @@ impl ListGrantOrganizations {
             async move {
                 let take = paging.checkpoint()?;
                 let answer = Self::fetch(&client, &grant_id, from.as_deref(), Some(take), None).await?;
-                Ok(checkpoint_page_of_organizations(answer))
+                Ok(answer.into_page())
             }
         })
     }
@@ -482,30 +452,6 @@ impl ListGrantOrganizations {
     pub async fn send_offset(&self) -> Result<OffsetPage<Organization>, Error> {
         let (page, per_page) = self.paging.offset()?;
         let answer = Self::fetch(&self.client, &self.grant_id, None, None, Some((page, per_page))).await?;
-        Ok(match answer {
-            OrgList::ListClientGrantOrganizationsOffsetPaginatedResponseContent(page) => OffsetPage {
-                items: page.organizations,
-                start: whole_number(page.start),
-                limit: whole_number(page.limit),
-                total: whole_number(Some(page.total)),
-            },
-            OrgList::Array(_) | OrgList::ListClientGrantOrganizationsPaginatedResponseContent(_) => {
-                return Err(no_totals("get_client_grant_organizations"));
-            }
-        })
-    }
-}
-
-fn checkpoint_page_of_organizations(answer: OrgList) -> Page<Organization> {
-    match answer {
-        OrgList::Array(items) => Page { items, next: None },
-        OrgList::ListClientGrantOrganizationsOffsetPaginatedResponseContent(page) => Page {
-            items: page.organizations,
-            next: None,
-        },
-        OrgList::ListClientGrantOrganizationsPaginatedResponseContent(page) => Page {
-            items: page.organizations,
-            next: page.next,
-        },
+        answer.into_offset_page(operations::GET_CLIENT_GRANT_ORGANIZATIONS.id)
     }
 }

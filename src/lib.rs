@@ -7,7 +7,7 @@ mod client_grants;
 mod clock;
 mod error;
 #[cfg(test)]
-mod fuzz;
+mod fuzz_inputs;
 mod generated;
 mod hooks;
 mod list_answers;

@@ -151,3 +151,35 @@ mod tests {
         );
     }
 }
+
+/// Fuzzing the open enums with any string (inputs in src/fuzz_inputs.rs).
+#[cfg(test)]
+mod fuzzed {
+    use super::*;
+    use crate::fuzz_inputs::{fuzz, string};
+
+    #[test]
+    fn fuzz_open_enums_keep_any_value() {
+        fuzz("open enums", 1024, string(), |value| {
+            let json = serde_json::to_string(&value).expect("a string serializes");
+            macro_rules! check {
+                ($name:ident) => {{
+                    let parsed = $name::from(value.as_str());
+                    assert_eq!(parsed.as_str(), value);
+                    assert_eq!(parsed.to_string(), value);
+                    assert_eq!(
+                        matches!(parsed, $name::Unknown(_)),
+                        !$name::KNOWN.contains(&value.as_str())
+                    );
+                    let decoded: $name = serde_json::from_str(&json).expect("any string decodes");
+                    assert_eq!(decoded, parsed);
+                    assert_eq!(serde_json::to_string(&decoded).expect("serializes"), json);
+                }};
+            }
+            check!(SubjectType);
+            check!(OrganizationUsage);
+            check!(DefaultFor);
+            3
+        });
+    }
+}

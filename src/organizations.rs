@@ -5,14 +5,13 @@ use std::num::NonZeroU64;
 use futures_util::Stream;
 
 use crate::Client;
-use crate::client_grants::{DEFAULT_PER_PAGE, no_totals};
+use crate::client_grants::DEFAULT_PER_PAGE;
 use crate::error::{DecodeError, Error};
 use crate::generated;
 use crate::generated::types;
 use crate::generated::types::OrganizationClientGrant;
-use crate::list_answers::ListOrganizationClientGrantsResponseContent as OrgGrantList;
 use crate::operations;
-use crate::pagination::{self, OffsetPage, whole_number};
+use crate::pagination::{self, OffsetPage};
 use crate::path_segment;
 use crate::validate::{at_most_chars, convert, organization_id, page_number, page_size};
 
@@ -207,15 +206,7 @@ impl OrgGrantQuery {
         let answer = client
             .run(&operations::GET_ORGANIZATION_CLIENT_GRANTS, call)
             .await?;
-        Ok(match answer {
-            OrgGrantList::ListOrganizationClientGrantsOffsetPaginatedResponseContent(page) => OffsetPage {
-                items: page.client_grants,
-                start: whole_number(page.start),
-                limit: whole_number(page.limit),
-                total: whole_number(Some(page.total)),
-            },
-            OrgGrantList::Array(_) => return Err(no_totals("get_organization_client_grants")),
-        })
+        answer.into_offset_page(operations::GET_ORGANIZATION_CLIENT_GRANTS.id)
     }
 }
 

@@ -202,3 +202,70 @@ mod tests {
         assert_eq!(whole_number(None), 0);
     }
 }
+
+/// Fuzzing the paging arithmetic and cursor walks (inputs in src/fuzz_inputs.rs), and what it
+/// found.
+#[cfg(test)]
+mod fuzzed {
+    use std::collections::HashSet;
+
+    use proptest::collection::vec;
+    use proptest::option::weighted;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzz_inputs::fuzz;
+
+    #[test]
+    fn fuzz_paging_arithmetic_takes_any_totals() {
+        let total = prop_oneof![
+            any::<f64>(),
+            any::<u64>().prop_map(|number| number as f64),
+            Just(1.8446744073709552e19)
+        ];
+        let input = (weighted(0.9, total.clone()), total, 0usize..=100, 1u64..=100);
+        fuzz("paging totals", 4096, input, |(start, total, len, per_page)| {
+            let (start, total) = (whole_number(start), whole_number(Some(total)));
+            if offset_has_more(start, len, total, per_page) {
+                assert!(len as u64 >= per_page && start < total);
+            }
+            1
+        });
+    }
+
+    #[test]
+    fn fuzz_cursor_walks_end_on_the_first_repeat() {
+        let cursors = vec(weighted(0.95, "[ab]{0,2}"), 1..12);
+        fuzz("cursors", 1024, cursors, |cursors| {
+            let mut seen = HashSet::new();
+            for (index, cursor) in cursors.iter().enumerate() {
+                let repeated = cursor.as_deref().is_some_and(|cursor| {
+                    !cursor.is_empty()
+                        && cursors[..index]
+                            .iter()
+                            .any(|earlier| earlier.as_deref() == Some(cursor))
+                });
+                match next_cursor(cursor.as_deref(), &mut seen) {
+                    Ok(Some(next)) => assert_eq!(Some(next.as_str()), cursor.as_deref()),
+                    Ok(None) => {
+                        assert!(cursor.as_deref().is_none_or(str::is_empty));
+                        break;
+                    }
+                    Err(error) => {
+                        assert!(repeated, "{error}");
+                        break;
+                    }
+                }
+            }
+            1
+        });
+    }
+
+    #[test]
+    fn found_an_offset_page_starting_past_u64() {
+        // Overflowed (a panic in debug builds) when the server's `start` saturated to u64::MAX.
+        let start = whole_number(Some(1.8446744073709552e19));
+        assert!(!offset_has_more(start, 14, whole_number(Some(0.0)), 1));
+        assert!(!offset_has_more(start, 100, u64::MAX, 100));
+    }
+}

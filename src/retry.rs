@@ -300,3 +300,152 @@ mod tests {
         assert_eq!(decision, Decision::RetryAfter(Duration::from_secs(5)));
     }
 }
+
+/// Fuzzing the retry decision with any rate-limit headers (inputs in src/fuzz_inputs.rs), and
+/// what it found.
+#[cfg(test)]
+mod fuzzed {
+    use std::time::UNIX_EPOCH;
+
+    use proptest::option::weighted;
+    use proptest::prelude::*;
+    use reqwest::header::{HeaderName, HeaderValue};
+
+    use super::*;
+    use crate::fuzz_inputs::{HEADER_NAMES, fuzz, header_value, shown};
+    use crate::rate_limit::{LATEST_RESET_SECS, MAX_RETRY_AFTER, RateLimit};
+
+    #[test]
+    fn fuzz_rate_limit_headers_never_panic_the_retry_decision() {
+        let headers = [
+            weighted(0.8, shown(header_value())),
+            weighted(0.8, shown(header_value())),
+            weighted(0.8, shown(header_value())),
+            weighted(0.5, shown(header_value())),
+        ];
+        let now = (0u64..4_102_444_800).prop_map(|seconds| UNIX_EPOCH + Duration::from_secs(seconds));
+        let input = (headers, now, 0u32..6, any::<f64>(), any::<bool>());
+        fuzz(
+            "rate-limit headers",
+            4096,
+            input,
+            |(values, now, retries_done, jitter, patient)| {
+                let mut headers = HeaderMap::new();
+                for (name, value) in HEADER_NAMES.iter().zip(values) {
+                    if let Some(value) = value.and_then(|value| HeaderValue::from_bytes(&value.0).ok()) {
+                        headers.insert(HeaderName::from_static(name), value);
+                    }
+                }
+                if let Some(limit) = RateLimit::from_headers(&headers) {
+                    let number = |name: &str| headers[name].to_str().unwrap().trim().parse::<u64>().unwrap();
+                    assert_eq!(limit.limit, number("x-ratelimit-limit"));
+                    assert_eq!(limit.remaining, number("x-ratelimit-remaining"));
+                    assert!(limit.reset <= UNIX_EPOCH + Duration::from_secs(LATEST_RESET_SECS));
+                    let _ = limit.reset_after(now);
+                }
+                if let Some(wait) = retry_after(&headers, now) {
+                    assert!(wait <= MAX_RETRY_AFTER);
+                }
+                let policy = if patient {
+                    RetryPolicy::standard().max_delay(Duration::MAX)
+                } else {
+                    RetryPolicy::standard()
+                };
+                for status in [429, 503] {
+                    for method in [Method::GET, Method::POST] {
+                        let outcome = Outcome::Status {
+                            status,
+                            headers: &headers,
+                        };
+                        if let Decision::RetryAfter(wait) =
+                            decide(&policy, &method, outcome, retries_done, now, jitter)
+                            && !patient
+                        {
+                            assert!(wait <= Duration::from_secs(60), "{wait:?}");
+                        }
+                    }
+                }
+                7
+            },
+        );
+    }
+
+    fn rate_limit_headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|&(name, value)| {
+                (
+                    HeaderName::from_static(name),
+                    HeaderValue::from_str(value).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn found_a_rate_limit_reset_past_what_system_time_holds() {
+        // Panicked in `RateLimit::from_headers` ("overflow when adding duration to instant"), on
+        // every answer that carried it, before any retry decision.
+        let headers = rate_limit_headers(&[
+            ("x-ratelimit-limit", "0"),
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "9223372036854775808"),
+        ]);
+        assert_eq!(RateLimit::from_headers(&headers), None);
+        // Fits in a `SystemTime`, but panicked in the pacer's arithmetic ("cannot convert float
+        // seconds to Duration") with three requests in flight: no reset past the year 9999 is
+        // taken as meant.
+        let far = rate_limit_headers(&[
+            ("x-ratelimit-limit", "2"),
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "9223372036854775807"),
+        ]);
+        assert_eq!(RateLimit::from_headers(&far), None);
+        let latest = rate_limit_headers(&[
+            ("x-ratelimit-limit", "2"),
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "253402300799"),
+        ]);
+        assert!(RateLimit::from_headers(&latest).is_some());
+        let outcome = Outcome::Status {
+            status: 429,
+            headers: &headers,
+        };
+        let decision = decide(
+            &RetryPolicy::standard(),
+            &Method::GET,
+            outcome,
+            0,
+            UNIX_EPOCH,
+            0.0,
+        );
+        assert!(matches!(decision, Decision::RetryAfter(_)), "{decision:?}");
+    }
+
+    #[test]
+    fn found_a_retry_after_too_long_to_pad() {
+        // Panicked in the retry decision of a 429 ("overflow when adding durations"): the wait
+        // plus its padding and jitter did not fit in a `Duration`.
+        let headers = rate_limit_headers(&[("retry-after", "16769767339735955968")]);
+        assert_eq!(retry_after(&headers, UNIX_EPOCH), Some(MAX_RETRY_AFTER));
+        let outcome = Outcome::Status {
+            status: 429,
+            headers: &headers,
+        };
+        let decision = decide(
+            &RetryPolicy::standard(),
+            &Method::GET,
+            outcome,
+            0,
+            UNIX_EPOCH,
+            0.9,
+        );
+        assert!(
+            matches!(decision, Decision::GiveUp(crate::retry::GiveUp::WaitTooLong(_))),
+            "{decision:?}"
+        );
+        let patient = RetryPolicy::standard().max_delay(Duration::MAX);
+        let decision = decide(&patient, &Method::GET, outcome, 0, UNIX_EPOCH, 0.9);
+        assert!(matches!(decision, Decision::RetryAfter(_)), "{decision:?}");
+    }
+}

@@ -443,3 +443,37 @@ mod tests {
         assert_eq!(refresh_time(requested_at, Some(at(1)), minute), Some(at(1)));
     }
 }
+
+/// Answers of the token endpoint that fuzzing found (src/call/decoding_properties.rs fuzzes them).
+#[cfg(test)]
+mod found {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+
+    #[test]
+    fn found_token_answers_that_panicked_or_could_not_be_sent() {
+        let requested_at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        // Panicked ("overflow when adding duration to instant"): now no known expiry.
+        let far = read_token_answer(
+            reqwest::StatusCode::OK,
+            br#"{"access_token":"client","expires_in":9223372035879195683}"#,
+            requested_at,
+        )
+        .unwrap();
+        assert_eq!(far.expires_at(), None);
+        // Accepted, then panicked in the transport building `Authorization: Bearer …`; or sent
+        // as an empty bearer token.
+        for body in [
+            &br#"{"access_token":"\u0000","expires_in":0}"#[..],
+            br#"{"access_token":"a\nb"}"#,
+            br#"{"access_token":""}"#,
+        ] {
+            let error = read_token_answer(reqwest::StatusCode::OK, body, requested_at).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "no access token: the token endpoint's 200 OK answer has no usable access_token"
+            );
+        }
+    }
+}
