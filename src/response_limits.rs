@@ -33,27 +33,33 @@ pub(crate) enum Refused {
 /// (memory holds at most the limit and one chunk), and that cannot be read at all when its
 /// `Content-Length` says it is longer, or when it came from another origin: a caller's HTTP
 /// client (`http_client(..)`) reaches one by following a redirect.
+///
+/// A body whose `Content-Length` is within the limit is bounded by it already (hyper reads no
+/// more than that), and goes on as it is; only a body of unknown length is wrapped.
 pub(crate) fn guard(response: reqwest::Response, requested: &url::Origin, limit: usize) -> reqwest::Response {
     let refused = if response.url().origin() != *requested {
         let origin = response.url().origin().ascii_serialization();
-        Some(Refused::OtherOrigin(RedirectError::followed(
-            response.status().as_u16(),
-            origin,
-        )))
-    } else if announced_length(response.headers()).is_some_and(|length| length > limit as u64) {
-        Some(Refused::TooLarge { limit })
+        Refused::OtherOrigin(RedirectError::followed(response.status().as_u16(), origin))
     } else {
-        None
-    };
-    let (parts, body) = http::Response::from(response).into_parts();
-    let body = match refused {
-        Some(refused) => {
-            let frames = futures_util::stream::iter([Err::<http_body::Frame<Bytes>, _>(refused)]);
-            reqwest::Body::wrap(StreamBody::new(frames))
+        match announced_length(response.headers()) {
+            Some(length) if length <= limit as u64 => return response,
+            Some(_) => Refused::TooLarge { limit },
+            None => return with_body(response, |body| reqwest::Body::wrap(Limited::new(body, limit))),
         }
-        None => reqwest::Body::wrap(Limited::new(body, limit)),
     };
-    reqwest::Response::from(http::Response::from_parts(parts, body))
+    with_body(response, |_| {
+        let frames = futures_util::stream::iter([Err::<http_body::Frame<Bytes>, _>(refused)]);
+        reqwest::Body::wrap(StreamBody::new(frames))
+    })
+}
+
+/// `response` with its body replaced by what `replace` makes of it.
+fn with_body(
+    response: reqwest::Response,
+    replace: impl FnOnce(reqwest::Body) -> reqwest::Body,
+) -> reqwest::Response {
+    let (parts, body) = http::Response::from(response).into_parts();
+    reqwest::Response::from(http::Response::from_parts(parts, replace(body)))
 }
 
 fn announced_length(headers: &HeaderMap) -> Option<u64> {

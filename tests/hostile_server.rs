@@ -255,6 +255,22 @@ async fn endless_bodies_stop_being_read_at_the_limit_for_success_and_error_answe
 }
 
 #[tokio::test]
+async fn bytes_past_the_announced_length_are_never_read() {
+    // The body announces 10 bytes within the limit, then the server sends without end.
+    let server = tenant(|| Reply::Endless(head("200 OK", &[("content-length", "10")]))).await;
+    let client = limited_client(&server, DEFAULT_MAX_ANSWER_SIZE, RetryPolicy::disabled());
+
+    let result = client.client_grants().get("cgr_1").await;
+
+    let Err(Error::Decode(error)) = &result else {
+        panic!("expected the 10 bytes to be decoded and refused, got {result:?}");
+    };
+    assert_eq!(error.body_snippet(), "xxxxxxxxxx");
+    let sent = server.endless_bytes_sent();
+    assert!(sent < 64 << 20, "the client took {sent} bytes");
+}
+
+#[tokio::test]
 async fn an_endless_token_answer_is_a_token_error_naming_the_limit() {
     const LIMIT: usize = 16 * 1024;
     let server = RawServer::start(|_| Reply::Endless(head("200 OK", &[]))).await;
