@@ -23,6 +23,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
+use crate::client::locked;
 use crate::clock::Clock;
 use crate::rate_limit::RateLimit;
 
@@ -86,7 +87,7 @@ impl Drop for Permit<'_> {
 
 impl Pacer {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        locked(&self.state)
     }
 
     /// Waits until the model says the tenant can take one more request, then lets it through.

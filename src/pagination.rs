@@ -78,9 +78,13 @@ pub(crate) fn offset_has_more(start: u64, len: usize, total: u64, per_page: u64)
     len > 0 && (len as u64) >= per_page && start.saturating_add(len as u64) < total
 }
 
-enum Walk<S> {
-    Next(S),
+/// Where a walk over checkpoint pages stands between two pages.
+enum WalkState<S> {
+    /// The next page is to be fetched from this state (its cursor and the cursors seen).
+    FetchNext(S),
+    /// The last page fetched ended the walk with this error, yielded after its items.
     Failed(Error),
+    /// Nothing more to yield.
     Done,
 }
 
@@ -94,21 +98,21 @@ where
     F: FnMut(Option<String>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Page<T>, Error>> + Send,
 {
-    let start = Walk::Next((from, HashSet::new()));
+    let start = WalkState::FetchNext((from, HashSet::new()));
     stream::unfold((start, fetch), |(walk, mut fetch)| async move {
         let (from, mut seen) = match walk {
-            Walk::Next(state) => state,
-            Walk::Failed(error) => return Some((Err(error), (Walk::Done, fetch))),
-            Walk::Done => return None,
+            WalkState::FetchNext(state) => state,
+            WalkState::Failed(error) => return Some((Err(error), (WalkState::Done, fetch))),
+            WalkState::Done => return None,
         };
         let page = match fetch(from).await {
             Ok(page) => page,
-            Err(error) => return Some((Err(error), (Walk::Done, fetch))),
+            Err(error) => return Some((Err(error), (WalkState::Done, fetch))),
         };
         let walk = match next_cursor(page.next.as_deref(), &mut seen) {
-            Ok(Some(cursor)) => Walk::Next((Some(cursor), seen)),
-            Ok(None) => Walk::Done,
-            Err(error) => Walk::Failed(error),
+            Ok(Some(cursor)) => WalkState::FetchNext((Some(cursor), seen)),
+            Ok(None) => WalkState::Done,
+            Err(error) => WalkState::Failed(error),
         };
         Some((Ok(page), (walk, fetch)))
     })
@@ -126,24 +130,27 @@ where
     F: FnMut(u64) -> Fut + Send + 'static,
     Fut: Future<Output = Result<OffsetPage<T>, Error>> + Send,
 {
-    stream::unfold((Walk::Next(first), fetch), move |(walk, mut fetch)| async move {
-        let page_number = match walk {
-            Walk::Next(page_number) => page_number,
-            Walk::Failed(error) => return Some((Err(error), (Walk::Done, fetch))),
-            Walk::Done => return None,
-        };
-        match fetch(page_number).await {
-            Ok(page) => {
-                let more = offset_has_more(page.start, page.items.len(), page.total, per_page);
-                let walk = match page_number.checked_add(1) {
-                    Some(next) if more => Walk::Next(next),
-                    _ => Walk::Done,
-                };
-                Some((Ok(page), (walk, fetch)))
+    stream::unfold(
+        (WalkState::FetchNext(first), fetch),
+        move |(walk, mut fetch)| async move {
+            let page_number = match walk {
+                WalkState::FetchNext(page_number) => page_number,
+                WalkState::Failed(error) => return Some((Err(error), (WalkState::Done, fetch))),
+                WalkState::Done => return None,
+            };
+            match fetch(page_number).await {
+                Ok(page) => {
+                    let more = offset_has_more(page.start, page.items.len(), page.total, per_page);
+                    let walk = match page_number.checked_add(1) {
+                        Some(next) if more => WalkState::FetchNext(next),
+                        _ => WalkState::Done,
+                    };
+                    Some((Ok(page), (walk, fetch)))
+                }
+                Err(error) => Some((Err(error), (WalkState::Done, fetch))),
             }
-            Err(error) => Some((Err(error), (Walk::Done, fetch))),
-        }
-    })
+        },
+    )
     .boxed()
 }
 

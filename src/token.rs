@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::client::locked;
 use crate::clock::Clock;
 use crate::error::{TokenError, TransportError};
 use crate::response_limits::{guard, redirect, refusal};
@@ -188,10 +189,7 @@ impl fmt::Debug for ClientCredentials {
 
 impl ClientCredentials {
     fn usable_cached(&self) -> Option<AccessToken> {
-        let cached = self
-            .cached
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let cached = locked(&self.cached);
         let now = self.clock.now();
         cached
             .as_ref()
@@ -339,18 +337,12 @@ impl ClientCredentials {
         }
         let fetched = self.fetch().await?;
         let token = fetched.token.clone();
-        *self
-            .cached
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(fetched);
+        *locked(&self.cached) = Some(fetched);
         Ok(token)
     }
 
     fn invalidate(&self, rejected: &AccessToken) -> bool {
-        let mut cached = self
-            .cached
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cached = locked(&self.cached);
         if cached
             .as_ref()
             .is_some_and(|cached| cached.token.secret() == rejected.secret())

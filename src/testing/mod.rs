@@ -21,6 +21,7 @@
 
 mod bucket;
 mod failure;
+mod faults;
 mod routes;
 mod server;
 mod store;
@@ -35,6 +36,7 @@ use failure::Failure;
 use store::Store;
 use tokio::sync::watch;
 
+use crate::client::locked;
 use crate::{Client, ClientBuilder, ClientGrant, Organization};
 
 /// Every scope the nine operations need; the fake tenant's application has them all by default.
@@ -367,7 +369,7 @@ struct IssuedToken {
 
 impl Tenant {
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        locked(&self.state)
     }
 
     /// The store, locked for one operation.
