@@ -65,27 +65,26 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
     )
 }
 
+/// The headers `pairs` name, for tests.
+#[cfg(test)]
+pub(crate) fn header_map<V: AsRef<str>>(pairs: &[(&str, V)]) -> HeaderMap {
+    pairs
+        .iter()
+        .map(|(name, value)| {
+            let name = HeaderName::from_bytes(name.as_bytes()).expect("a header name");
+            let value = reqwest::header::HeaderValue::from_str(value.as_ref()).expect("a header value");
+            (name, value)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use reqwest::header::{HeaderName, HeaderValue};
-
     use super::*;
-
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        pairs
-            .iter()
-            .map(|(name, value)| {
-                (
-                    HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                    HeaderValue::from_str(value).unwrap(),
-                )
-            })
-            .collect()
-    }
 
     #[test]
     fn all_three_headers_make_a_rate_limit() {
-        let limit = RateLimit::from_headers(&headers(&[
+        let limit = RateLimit::from_headers(&header_map(&[
             ("X-RateLimit-Limit", "50"),
             ("X-RateLimit-Remaining", "0"),
             ("X-RateLimit-Reset", "1700000010"),
@@ -102,11 +101,11 @@ mod tests {
     #[test]
     fn a_missing_or_malformed_header_gives_none() {
         assert_eq!(
-            RateLimit::from_headers(&headers(&[("X-RateLimit-Limit", "50")])),
+            RateLimit::from_headers(&header_map(&[("X-RateLimit-Limit", "50")])),
             None
         );
         assert_eq!(
-            RateLimit::from_headers(&headers(&[
+            RateLimit::from_headers(&header_map(&[
                 ("X-RateLimit-Limit", "50"),
                 ("X-RateLimit-Remaining", "many"),
                 ("X-RateLimit-Reset", "1700000010"),
@@ -119,20 +118,20 @@ mod tests {
     fn retry_after_reads_seconds_and_http_dates() {
         let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         assert_eq!(
-            retry_after(&headers(&[("Retry-After", "7")]), now),
+            retry_after(&header_map(&[("Retry-After", "7")]), now),
             Some(Duration::from_secs(7))
         );
         let in_twelve = httpdate::fmt_http_date(now + Duration::from_secs(12));
         assert_eq!(
-            retry_after(&headers(&[("Retry-After", &in_twelve)]), now),
+            retry_after(&header_map(&[("Retry-After", &in_twelve)]), now),
             Some(Duration::from_secs(12))
         );
         let past = httpdate::fmt_http_date(now - Duration::from_secs(12));
         assert_eq!(
-            retry_after(&headers(&[("Retry-After", &past)]), now),
+            retry_after(&header_map(&[("Retry-After", &past)]), now),
             Some(Duration::ZERO)
         );
-        assert_eq!(retry_after(&headers(&[("Retry-After", "soon")]), now), None);
+        assert_eq!(retry_after(&header_map(&[("Retry-After", "soon")]), now), None);
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
     }
 }

@@ -189,9 +189,8 @@ fn backoff(policy: &RetryPolicy, retries_done: u32, jitter: f64) -> Duration {
 mod tests {
     use std::time::UNIX_EPOCH;
 
-    use reqwest::header::{HeaderName, HeaderValue};
-
     use super::*;
+    use crate::rate_limit::header_map;
 
     const NOW_SECS: u64 = 1_700_000_000;
 
@@ -199,20 +198,8 @@ mod tests {
         UNIX_EPOCH + Duration::from_secs(NOW_SECS)
     }
 
-    fn headers(pairs: &[(&str, String)]) -> HeaderMap {
-        pairs
-            .iter()
-            .map(|(name, value)| {
-                (
-                    HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                    HeaderValue::from_str(value).unwrap(),
-                )
-            })
-            .collect()
-    }
-
     fn reset_in(seconds: u64) -> HeaderMap {
-        headers(&[
+        header_map(&[
             ("x-ratelimit-limit", "10".into()),
             ("x-ratelimit-remaining", "0".into()),
             ("x-ratelimit-reset", (NOW_SECS + seconds).to_string()),
@@ -227,8 +214,8 @@ mod tests {
     fn the_decision_table() {
         let standard = RetryPolicy::standard();
         let none = HeaderMap::new();
-        let retry_after_7 = headers(&[("retry-after", "7".into())]);
-        let retry_after_date = headers(&[(
+        let retry_after_7 = header_map(&[("retry-after", "7")]);
+        let retry_after_date = header_map(&[(
             "retry-after",
             httpdate::fmt_http_date(now() + Duration::from_secs(4)),
         )]);
@@ -313,7 +300,7 @@ mod fuzzed {
 
     use super::*;
     use crate::fuzz_inputs::{HEADER_NAMES, fuzz, header_value, shown};
-    use crate::rate_limit::{LATEST_RESET_SECS, MAX_RETRY_AFTER, RateLimit};
+    use crate::rate_limit::{LATEST_RESET_SECS, MAX_RETRY_AFTER, RateLimit, header_map};
 
     #[test]
     fn fuzz_rate_limit_headers_never_panic_the_retry_decision() {
@@ -370,23 +357,11 @@ mod fuzzed {
         );
     }
 
-    fn rate_limit_headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        pairs
-            .iter()
-            .map(|&(name, value)| {
-                (
-                    HeaderName::from_static(name),
-                    HeaderValue::from_str(value).unwrap(),
-                )
-            })
-            .collect()
-    }
-
     #[test]
     fn found_a_rate_limit_reset_past_what_system_time_holds() {
         // Panicked in `RateLimit::from_headers` ("overflow when adding duration to instant"), on
         // every answer that carried it, before any retry decision.
-        let headers = rate_limit_headers(&[
+        let headers = header_map(&[
             ("x-ratelimit-limit", "0"),
             ("x-ratelimit-remaining", "0"),
             ("x-ratelimit-reset", "9223372036854775808"),
@@ -395,13 +370,13 @@ mod fuzzed {
         // Fits in a `SystemTime`, but panicked in the pacer's arithmetic ("cannot convert float
         // seconds to Duration") with three requests in flight: no reset past the year 9999 is
         // taken as meant.
-        let far = rate_limit_headers(&[
+        let far = header_map(&[
             ("x-ratelimit-limit", "2"),
             ("x-ratelimit-remaining", "0"),
             ("x-ratelimit-reset", "9223372036854775807"),
         ]);
         assert_eq!(RateLimit::from_headers(&far), None);
-        let latest = rate_limit_headers(&[
+        let latest = header_map(&[
             ("x-ratelimit-limit", "2"),
             ("x-ratelimit-remaining", "0"),
             ("x-ratelimit-reset", "253402300799"),
@@ -426,7 +401,7 @@ mod fuzzed {
     fn found_a_retry_after_too_long_to_pad() {
         // Panicked in the retry decision of a 429 ("overflow when adding durations"): the wait
         // plus its padding and jitter did not fit in a `Duration`.
-        let headers = rate_limit_headers(&[("retry-after", "16769767339735955968")]);
+        let headers = header_map(&[("retry-after", "16769767339735955968")]);
         assert_eq!(retry_after(&headers, UNIX_EPOCH), Some(MAX_RETRY_AFTER));
         let outcome = Outcome::Status {
             status: 429,

@@ -287,7 +287,7 @@ pub(crate) fn read_token_answer(
     requested_at: SystemTime,
 ) -> Result<AccessToken, TokenError> {
     #[derive(serde::Deserialize)]
-    struct Answer {
+    struct TokenAnswer {
         access_token: SecretString,
         /// Read as any JSON value: whatever it holds, it does not make the token unusable.
         expires_in: Option<serde_json::Value>,
@@ -295,7 +295,7 @@ pub(crate) fn read_token_answer(
     /// The same answer, its `expires_in` skipped unread: serde_json refuses to read a number
     /// beyond `f64` (`1e400`) as a value, but skips it as an unknown field.
     #[derive(serde::Deserialize)]
-    struct TokenOnly {
+    struct WithoutExpiry {
         access_token: SecretString,
     }
     let unusable = |source: Option<Box<dyn std::error::Error + Send + Sync>>| {
@@ -304,9 +304,9 @@ pub(crate) fn read_token_answer(
             source,
         )
     };
-    let (access_token, expires_in) = match serde_json::from_slice::<Answer>(body) {
+    let (access_token, expires_in) = match serde_json::from_slice::<TokenAnswer>(body) {
         Ok(answer) => (answer.access_token, answer.expires_in),
-        Err(error) => match serde_json::from_slice::<TokenOnly>(body) {
+        Err(error) => match serde_json::from_slice::<WithoutExpiry>(body) {
             Ok(answer) => (answer.access_token, None),
             Err(_) => return Err(unusable(Some(Box::new(error)))),
         },
