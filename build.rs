@@ -149,8 +149,9 @@ fn with_scalar_query_arrays(mut spec: openapiv3::OpenAPI) -> openapiv3::OpenAPI 
 fn settings() -> progenitor::GenerationSettings {
     let mut settings = progenitor::GenerationSettings::default();
     settings
-        // Our hand-written builders wrap every call, so the smaller positional interface is enough.
-        .with_interface(progenitor::InterfaceStyle::Positional)
+        // Every parameter by name: one added upstream, even between two of the same type, is never
+        // sent under another's name, and adds a method instead of breaking a call.
+        .with_interface(progenitor::InterfaceStyle::Builder)
         // Headers, pacing and sending live in src/hooks.rs: the build fails if they are missing.
         .with_hooks(progenitor::HooksMode::Expected)
         .with_inner_type("crate::hooks::Attempt".parse().expect("a Rust path"))

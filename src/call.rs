@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use progenitor_runtime::ResponseValue;
+use progenitor_client::ResponseValue;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
@@ -24,7 +24,7 @@ use crate::response_limits::{redirect, refusal};
 use crate::retry::{Decision, Outcome, decide};
 
 /// What the generated methods return.
-pub(crate) type GeneratedResult<T> = Result<ResponseValue<T>, progenitor_runtime::Error<()>>;
+pub(crate) type GeneratedResult<T> = Result<ResponseValue<T>, progenitor_client::Error<()>>;
 
 impl Client {
     /// Runs `operation` through `call`, which makes it with the generated method of the
@@ -93,7 +93,7 @@ impl Client {
             };
             let limit = state.max_answer_size;
             let (decision, error) = match failure {
-                progenitor_runtime::Error::UnexpectedResponse(response) => 'answered: {
+                progenitor_client::Error::UnexpectedResponse(response) => 'answered: {
                     let status = response.status();
                     if status.is_success() {
                         return Err(undocumented_success::<T>(operation, status));
@@ -125,7 +125,7 @@ impl Client {
                         ApiError::from_parts(status.as_u16(), &body, RateLimit::from_headers(&headers));
                     (decision(seen), Error::Api(error))
                 }
-                progenitor_runtime::Error::CommunicationError(error) => {
+                progenitor_client::Error::CommunicationError(error) => {
                     let outcome = if error.is_connect() {
                         Outcome::ConnectFailed
                     } else {
@@ -134,7 +134,7 @@ impl Client {
                     (decision(outcome), transport_error(error))
                 }
                 // A success body that was refused, or broke off while progenitor read it.
-                progenitor_runtime::Error::ResponseBodyError(error) => match refusal(&error, limit) {
+                progenitor_client::Error::ResponseBodyError(error) => match refusal(&error, limit) {
                     Some(refused) => return Err(refused),
                     None => (decision(Outcome::NoAnswer), transport_error(error)),
                 },
@@ -157,23 +157,23 @@ impl Client {
 
 /// What progenitor reports that no retry can change: a success body that does not decode, or
 /// a request it could not build.
-fn final_error<T: DeserializeOwned>(operation: &Operation, error: progenitor_runtime::Error<()>) -> Error {
+fn final_error<T: DeserializeOwned>(operation: &Operation, error: progenitor_client::Error<()>) -> Error {
     match error {
-        progenitor_runtime::Error::InvalidResponsePayload(body, _) => {
+        progenitor_client::Error::InvalidResponsePayload(body, _) => {
             Error::Decode(DecodeError::locate::<T>(operation.id, operation.success, &body))
         }
-        progenitor_runtime::Error::InvalidRequest(problem) => Error::invalid_input("request", problem),
-        progenitor_runtime::Error::CommunicationError(error)
-        | progenitor_runtime::Error::ResponseBodyError(error)
-        | progenitor_runtime::Error::InvalidUpgrade(error) => transport_error(error),
+        progenitor_client::Error::InvalidRequest(problem) => Error::invalid_input("request", problem),
+        progenitor_client::Error::CommunicationError(error)
+        | progenitor_client::Error::ResponseBodyError(error)
+        | progenitor_client::Error::InvalidUpgrade(error) => transport_error(error),
         // The client documents no error answer, so progenitor hands every one over unread.
-        progenitor_runtime::Error::ErrorResponse(answer) => {
+        progenitor_client::Error::ErrorResponse(answer) => {
             Error::Api(ApiError::from_parts(answer.status().as_u16(), &[], None))
         }
-        progenitor_runtime::Error::UnexpectedResponse(answer) => {
+        progenitor_client::Error::UnexpectedResponse(answer) => {
             undocumented_success::<T>(operation, answer.status())
         }
-        progenitor_runtime::Error::Custom(problem) => Error::Config(problem),
+        progenitor_client::Error::Custom(problem) => Error::Config(problem),
     }
 }
 

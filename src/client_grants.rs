@@ -70,7 +70,7 @@ impl ClientGrants {
         path_segment::check("id", id)?;
         self.client
             .run(&operations::GET_CLIENT_GRANT, |api| async move {
-                api.get_client_grant(id).await
+                api.get_client_grant().id(id).send().await
             })
             .await
     }
@@ -96,7 +96,7 @@ impl ClientGrants {
         let body = &grant.to_body()?;
         self.client
             .run(&operations::POST_CLIENT_GRANTS, |api| async move {
-                api.post_client_grants(body).await
+                api.post_client_grants().body(body.clone()).send().await
             })
             .await
     }
@@ -117,7 +117,13 @@ impl ClientGrants {
     pub async fn update(&self, id: &str, update: ClientGrantUpdate) -> Result<ClientGrant, Error> {
         path_segment::check("id", id)?;
         let body = &update.to_body()?;
-        let call = |api: generated::Client| async move { api.patch_client_grants_by_id(id, body).await };
+        let call = |api: generated::Client| async move {
+            api.patch_client_grants_by_id()
+                .id(id)
+                .body(body.clone())
+                .send()
+                .await
+        };
         self.client
             .run(&operations::PATCH_CLIENT_GRANTS_BY_ID, call)
             .await
@@ -137,7 +143,7 @@ impl ClientGrants {
         path_segment::check("id", id)?;
         self.client
             .run(&operations::DELETE_CLIENT_GRANTS_BY_ID, |api| async move {
-                api.delete_client_grants_by_id(id).await
+                api.delete_client_grants_by_id().id(id).send().await
             })
             .await
     }
@@ -223,24 +229,33 @@ impl GrantQuery {
         take: Option<NonZeroU64>,
         offset: Option<(u64, NonZeroU64)>,
     ) -> Result<GrantList, Error> {
-        let allow_any_organization = self
-            .allow_any_organization
-            .then_some(types::ClientGrantAllowAnyOrganizationEnum(true));
-        let allow_any_organization = allow_any_organization.as_ref();
         let call = |api: generated::Client| async move {
-            api.get_client_grants(
-                allow_any_organization,
-                self.audience.as_deref(),
-                self.client_id.as_deref(),
-                self.default_for.as_ref(),
-                from,
-                offset.map(|_| true),
-                offset.map(|(page, _)| page),
-                offset.map(|(_, per_page)| per_page),
-                self.subject_type.as_ref(),
-                take,
-            )
-            .await
+            let mut request = api.get_client_grants();
+            if self.allow_any_organization {
+                request = request.allow_any_organization(types::ClientGrantAllowAnyOrganizationEnum(true));
+            }
+            if let Some(audience) = &self.audience {
+                request = request.audience(audience.clone());
+            }
+            if let Some(client_id) = &self.client_id {
+                request = request.client_id(client_id.clone());
+            }
+            if let Some(group) = &self.default_for {
+                request = request.default_for(group.clone());
+            }
+            if let Some(subject_type) = &self.subject_type {
+                request = request.subject_type(subject_type.clone());
+            }
+            if let Some(from) = from {
+                request = request.from(from);
+            }
+            if let Some(take) = take {
+                request = request.take(take);
+            }
+            if let Some((page, per_page)) = offset {
+                request = request.include_totals(true).page(page).per_page(per_page);
+            }
+            request.send().await
         };
         client.run(&operations::GET_CLIENT_GRANTS, call).await
     }
@@ -401,15 +416,17 @@ impl ListGrantOrganizations {
     ) -> Result<OrgList, Error> {
         path_segment::check("id", grant_id)?;
         let call = |api: generated::Client| async move {
-            api.get_client_grant_organizations(
-                grant_id,
-                from,
-                offset.map(|_| true),
-                offset.map(|(page, _)| page),
-                offset.map(|(_, per_page)| per_page),
-                take,
-            )
-            .await
+            let mut request = api.get_client_grant_organizations().id(grant_id);
+            if let Some(from) = from {
+                request = request.from(from);
+            }
+            if let Some(take) = take {
+                request = request.take(take);
+            }
+            if let Some((page, per_page)) = offset {
+                request = request.include_totals(true).page(page).per_page(per_page);
+            }
+            request.send().await
         };
         client
             .run(&operations::GET_CLIENT_GRANT_ORGANIZATIONS, call)

@@ -10,14 +10,16 @@
     rustdoc::all
 )]
 
-/// The runtime the generated code calls as `progenitor_client`: progenitor's own
-/// (`progenitor-runtime` in Cargo.toml), except that every path parameter is encoded by
-/// [`crate::path_segment::encode_path`], which keeps it one path segment whatever it holds.
-/// Shadowing one function of the runtime is a progenitor setting in all but name: progenitor
-/// offers no setting for it, and its own encoding leaves `\` unencoded.
+/// What the generated code's top level imports as `progenitor_client`: progenitor's runtime,
+/// except that every path parameter of every operation is encoded by
+/// [`crate::path_segment::encode_path`], which keeps it one path segment whatever it holds
+/// (progenitor's own leaves `\` as it is, which URL parsers read as `/`). A module declared here
+/// takes the place of the crate for this module's imports; the generated request builders
+/// import `encode_path` from here too, and reach the crate itself for everything else.
+/// progenitor offers no setting for the encoding; nothing generated is edited.
 mod progenitor_client {
     pub(crate) use crate::path_segment::encode_path;
-    pub use progenitor_runtime::*;
+    pub use ::progenitor_client::*;
 }
 
 include!(concat!(env!("OUT_DIR"), "/client_grants_api.rs"));

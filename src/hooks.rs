@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use progenitor_runtime::{ClientHooks, ClientInfo, OperationInfo};
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
 
 use crate::client::{ClientState, locked};
@@ -36,7 +36,7 @@ impl ClientHooks<Attempt> for generated::Client {
         &self,
         request: &mut reqwest::Request,
         _info: &OperationInfo,
-    ) -> Result<(), progenitor_runtime::Error<E>> {
+    ) -> Result<(), progenitor_client::Error<E>> {
         let attempt = self.inner();
         let headers = request.headers_mut();
         headers.insert(AUTHORIZATION, attempt.authorization.clone());

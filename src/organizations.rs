@@ -95,32 +95,37 @@ impl OrganizationClientGrants {
         organization_id(&self.organization_id)?;
         path_segment::check("grant_id", grant_id)?;
         let id: types::CreateOrganizationClientGrantsId = convert("id", self.organization_id.clone())?;
-        let body = types::AssociateOrganizationClientGrantRequestContent {
-            grant_id: grant_id.to_owned(),
+        let call = |api: generated::Client| {
+            let id = id.clone();
+            async move {
+                api.create_organization_client_grants()
+                    .id(id)
+                    .body_map(|body| body.grant_id(grant_id))
+                    .send()
+                    .await
+            }
         };
-        let (id, body) = (&id, &body);
-        let call =
-            |api: generated::Client| async move { api.create_organization_client_grants(id, body).await };
         let answer = self
             .client
             .run(&operations::CREATE_ORGANIZATION_CLIENT_GRANTS, call)
             .await?;
         // The live API names the grant `grant_id`; the published spec says `id`.
-        let Some(id) = answer.grant_id.or(answer.id) else {
-            return Err(Error::Decode(DecodeError::missing(
-                "create_organization_client_grants",
-                201,
-                "grant_id",
-            )));
+        let operation = operations::CREATE_ORGANIZATION_CLIENT_GRANTS.id;
+        let Some(id) = answer.grant_id.clone().or(answer.id.clone()) else {
+            return Err(Error::Decode(DecodeError::missing(operation, 201, "grant_id")));
         };
-        Ok(OrganizationClientGrant {
-            id,
-            allow_any_organization: answer.allow_any_organization,
-            audience: answer.audience.unwrap_or_default(),
-            client_id: answer.client_id,
-            organization_usage: answer.organization_usage,
-            scope: answer.scope,
-            subject_type: None,
+        // Read through JSON, so that every field the two types share (those Auth0 adds to both
+        // included) carries over without a line here.
+        let mut fields = serde_json::to_value(&answer).unwrap_or_default();
+        fields["id"] = id.into();
+        if fields.get("audience").is_none_or(serde_json::Value::is_null) {
+            fields["audience"] = "".into();
+        }
+        serde_json::from_value(fields.clone()).map_err(|_| {
+            let body = serde_json::to_vec(&fields).unwrap_or_default();
+            Error::Decode(DecodeError::locate::<OrganizationClientGrant>(
+                operation, 201, &body,
+            ))
         })
     }
 
@@ -138,9 +143,16 @@ impl OrganizationClientGrants {
         organization_id(&self.organization_id)?;
         path_segment::check("grant_id", grant_id)?;
         let id: types::DeleteClientGrantsByGrantIdId = convert("id", self.organization_id.clone())?;
-        let id = &id;
-        let call =
-            |api: generated::Client| async move { api.delete_client_grants_by_grant_id(id, grant_id).await };
+        let call = |api: generated::Client| {
+            let id = id.clone();
+            async move {
+                api.delete_client_grants_by_grant_id()
+                    .id(id)
+                    .grant_id(grant_id)
+                    .send()
+                    .await
+            }
+        };
         self.client
             .run(&operations::DELETE_CLIENT_GRANTS_BY_GRANT_ID, call)
             .await
@@ -189,19 +201,26 @@ impl OrgGrantQuery {
             .clone()
             .map(|audience| convert("audience", audience))
             .transpose()?;
-        let grant_ids = (!self.grant_ids.is_empty()).then_some(&self.grant_ids);
-        let (id, audience) = (&id, audience.as_ref());
-        let call = |api: generated::Client| async move {
-            api.get_organization_client_grants(
-                id,
-                audience,
-                self.client_id.as_deref(),
-                grant_ids,
-                Some(true),
-                Some(page),
-                Some(per_page),
-            )
-            .await
+        let call = |api: generated::Client| {
+            let (id, audience) = (id.clone(), audience.clone());
+            async move {
+                let mut request = api
+                    .get_organization_client_grants()
+                    .id(id)
+                    .include_totals(true)
+                    .page(page)
+                    .per_page(per_page);
+                if let Some(audience) = audience {
+                    request = request.audience(audience);
+                }
+                if let Some(client_id) = &self.client_id {
+                    request = request.client_id(client_id.clone());
+                }
+                if !self.grant_ids.is_empty() {
+                    request = request.grant_ids(self.grant_ids.clone());
+                }
+                request.send().await
+            }
         };
         let answer = client
             .run(&operations::GET_ORGANIZATION_CLIENT_GRANTS, call)
