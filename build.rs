@@ -15,6 +15,9 @@ pub const GENERATED_FILE: &str = "client_grants_api.rs";
 /// The file in `$OUT_DIR` that `src/mock.rs` includes (feature `mock` only).
 pub const GENERATED_MOCK_FILE: &str = "client_grants_mock.rs";
 
+/// The file in `$OUT_DIR` that `src/models.rs` includes: the open enums, one per enum of the spec.
+pub const GENERATED_ENUMS_FILE: &str = "open_enums.rs";
+
 #[allow(dead_code)] // `xtask` includes this file for `generate_client` only.
 fn main() {
     println!("cargo::rerun-if-changed={SPEC_PATH}");
@@ -30,7 +33,10 @@ fn main() {
         Ok(spec) => spec,
         Err(e) => return fail(&format!("cannot read it: {e}")),
     };
-    let mut outputs = vec![(GENERATED_FILE, generate_client(&spec))];
+    let mut outputs = vec![
+        (GENERATED_FILE, generate_client(&spec)),
+        (GENERATED_ENUMS_FILE, generate_open_enums(&spec)),
+    ];
     // Only crates that ask for the typed mocks pay for generating and compiling them.
     if std::env::var_os("CARGO_FEATURE_MOCK").is_some() {
         outputs.push((GENERATED_MOCK_FILE, generate_mocks(&spec)));
@@ -146,7 +152,16 @@ fn with_scalar_query_arrays(mut spec: openapiv3::OpenAPI) -> openapiv3::OpenAPI 
     spec
 }
 
-fn settings() -> progenitor::GenerationSettings {
+/// Public names for the spec's string enums; any other is named as typify names its schema.
+/// Schemas that share a name share one type, which knows the values of all of them.
+const ENUM_NAMES: &[(&str, &str)] = &[
+    ("ClientGrantSubjectTypeEnum", "SubjectType"),
+    ("ClientGrantOrganizationUsageEnum", "OrganizationUsage"),
+    ("OrganizationUsageEnum", "OrganizationUsage"),
+    ("ClientGrantDefaultForEnum", "DefaultFor"),
+];
+
+fn settings(spec: &openapiv3::OpenAPI) -> progenitor::GenerationSettings {
     let mut settings = progenitor::GenerationSettings::default();
     settings
         // Every parameter by name: one added upstream, even between two of the same type, is never
@@ -155,23 +170,15 @@ fn settings() -> progenitor::GenerationSettings {
         // Headers, pacing and sending live in src/hooks.rs: the build fails if they are missing.
         .with_hooks(progenitor::HooksMode::Expected)
         .with_inner_type("crate::hooks::Attempt".parse().expect("a Rust path"))
-        // The overlay folds Auth0's four identical grant response schemas into this one.
-        .with_patch(
-            "ClientGrantResponseContent",
-            progenitor::TypePatch::default().with_rename("ClientGrant"),
-        );
-    // Enums that must keep values Auth0 adds later (src/models.rs); two schemas share one type.
-    for (schema, replacement) in [
-        ("ClientGrantSubjectTypeEnum", "crate::models::SubjectType"),
-        (
-            "ClientGrantOrganizationUsageEnum",
-            "crate::models::OrganizationUsage",
-        ),
-        ("OrganizationUsageEnum", "crate::models::OrganizationUsage"),
-        ("ClientGrantDefaultForEnum", "crate::models::DefaultFor"),
-    ] {
+        // Models compare, so that users' contract tests can `assert_eq!` two grants.
+        .with_derive("PartialEq");
+    for (schema, patch) in model_patches(spec) {
+        settings.with_patch(schema, &patch);
+    }
+    // Every string enum of the spec is an open enum (src/models.rs), which keeps values Auth0 adds later.
+    for (schema, name) in string_enums(spec) {
         let impls = [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr];
-        settings.with_replacement(schema, replacement, impls.into_iter());
+        settings.with_replacement(schema, format!("crate::models::{name}"), impls.into_iter());
     }
     // List answers in two or three shapes, decoded in one pass instead of as untagged enums
     // (src/list_answers.rs).
@@ -187,6 +194,201 @@ fn settings() -> progenitor::GenerationSettings {
         );
     }
     settings
+}
+
+/// What each schema's type gets besides its fields: `Eq` where nothing in it is a float, and
+/// `#[non_exhaustive]` on every object an answer carries, so that a field Auth0 adds is a minor
+/// change for crates that use them (they build them with the generated builders).
+fn model_patches(spec: &openapiv3::OpenAPI) -> std::collections::BTreeMap<String, progenitor::TypePatch> {
+    let schemas = spec.components.as_ref().map(|components| &components.schemas);
+    let answered = answered_schemas(spec);
+    let mut patches = std::collections::BTreeMap::new();
+    for (name, schema) in schemas.into_iter().flatten() {
+        let openapiv3::ReferenceOr::Item(schema) = schema else {
+            continue;
+        };
+        let is_object = matches!(
+            schema.schema_kind,
+            openapiv3::SchemaKind::Type(openapiv3::Type::Object(_))
+        );
+        let mut patch = progenitor::TypePatch::default();
+        // The overlay folds Auth0's four identical grant response schemas into this one.
+        if name == "ClientGrantResponseContent" {
+            patch.with_rename("ClientGrant");
+        }
+        if !holds_a_float(spec, name, &mut Vec::new()) {
+            patch.with_derive("Eq");
+        }
+        if is_object && answered.contains(name) {
+            patch.with_attr("#[non_exhaustive]");
+        }
+        patches.insert(name.clone(), patch);
+    }
+    patches
+}
+
+/// The names of the schemas `$ref` points to anywhere in `value`.
+fn refs_in(value: &serde_json::Value, found: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(fields) => {
+            for (key, field) in fields {
+                match (key.as_str(), field.as_str()) {
+                    ("$ref", Some(target)) => {
+                        if let Some(name) = target.strip_prefix("#/components/schemas/") {
+                            found.push(name.to_owned());
+                        }
+                    }
+                    _ => refs_in(field, found),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| refs_in(item, found)),
+        _ => {}
+    }
+}
+
+/// The component schema `name` as JSON.
+fn schema_json(spec: &openapiv3::OpenAPI, name: &str) -> serde_json::Value {
+    let schema = spec
+        .components
+        .as_ref()
+        .and_then(|components| components.schemas.get(name));
+    serde_json::to_value(schema).unwrap_or_default()
+}
+
+/// Every schema an answer of any operation carries, directly or inside another.
+fn answered_schemas(spec: &openapiv3::OpenAPI) -> std::collections::BTreeSet<String> {
+    let mut pending = Vec::new();
+    let mut spec_copy = spec.clone();
+    for operation in operations(&mut spec_copy) {
+        refs_in(
+            &serde_json::to_value(&operation.responses).unwrap_or_default(),
+            &mut pending,
+        );
+    }
+    let mut answered = std::collections::BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if answered.insert(name.clone()) {
+            refs_in(&schema_json(spec, &name), &mut pending);
+        }
+    }
+    answered
+}
+
+/// Whether schema `name`, or one it refers to, holds a `number` (a float, which is not `Eq`).
+fn holds_a_float(spec: &openapiv3::OpenAPI, name: &str, seen: &mut Vec<String>) -> bool {
+    if seen.iter().any(|earlier| earlier == name) {
+        return false;
+    }
+    seen.push(name.to_owned());
+    let schema = schema_json(spec, name);
+    let mut refs = Vec::new();
+    refs_in(&schema, &mut refs);
+    schema.to_string().contains(r#""type":"number""#)
+        || refs.iter().any(|name| holds_a_float(spec, name, seen))
+}
+
+/// Each string enum schema of the spec and the name of its open enum.
+fn string_enums(spec: &openapiv3::OpenAPI) -> Vec<(String, String)> {
+    let schemas = spec.components.as_ref().map(|components| &components.schemas);
+    schemas
+        .into_iter()
+        .flatten()
+        .filter_map(|(schema, value)| {
+            let openapiv3::ReferenceOr::Item(value) = value else {
+                return None;
+            };
+            let openapiv3::SchemaKind::Type(openapiv3::Type::String(string)) = &value.schema_kind else {
+                return None;
+            };
+            if string.enumeration.is_empty() {
+                return None;
+            }
+            let name = ENUM_NAMES
+                .iter()
+                .find(|(named, _)| named == schema)
+                .map_or_else(|| upper_camel(schema), |(_, name)| (*name).to_owned());
+            Some((schema.clone(), name))
+        })
+        .collect()
+}
+
+/// The open enums: one `open_enum!` (src/models.rs) for each name of [`string_enums`], with the
+/// values of every schema it stands for, in the spec's order.
+pub fn generate_open_enums(spec_json: &str) -> Result<String, String> {
+    let spec: openapiv3::OpenAPI =
+        serde_json::from_str(spec_json).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
+    let mut enums: Vec<(String, String, Vec<String>)> = Vec::new();
+    for (schema, name) in string_enums(&spec) {
+        let value = schema_json(&spec, &schema);
+        let values = value["enum"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|value| value.as_str());
+        let index = match enums.iter().position(|(known, _, _)| *known == name) {
+            Some(index) => index,
+            None => {
+                let description = value["description"].as_str().unwrap_or_default();
+                enums.push((name.clone(), without_html(description), Vec::new()));
+                enums.len() - 1
+            }
+        };
+        for value in values {
+            if !enums[index].2.iter().any(|known| known == value) {
+                enums[index].2.push(value.to_owned());
+            }
+        }
+    }
+    let mut code =
+        String::from("// Generated by build.rs from the string enums of spec/client-grants.json.\n");
+    for (name, description, values) in enums {
+        code.push_str(&format!("open_enum! {{\n    /// {description}\n    {name} {{\n"));
+        let mut variants: Vec<String> = Vec::new();
+        for value in &values {
+            let mut variant = upper_camel(value);
+            if variant.is_empty() || variant.starts_with(|c: char| c.is_ascii_digit()) {
+                variant.insert(0, 'V');
+            }
+            while variant == "Unknown" || variants.contains(&variant) {
+                variant.push('_');
+            }
+            code.push_str(&format!(
+                "        /// `{value}`\n        {variant} = {value:?},\n"
+            ));
+            variants.push(variant);
+        }
+        code.push_str("    }\n}\n");
+    }
+    Ok(code)
+}
+
+/// `text` as one doc line: without HTML tags, and without line breaks.
+fn without_html(text: &str) -> String {
+    let mut plain = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if in_tag => {}
+            '\n' | '\r' => plain.push(' '),
+            _ => plain.push(c),
+        }
+    }
+    plain
+}
+
+/// `third_party_clients` or `Client-grant type` as `ThirdPartyClients`, `ClientGrantType`.
+fn upper_camel(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut chars = word.chars();
+            let first = chars.next().map(|c| c.to_ascii_uppercase());
+            first.into_iter().chain(chars).collect::<String>()
+        })
+        .collect()
 }
 
 /// Parses `spec_json`, runs `generate` with the build's settings and pretty-prints the result;
@@ -206,7 +408,7 @@ fn run_progenitor(
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let tokens =
-        std::panic::catch_unwind(move || generate(&mut progenitor::Generator::new(&settings()), &spec));
+        std::panic::catch_unwind(move || generate(&mut progenitor::Generator::new(&settings(&spec)), &spec));
     std::panic::set_hook(previous_hook);
 
     let tokens = match tokens {

@@ -5,7 +5,7 @@
 use crate::error::Error;
 use crate::generated::types;
 use crate::models::{DefaultFor, OrganizationUsage, SubjectType};
-use crate::validate::{convert, item_lengths};
+use crate::validate::{built, convert, item_lengths};
 
 /// Scope items: 1 to 280 characters.
 const SCOPE_LENGTH: (usize, usize) = (1, 280);
@@ -119,20 +119,23 @@ impl NewClientGrant {
             min,
             max,
         )?;
-        Ok(types::CreateClientGrantRequestContent {
-            allow_all_scopes: self.allow_all_scopes,
-            allow_any_organization: self.allow_any_organization,
-            audience: convert("audience", self.audience.clone())?,
-            authorization_details_types: convert_all(
-                "authorization_details_types",
-                &self.authorization_details_types,
-            )?,
-            client_id: self.client_id.clone(),
-            default_for: self.default_for.clone(),
-            organization_usage: self.organization_usage.clone(),
-            scope: convert_all("scope", &self.scope)?,
-            subject_type: self.subject_type.clone(),
-        })
+        let audience: types::CreateClientGrantRequestContentAudience =
+            convert("audience", self.audience.clone())?;
+        let scope: Vec<types::CreateClientGrantRequestContentScopeItem> = convert_all("scope", &self.scope)?;
+        let authorization_details_types: Vec<
+            types::CreateClientGrantRequestContentAuthorizationDetailsTypesItem,
+        > = convert_all("authorization_details_types", &self.authorization_details_types)?;
+        let body = types::CreateClientGrantRequestContent::builder()
+            .allow_all_scopes(self.allow_all_scopes)
+            .allow_any_organization(self.allow_any_organization)
+            .audience(audience)
+            .authorization_details_types(authorization_details_types)
+            .client_id(self.client_id.clone())
+            .default_for(self.default_for.clone())
+            .organization_usage(self.organization_usage.clone())
+            .scope(scope)
+            .subject_type(self.subject_type.clone());
+        built("body", body)
     }
 }
 
@@ -257,16 +260,17 @@ impl ClientGrantUpdate {
             }
             None => None,
         };
-        Ok(types::UpdateClientGrantRequestContent {
-            allow_all_scopes: self.allow_all_scopes.map(types::ClientGrantFlagUpdate),
-            allow_any_organization: self.allow_any_organization.map(types::ClientGrantFlagUpdate),
-            authorization_details_types,
-            organization_usage: self
-                .organization_usage
-                .clone()
-                .map(types::ClientGrantOrganizationNullableUsageEnum),
-            scope,
-        })
+        let body = types::UpdateClientGrantRequestContent::builder()
+            .allow_all_scopes(self.allow_all_scopes.map(types::ClientGrantFlagUpdate))
+            .allow_any_organization(self.allow_any_organization.map(types::ClientGrantFlagUpdate))
+            .authorization_details_types(authorization_details_types)
+            .organization_usage(
+                self.organization_usage
+                    .clone()
+                    .map(types::ClientGrantOrganizationNullableUsageEnum),
+            )
+            .scope(scope);
+        built("body", body)
     }
 }
 

@@ -62,6 +62,17 @@ pub(crate) fn item_lengths(
     Ok(())
 }
 
+/// A generated value from its generated builder, which is how hand-written code makes them: a
+/// field Auth0 adds is then one more setter, not a struct literal that stops compiling.
+pub(crate) fn built<T, B: TryInto<T>>(parameter: &'static str, builder: B) -> Result<T, Error>
+where
+    B::Error: std::fmt::Display,
+{
+    builder
+        .try_into()
+        .map_err(|error| Error::invalid_input(parameter, error.to_string()))
+}
+
 /// Turns a string into a generated, checked newtype (a path parameter, a body field).
 pub(crate) fn convert<T: TryFrom<String>>(parameter: &'static str, value: String) -> Result<T, Error>
 where

@@ -288,19 +288,15 @@ impl FakeTenant {
         let mut state = self.tenant.state();
         (0..count)
             .map(|n| {
-                state.store.insert(ClientGrant {
-                    allow_all_scopes: None,
-                    allow_any_organization: None,
-                    audience: "https://seed.example.com/".into(),
-                    authorization_details_types: Vec::new(),
-                    client_id: Some(format!("seed-client-{n}")),
-                    default_for: None,
-                    id: String::new(),
-                    is_system: None,
-                    organization_usage: None,
-                    scope: vec!["read:things".into()],
-                    subject_type: Some(crate::SubjectType::Client),
-                })
+                let grant = ClientGrant::builder()
+                    .id(String::new())
+                    .audience("https://seed.example.com/")
+                    .client_id(Some(format!("seed-client-{n}")))
+                    .scope(vec!["read:things".to_owned()])
+                    .subject_type(Some(crate::SubjectType::Client));
+                state
+                    .store
+                    .insert(grant.try_into().expect("id and audience are set"))
             })
             .collect()
     }

@@ -185,14 +185,11 @@ impl Store {
     }
 
     pub(crate) fn add_organization(&mut self, name: &str, display_name: Option<&str>) -> Organization {
-        let organization = Organization {
-            branding: None,
-            display_name: display_name.map(str::to_owned),
-            id: new_id("org_"),
-            metadata: None,
-            name: Some(name.to_owned()),
-            token_quota: None,
-        };
+        let organization = Organization::builder()
+            .id(new_id("org_"))
+            .name(Some(name.to_owned()))
+            .display_name(display_name.map(str::to_owned));
+        let organization: Organization = organization.try_into().expect("the id is set");
         self.organizations.insert(
             organization.id.clone(),
             StoredOrganization {
@@ -234,27 +231,15 @@ impl Store {
             }
             _ => {}
         }
-        let grant = ClientGrant {
-            allow_all_scopes: request.allow_all_scopes,
-            allow_any_organization: request.allow_any_organization,
-            audience: request.audience.as_str().to_owned(),
-            authorization_details_types: request
-                .authorization_details_types
-                .iter()
-                .map(|item| item.as_str().to_owned())
-                .collect(),
-            client_id: request.client_id,
-            default_for: request.default_for,
-            id: String::new(),
-            is_system: None,
-            organization_usage: request.organization_usage,
-            scope: request
-                .scope
-                .iter()
-                .map(|item| item.as_str().to_owned())
-                .collect(),
-            subject_type: Some(request.subject_type.unwrap_or(SubjectType::Client)),
-        };
+        // A grant is what was asked for, with what only Auth0 sets; read through JSON, so that a
+        // field Auth0 adds to both is kept with no line here.
+        let mut fields = serde_json::to_value(&request).unwrap_or_default();
+        fields["id"] = "".into();
+        fields["subject_type"] =
+            serde_json::to_value(request.subject_type.clone().unwrap_or(SubjectType::Client))
+                .unwrap_or_default();
+        let grant: ClientGrant =
+            serde_json::from_value(fields).map_err(|error| Failure::invalid_body(error.to_string()))?;
         let duplicate = self.grants.values().any(|existing| {
             existing.client_id == grant.client_id
                 && existing.default_for == grant.default_for
@@ -410,15 +395,10 @@ impl Store {
 
 /// A grant as an organization's list shows it (with `subject_type`, as the live API sends).
 fn organization_grant(grant: &ClientGrant) -> OrganizationClientGrant {
-    OrganizationClientGrant {
-        allow_any_organization: grant.allow_any_organization,
-        audience: grant.audience.clone(),
-        client_id: grant.client_id.clone(),
-        id: grant.id.clone(),
-        organization_usage: grant.organization_usage.clone(),
-        scope: grant.scope.clone(),
-        subject_type: Some(subject_of(grant)),
-    }
+    // Through JSON: the fields the two share (those Auth0 adds to both included) carry over.
+    let mut fields = serde_json::to_value(grant).unwrap_or_default();
+    fields["subject_type"] = serde_json::to_value(subject_of(grant)).unwrap_or_default();
+    serde_json::from_value(fields).expect("a grant has every field an organization's grant needs")
 }
 
 /// One PATCH body, read field by field: absent, `null` (reset) or a value.
