@@ -114,6 +114,16 @@ mod tests {
     }
 
     #[test]
+    fn anonymous_user_which_the_live_api_knows_since_july_2026_is_a_named_variant() {
+        let grant: crate::ClientGrant = serde_json::from_str(
+            r#"{"id":"cgr_1","audience":"https://api/","subject_type":"anonymous_user"}"#,
+        )
+        .unwrap();
+        assert_eq!(grant.subject_type, Some(SubjectType::AnonymousUser));
+        assert_eq!(SubjectType::AnonymousUser.as_str(), "anonymous_user");
+    }
+
+    #[test]
     fn known_values_round_trip_and_unknown_ones_are_kept() {
         let known: SubjectType = serde_json::from_str(r#""user""#).unwrap();
         assert_eq!(known, SubjectType::User);

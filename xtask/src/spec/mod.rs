@@ -126,6 +126,15 @@ pub fn derive_client_spec(subset: &Value, overlay_yaml: &str) -> Result<String> 
     Ok(text)
 }
 
+/// The corrections of the overlay that the converted `subset` no longer needs.
+pub fn redundant_corrections(subset: &Value, overlay_yaml: &str) -> Result<Vec<String>> {
+    let mut document = subset.clone();
+    convert::to_openapi_3_0(&mut document)?;
+    let overlay =
+        overlay::parse_overlay(overlay_yaml).with_context(|| format!("{OVERLAY_PATH} is unusable"))?;
+    Ok(overlay::redundant_corrections(&overlay, &document))
+}
+
 fn read(root: &Path, relative: &str) -> Result<String> {
     std::fs::read_to_string(root.join(relative)).with_context(|| format!("cannot read {relative}"))
 }
@@ -185,6 +194,11 @@ fn refresh(root: &Path, from: &str) -> Result<()> {
     match previous_subset {
         Some(previous) => print_changes(&api_diff(&previous, &subset)?),
         None => println!("no earlier {SUBSET_PATH} to compare with"),
+    }
+    for correction in redundant_corrections(&subset, &read(root, OVERLAY_PATH)?)? {
+        println!(
+            "redundant correction: {correction} in {OVERLAY_PATH}: the upstream document now says the same; drop it"
+        );
     }
     Ok(())
 }

@@ -39,6 +39,45 @@ pub fn apply_overlay(overlay: &Overlay, document: &mut Value) -> Result<()> {
     Ok(())
 }
 
+/// The corrections `document` (the converted upstream) no longer needs: an action, or two
+/// consecutive ones written as one correction (remove, then add back changed), without which
+/// the overlay gives the same result. Upstream now says the same, and the correction can go.
+/// Each is named by its first action's index and target.
+pub fn redundant_corrections(overlay: &Overlay, document: &Value) -> Vec<String> {
+    let with_all = applied(overlay, document);
+    let actions = overlay.actions.len();
+    let mut redundant = Vec::new();
+    let mut index = 0;
+    while index < actions {
+        let found = [1, 2].into_iter().find(|&count| {
+            index + count <= actions && {
+                let mut without = overlay.clone();
+                without.actions.drain(index..index + count);
+                with_all.is_some() && applied(&without, document) == with_all
+            }
+        });
+        match found {
+            Some(count) => {
+                let action = &overlay.actions[index];
+                redundant.push(format!(
+                    "overlay action {index} (target `{}`)",
+                    action.target.trim()
+                ));
+                index += count;
+            }
+            None => index += 1,
+        }
+    }
+    redundant
+}
+
+/// `document` with `overlay` applied, or `None` if it does not apply.
+fn applied(overlay: &Overlay, document: &Value) -> Option<Value> {
+    let mut document = document.clone();
+    apply_overlay(overlay, &mut document).ok()?;
+    Some(document)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -81,5 +120,24 @@ mod tests {
         let mut document = json!({"a": {"x": 1}, "b": {"d": 1}});
         apply_overlay(&overlay, &mut document).unwrap();
         assert_eq!(document, json!({"b": {"c": 2, "d": 1}}));
+    }
+
+    #[test]
+    fn a_correction_upstream_now_makes_is_reported_redundant_and_one_it_needs_is_not() {
+        // Remove the enum, then add it back with one more value: one correction in two actions.
+        let overlay = parse_overlay(&format!(
+            "{HEADER}actions:\n  - target: $.s.enum\n    description: (1/2)\n    remove: true\n  - target: $.s\n    description: (2/2)\n    update: {{enum: [a, b, c]}}\n  - target: $.t\n    description: other\n    update: {{x: 1}}\n"
+        ))
+        .unwrap();
+        let before = json!({"s": {"enum": ["a", "b"]}, "t": {}});
+        assert_eq!(redundant_corrections(&overlay, &before), Vec::<String>::new());
+        let after = json!({"s": {"enum": ["a", "b", "c"]}, "t": {"x": 1}});
+        assert_eq!(
+            redundant_corrections(&overlay, &after),
+            [
+                "overlay action 0 (target `$.s.enum`)",
+                "overlay action 2 (target `$.t`)"
+            ]
+        );
     }
 }

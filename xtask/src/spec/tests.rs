@@ -258,3 +258,25 @@ fn a_new_response_field_with_a_length_limit_is_caught_by_the_lint() {
         )
     );
 }
+
+#[test]
+fn the_anonymous_user_correction_is_reported_redundant_once_upstream_lists_the_value() {
+    let root = workspace_root();
+    let overlay = read(&root, OVERLAY_PATH).unwrap();
+    let mut subset: Value = serde_json::from_str(&read(&root, SUBSET_PATH).unwrap()).unwrap();
+    assert_eq!(
+        redundant_corrections(&subset, &overlay).unwrap(),
+        Vec::<String>::new()
+    );
+
+    let values = subset["components"]["schemas"]["ClientGrantSubjectTypeEnum"]["enum"]
+        .as_array_mut()
+        .unwrap();
+    values.push("anonymous_user".into());
+    let redundant = redundant_corrections(&subset, &overlay).unwrap();
+    assert_eq!(redundant.len(), 1, "{redundant:?}");
+    assert!(
+        redundant[0].contains("ClientGrantSubjectTypeEnum.enum"),
+        "{redundant:?}"
+    );
+}
