@@ -1,107 +1,206 @@
-//! `build.rs` regenerates the client whenever `spec/client-grants.json` changes, with no other
-//! step: a property added to a schema appears in the generated type after a plain `cargo build`.
+//! An additive change upstream reaches users with no hand edit: `build.rs` regenerates the
+//! client whenever `spec/client-grants.json` changes, and every target still builds.
 //!
-//! The crate is copied to a scratch directory and built there, sharing this workspace's target
-//! directory so that only the copy itself (build script and library) is compiled.
+//! The whole workspace is copied to a scratch directory, its spec gets every kind of additive
+//! change Auth0 makes (a property on every object schema, a value in every enum, an optional
+//! query parameter on every operation, ahead of the others, and a newly documented status on
+//! every operation), and then, with no other edit:
+//! - every target builds: the library with its features (`native-tls` aside, which needs a
+//!   system library), its tests, examples and benches, xtask and examples/downstream;
+//! - a test written as a user would shows the new enum value decoded as a named variant and the
+//!   new property in the models.
+//!
+//! The copy shares this workspace's target directory, so that only the copied crates compile.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const PROBE_PROPERTY: &str = "regeneration_probe";
+use serde_json::{Value, json};
+
+const PROBE: &str = "regeneration_probe";
+const PROBE_VALUE: &str = "regeneration_probe_value";
+
+/// What a user's test checks after the regeneration, written into the copy.
+const USERS_TEST: &str = r#"
+use auth0_client_grants::testing::FakeTenant;
+use auth0_client_grants::{ClientGrant, DefaultFor, NewClientGrant, Organization, OrganizationUsage, SubjectType};
 
 #[test]
-fn a_property_added_to_the_spec_appears_in_the_generated_type_after_cargo_build() {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let scratch = tempfile::tempdir().unwrap();
-    copy_crate(manifest_dir, scratch.path());
-
-    let before = build_and_read_generated_code(scratch.path());
-    assert!(
-        grant_struct(&before).contains("pub audience:"),
-        "the generated ClientGrant lacks its fields"
+fn a_value_added_to_every_enum_is_a_named_variant() {
+    assert_eq!("regeneration_probe_value".parse::<SubjectType>().unwrap(), SubjectType::RegenerationProbeValue);
+    assert_eq!(
+        "regeneration_probe_value".parse::<OrganizationUsage>().unwrap(),
+        OrganizationUsage::RegenerationProbeValue
     );
-    assert!(!before.contains(PROBE_PROPERTY));
+    assert_eq!("regeneration_probe_value".parse::<DefaultFor>().unwrap(), DefaultFor::RegenerationProbeValue);
+}
+
+#[test]
+fn a_property_added_to_every_schema_reaches_the_models() {
+    let grant: ClientGrant = serde_json::from_value(serde_json::json!({
+        "id": "cgr_1", "audience": "https://api.example.com/", "regeneration_probe": "seen",
+        "subject_type": "regeneration_probe_value"
+    }))
+    .unwrap();
+    assert_eq!(grant.regeneration_probe.as_deref(), Some("seen"));
+    assert_eq!(grant.subject_type, Some(SubjectType::RegenerationProbeValue));
+    let organization: Organization =
+        serde_json::from_value(serde_json::json!({"id": "org_1", "regeneration_probe": "seen"})).unwrap();
+    assert_eq!(organization.regeneration_probe.as_deref(), Some("seen"));
+}
+
+#[tokio::test]
+async fn the_client_still_works() {
+    let tenant = FakeTenant::start().await;
+    let client = tenant.client();
+    let created = client
+        .client_grants()
+        .create(NewClientGrant::new("app", "https://api.example.com/").scope(["read:things"]))
+        .await
+        .unwrap();
+    assert_eq!(client.client_grants().get(&created.id).await.unwrap(), created);
+}
+"#;
+
+#[test]
+fn additive_spec_changes_build_every_target_with_no_edit_and_reach_users_models() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scratch = tempfile::tempdir().unwrap();
+    copy_tracked_files(root, scratch.path());
 
     let spec_path = scratch.path().join("spec/client-grants.json");
-    let mut spec: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&spec_path).unwrap()).unwrap();
-    spec["components"]["schemas"]["ClientGrantResponseContent"]["properties"][PROBE_PROPERTY] =
-        serde_json::json!({"type": "string", "description": "Added by the regeneration test."});
-    std::fs::write(&spec_path, serde_json::to_string_pretty(&spec).unwrap()).unwrap();
-
-    let after = build_and_read_generated_code(scratch.path());
+    let mut spec: Value = serde_json::from_str(&std::fs::read_to_string(&spec_path).unwrap()).unwrap();
+    let probed = add_probes(&mut spec);
     assert!(
-        grant_struct(&after).contains(&format!(
-            "pub {PROBE_PROPERTY}: ::std::option::Option<::std::string::String>"
-        )),
-        "the new property is missing from the regenerated ClientGrant:\n{}",
-        grant_struct(&after)
+        probed.objects >= 10 && probed.enums >= 4 && probed.operations == 9,
+        "{probed:?}"
+    );
+    std::fs::write(&spec_path, serde_json::to_string_pretty(&spec).unwrap()).unwrap();
+    std::fs::write(
+        scratch.path().join("tests/regeneration_reaches_users.rs"),
+        USERS_TEST,
+    )
+    .unwrap();
+
+    cargo(
+        scratch.path(),
+        &[
+            "build",
+            "--workspace",
+            "--all-targets",
+            "--features",
+            "auth0-client-grants/testing,auth0-client-grants/mock",
+        ],
+    );
+    cargo(
+        scratch.path(),
+        &[
+            "test",
+            "--package",
+            "auth0-client-grants",
+            "--test",
+            "regeneration_reaches_users",
+        ],
     );
 }
 
-/// Copies what building the library needs, as a workspace of its own.
-fn copy_crate(from: &Path, to: &Path) {
-    for file in ["build.rs", "Cargo.lock", "README.md"] {
-        std::fs::copy(from.join(file), to.join(file)).unwrap();
-    }
-    for dir in ["src", "spec"] {
-        copy_dir(&from.join(dir), &to.join(dir));
-    }
-    let manifest = std::fs::read_to_string(from.join("Cargo.toml")).unwrap();
-    // Without the workspace members, which are not copied.
-    let standalone: String = manifest
-        .lines()
-        .filter(|line| !line.starts_with("members"))
-        .map(|line| format!("{line}\n"))
-        .collect();
-    std::fs::write(to.join("Cargo.toml"), standalone).unwrap();
+/// How many places of each kind [`add_probes`] changed.
+#[derive(Debug, Default)]
+struct Probed {
+    objects: usize,
+    enums: usize,
+    operations: usize,
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
+/// Every additive change at once: a property on every object schema, a value in every string
+/// enum, and on every operation an optional query parameter ahead of the others and a newly
+/// documented status.
+fn add_probes(spec: &mut Value) -> Probed {
+    let mut probed = Probed::default();
+    for schema in spec["components"]["schemas"]
+        .as_object_mut()
+        .unwrap()
+        .values_mut()
+    {
+        if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+            properties.insert(
+                PROBE.into(),
+                json!({"type": "string", "description": "Added by the regeneration test."}),
+            );
+            probed.objects += 1;
+        }
+        if schema["type"] == "string"
+            && let Some(values) = schema.get_mut("enum").and_then(Value::as_array_mut)
+        {
+            values.push(PROBE_VALUE.into());
+            probed.enums += 1;
         }
     }
+    for item in spec["paths"].as_object_mut().unwrap().values_mut() {
+        for operation in item.as_object_mut().unwrap().values_mut() {
+            let Some(operation) = operation
+                .as_object_mut()
+                .filter(|operation| operation.contains_key("responses"))
+            else {
+                continue;
+            };
+            let parameter =
+                json!({"name": PROBE, "in": "query", "required": false, "schema": {"type": "string"}});
+            let parameters = operation.entry("parameters").or_insert_with(|| json!([]));
+            parameters.as_array_mut().unwrap().insert(0, parameter);
+            let responses = operation["responses"].as_object_mut().unwrap();
+            let error = responses
+                .iter()
+                .find(|(status, _)| status.starts_with('4'))
+                .map(|(_, response)| response.clone())
+                .unwrap_or_else(|| json!({"description": "Added by the regeneration test."}));
+            responses.insert("418".into(), error);
+            probed.operations += 1;
+        }
+    }
+    probed
 }
 
-/// Runs `cargo build --lib` in `crate_dir` and returns the code its build script generated.
-fn build_and_read_generated_code(crate_dir: &Path) -> String {
+/// Copies every file git tracks in `from` (as it is in the working tree) to `to`.
+fn copy_tracked_files(from: &Path, to: &Path) {
+    let listed = Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(from)
+        .output()
+        .expect("git lists the files of the workspace");
+    assert!(listed.status.success(), "git ls-files failed");
+    for file in listed
+        .stdout
+        .split(|&byte| byte == 0)
+        .filter(|name| !name.is_empty())
+    {
+        let relative = Path::new(std::str::from_utf8(file).unwrap());
+        let source = from.join(relative);
+        if !source.is_file() {
+            continue;
+        }
+        let target = to.join(relative);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&source, &target).unwrap();
+    }
+}
+
+/// Runs `cargo ARGS --offline` in `dir` with this workspace's target directory; fails the test
+/// with cargo's output if it fails.
+fn cargo(dir: &Path, args: &[&str]) {
     let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args([
-            "build",
-            "--lib",
-            "--offline",
-            "--message-format=json-render-diagnostics",
-        ])
-        .current_dir(crate_dir)
+        .args(args)
+        .arg("--offline")
+        .current_dir(dir)
         .env("CARGO_TARGET_DIR", target_dir())
         .output()
         .unwrap();
     assert!(
         output.status.success(),
-        "cargo build failed:\n{}",
+        "cargo {} failed in the regenerated copy:\n{}",
+        args.join(" "),
         String::from_utf8_lossy(&output.stderr)
     );
-    let out_dir = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| message["reason"] == "build-script-executed")
-        .filter(|message| {
-            message["package_id"]
-                .as_str()
-                .is_some_and(|id| id.contains("auth0-client-grants"))
-        })
-        .filter_map(|message| message["out_dir"].as_str().map(PathBuf::from))
-        .next_back()
-        .expect("cargo reported no build script run for the crate");
-    std::fs::read_to_string(out_dir.join("client_grants_api.rs")).unwrap()
 }
 
 /// The workspace's own target directory, so that dependencies are not compiled again.
@@ -109,13 +208,4 @@ fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
-
-/// The text of the generated `pub struct ClientGrant { … }`.
-fn grant_struct(code: &str) -> &str {
-    let start = code
-        .find("pub struct ClientGrant {")
-        .expect("the generated code has a ClientGrant struct");
-    let end = start + code[start..].find("\n    }").expect("the struct ends");
-    &code[start..end]
 }
