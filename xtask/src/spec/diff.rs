@@ -7,20 +7,50 @@ use serde_json::{Map, Value};
 
 use super::operations::HTTP_METHODS;
 
+/// What a change means for the crate's version, by semver, for crates that depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Bump {
+    /// Nothing a dependent crate can see changes.
+    Patch,
+    /// Something is added (a field, a variant, a parameter, a method): code written against the
+    /// old release still builds and works, since models and enums are `#[non_exhaustive]` and
+    /// parameters are set by name.
+    Minor,
+    /// Code written against the old release can break: fail to compile, be refused by the
+    /// API, or fail to decode an answer.
+    Major,
+}
+
+impl fmt::Display for Bump {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Patch => "patch",
+            Self::Minor => "minor",
+            Self::Major => "major",
+        })
+    }
+}
+
+/// The bump a release with all of `changes` needs: the largest of theirs (patch for none).
+pub fn needed_bump(changes: &[Change]) -> Bump {
+    changes
+        .iter()
+        .map(|change| change.bump)
+        .max()
+        .unwrap_or(Bump::Patch)
+}
+
 /// One difference between two releases of the client-grant operations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     pub operation: String,
     pub description: String,
-    /// Whether code written against the old release can break (fail to compile, be refused by
-    /// the API, or fail to decode an answer) once the crate follows the new one.
-    pub breaking: bool,
+    pub bump: Bump,
 }
 
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mark = if self.breaking { "BREAKING" } else { "        " };
-        write!(f, "{mark}  {}: {}", self.operation, self.description)
+        write!(f, "{:<5}  {}: {}", self.bump, self.operation, self.description)
     }
 }
 
@@ -30,11 +60,11 @@ pub fn diff_api(old: &Value, new: &Value) -> Vec<Change> {
     let new_operations = operations(new);
     let mut changes = Vec::new();
     for (id, old_op) in &old_operations {
-        let mut push = |description: String, breaking: bool| {
+        let mut push = |description: String, bump: Bump| {
             changes.push(Change {
                 operation: id.clone(),
                 description,
-                breaking,
+                bump,
             });
         };
         let Some(new_op) = new_operations.get(id) else {
@@ -44,7 +74,7 @@ pub fn diff_api(old: &Value, new: &Value) -> Vec<Change> {
                     old_op.method.to_uppercase(),
                     old_op.path
                 ),
-                true,
+                Bump::Major,
             );
             continue;
         };
@@ -57,7 +87,7 @@ pub fn diff_api(old: &Value, new: &Value) -> Vec<Change> {
                     new_op.method.to_uppercase(),
                     new_op.path
                 ),
-                true,
+                Bump::Major,
             );
         }
         compare_fields(
@@ -76,10 +106,10 @@ pub fn diff_api(old: &Value, new: &Value) -> Vec<Change> {
         );
         let statuses: BTreeSet<&String> = old_op.responses.keys().chain(new_op.responses.keys()).collect();
         for status in statuses {
-            let success = status.starts_with('2');
+            // A documented status is a method of the operation's typed mock (feature `mock`).
             match (old_op.responses.get(status), new_op.responses.get(status)) {
-                (Some(_), None) => push(format!("response {status} removed"), success),
-                (None, Some(_)) => push(format!("response {status} added"), success),
+                (Some(_), None) => push(format!("response {status} removed"), Bump::Major),
+                (None, Some(_)) => push(format!("response {status} added"), Bump::Minor),
                 (Some(old_fields), Some(new_fields)) => compare_fields(
                     &format!("response {status} field"),
                     Side::Response,
@@ -100,7 +130,7 @@ pub fn diff_api(old: &Value, new: &Value) -> Vec<Change> {
                     new_op.method.to_uppercase(),
                     new_op.path
                 ),
-                breaking: false,
+                bump: Bump::Minor,
             });
         }
     }
@@ -118,12 +148,12 @@ fn compare_fields(
     side: Side,
     old: &BTreeMap<String, Field>,
     new: &BTreeMap<String, Field>,
-    push: &mut dyn FnMut(String, bool),
+    push: &mut dyn FnMut(String, Bump),
 ) {
     for (key, old_field) in old {
         let name = display_name(key);
         let Some(new_field) = new.get(key) else {
-            push(format!("{kind} `{name}` removed"), true);
+            push(format!("{kind} `{name}` removed"), Bump::Major);
             continue;
         };
         if old_field.ty != new_field.ty {
@@ -132,7 +162,7 @@ fn compare_fields(
                     "{kind} `{name}` changed type from {} to {}",
                     old_field.ty, new_field.ty
                 ),
-                true,
+                Bump::Major,
             );
         }
         if old_field.required != new_field.required {
@@ -141,7 +171,7 @@ fn compare_fields(
             } else {
                 "optional"
             };
-            push(format!("{kind} `{name}` is now {now}"), true);
+            push(format!("{kind} `{name}` is now {now}"), Bump::Major);
         }
         if old_field.nullable != new_field.nullable {
             let now = if new_field.nullable {
@@ -149,25 +179,26 @@ fn compare_fields(
             } else {
                 "no longer nullable"
             };
-            push(format!("{kind} `{name}` is now {now}"), true);
+            push(format!("{kind} `{name}` is now {now}"), Bump::Major);
         }
         for value in new_field.enum_values.difference(&old_field.enum_values) {
-            // An old client cannot decode a value it has never heard of; a request may use it or not.
-            push(
-                format!("{kind} `{name}` gained the value {value}"),
-                side == Side::Response,
-            );
+            // A variant of an open enum: the old release decodes it as `Unknown`, this one names it.
+            push(format!("{kind} `{name}` gained the value {value}"), Bump::Minor);
         }
         for value in old_field.enum_values.difference(&new_field.enum_values) {
-            push(format!("{kind} `{name}` lost the value {value}"), true);
+            push(format!("{kind} `{name}` lost the value {value}"), Bump::Major);
         }
     }
     for (key, new_field) in new {
         let name = display_name(key);
         if !old.contains_key(key) {
             let required = new_field.required && side == Side::Request;
-            let note = if required { " (required)" } else { "" };
-            push(format!("{kind} `{name}` added{note}"), required);
+            let (note, bump) = if required {
+                (" (required)", Bump::Major)
+            } else {
+                ("", Bump::Minor)
+            };
+            push(format!("{kind} `{name}` added{note}"), bump);
         }
     }
 }

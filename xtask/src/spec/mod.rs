@@ -246,7 +246,7 @@ fn diff(root: &Path, from: &str) -> Result<bool> {
     let candidate = extract::extract_subset(&upstream.document, &CLIENT_GRANT_OPERATIONS)?;
     let changes = api_diff(&committed, &candidate)?;
     print_changes(&changes);
-    Ok(changes.iter().any(|change| change.breaking))
+    Ok(diff::needed_bump(&changes) == diff::Bump::Major)
 }
 
 /// The API changes between two upstream subsets (OpenAPI 3.1), compared in their 3.0 form.
@@ -265,10 +265,10 @@ fn print_changes(changes: &[diff::Change]) {
     for change in changes {
         println!("{change}");
     }
-    let breaking = changes.iter().filter(|change| change.breaking).count();
     println!(
-        "{} API change(s) for the client-grant operations, {breaking} breaking",
-        changes.len()
+        "{} API change(s) for the client-grant operations: the crate needs a {} release",
+        changes.len(),
+        diff::needed_bump(changes)
     );
 }
 

@@ -64,38 +64,63 @@ fn the_four_grant_schemas_the_overlay_merges_are_identical_upstream() {
 }
 
 #[test]
-fn adding_default_for_is_reported_and_not_breaking() {
+fn adding_default_for_is_a_minor_change() {
     let changes = api_diff(&fixture_json(OLD_RELEASE), &fixture_json(NEW_RELEASE)).unwrap();
     let lines: Vec<String> = changes.iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
         [
-            "          get_client-grant: response 200 field `default_for` added",
-            "          get_client-grant-organizations: response 404 added",
-            "          get_client-grants: parameter `default_for (query)` added",
-            "          get_client-grants: response 200 field `(shape 1)[].default_for` added",
-            "          get_client-grants: response 200 field `(shape 2).client_grants[].default_for` added",
-            "          get_client-grants: response 200 field `(shape 3).client_grants[].default_for` added",
-            "          patch_client-grants_by_id: response 200 field `default_for` added",
-            "          post_client-grants: request body field `default_for` added",
-            "          post_client-grants: response 201 field `default_for` added",
+            "minor  get_client-grant: response 200 field `default_for` added",
+            "minor  get_client-grant-organizations: response 404 added",
+            "minor  get_client-grants: parameter `default_for (query)` added",
+            "minor  get_client-grants: response 200 field `(shape 1)[].default_for` added",
+            "minor  get_client-grants: response 200 field `(shape 2).client_grants[].default_for` added",
+            "minor  get_client-grants: response 200 field `(shape 3).client_grants[].default_for` added",
+            "minor  patch_client-grants_by_id: response 200 field `default_for` added",
+            "minor  post_client-grants: request body field `default_for` added",
+            "minor  post_client-grants: response 201 field `default_for` added",
         ]
     );
+    assert_eq!(diff::needed_bump(&changes), diff::Bump::Minor);
 }
 
 #[test]
-fn removing_default_for_is_breaking() {
+fn removing_default_for_is_a_major_change() {
     let changes = api_diff(&fixture_json(NEW_RELEASE), &fixture_json(OLD_RELEASE)).unwrap();
     assert_eq!(changes.len(), 9);
-    let not_breaking: Vec<String> = changes
+    // Every change is major, the removed 404 too: it was a method of the operation's typed mock.
+    let not_major: Vec<String> = changes
         .iter()
-        .filter(|change| !change.breaking)
+        .filter(|change| change.bump != diff::Bump::Major)
         .map(ToString::to_string)
         .collect();
-    assert_eq!(
-        not_breaking,
-        ["          get_client-grant-organizations: response 404 removed"]
-    );
+    assert_eq!(not_major, Vec::<String>::new());
+    assert_eq!(diff::needed_bump(&changes), diff::Bump::Major);
+}
+
+#[test]
+fn an_enum_value_and_an_optional_field_added_are_minor_and_a_required_request_field_major() {
+    let old = fixture_json(NEW_RELEASE);
+    let mut new = old.clone();
+    let schemas = new["components"]["schemas"].as_object_mut().unwrap();
+    schemas["ClientGrantSubjectTypeEnum"]["enum"]
+        .as_array_mut()
+        .unwrap()
+        .push("anonymous_user".into());
+    schemas["ClientGrantResponseContent"]["properties"]["added_later"] =
+        serde_json::json!({"type": "string"});
+    let changes = api_diff(&old, &new).unwrap();
+    assert!(!changes.is_empty());
+    assert_eq!(diff::needed_bump(&changes), diff::Bump::Minor, "{changes:?}");
+
+    let create = &mut new["components"]["schemas"]["CreateClientGrantRequestContent"];
+    create["properties"]["now_needed"] = serde_json::json!({"type": "string"});
+    create["required"]
+        .as_array_mut()
+        .unwrap()
+        .push("now_needed".into());
+    let changes = api_diff(&old, &new).unwrap();
+    assert_eq!(diff::needed_bump(&changes), diff::Bump::Major, "{changes:?}");
 }
 
 #[test]
