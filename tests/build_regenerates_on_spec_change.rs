@@ -68,6 +68,8 @@ fn additive_spec_changes_build_every_target_with_no_edit_and_reach_users_models(
     let scratch = tempfile::tempdir().unwrap();
     copy_tracked_files(root, scratch.path());
 
+    give_every_package_its_own_version(scratch.path());
+
     let spec_path = scratch.path().join("spec/client-grants.json");
     let mut spec: Value = serde_json::from_str(&std::fs::read_to_string(&spec_path).unwrap()).unwrap();
     let probed = add_probes(&mut spec);
@@ -159,6 +161,34 @@ fn add_probes(spec: &mut Value) -> Probed {
         }
     }
     probed
+}
+
+/// Cargo keys a path package's artifacts (its build script's output included) by its name and
+/// version, not by where it is: with versions of their own, the copied packages cannot
+/// overwrite what this workspace built in the shared target directory, nor be taken for it.
+fn give_every_package_its_own_version(workspace: &Path) {
+    let root = std::fs::read_to_string(workspace.join("Cargo.toml")).unwrap();
+    let members = root
+        .lines()
+        .find_map(|line| line.strip_prefix("members = "))
+        .expect("the workspace lists its members on one line");
+    let manifests = std::iter::once("Cargo.toml".to_owned()).chain(
+        members
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .map(|member| format!("{member}/Cargo.toml")),
+    );
+    for manifest in manifests {
+        let path = workspace.join(&manifest);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line = text
+            .lines()
+            .find(|line| line.starts_with("version = \""))
+            .unwrap_or_else(|| panic!("{manifest} names no version of its own"));
+        let probed = format!("{}-regeneration-probe\"", line.trim_end_matches('"'));
+        std::fs::write(&path, text.replacen(line, &probed, 1)).unwrap();
+    }
 }
 
 /// Copies every file git tracks in `from` (as it is in the working tree) to `to`.
