@@ -197,11 +197,11 @@ fn settings(spec: &openapiv3::OpenAPI) -> progenitor::GenerationSettings {
 }
 
 /// What each schema's type gets besides its fields: `Eq` where nothing in it is a float, and
-/// `#[non_exhaustive]` on every object an answer carries, so that a field Auth0 adds is a minor
-/// change for crates that use them (they build them with the generated builders).
+/// `#[non_exhaustive]` on every object (answers' models, and the request bodies the typed
+/// mocks take), so that a field Auth0 adds is a minor change for crates that use them: they
+/// build them with the generated builders.
 fn model_patches(spec: &openapiv3::OpenAPI) -> std::collections::BTreeMap<String, progenitor::TypePatch> {
     let schemas = spec.components.as_ref().map(|components| &components.schemas);
-    let answered = answered_schemas(spec);
     let mut patches = std::collections::BTreeMap::new();
     for (name, schema) in schemas.into_iter().flatten() {
         let openapiv3::ReferenceOr::Item(schema) = schema else {
@@ -219,7 +219,7 @@ fn model_patches(spec: &openapiv3::OpenAPI) -> std::collections::BTreeMap<String
         if !holds_a_float(spec, name, &mut Vec::new()) {
             patch.with_derive("Eq");
         }
-        if is_object && answered.contains(name) {
+        if is_object {
             patch.with_attr("#[non_exhaustive]");
         }
         patches.insert(name.clone(), patch);
@@ -254,25 +254,6 @@ fn schema_json(spec: &openapiv3::OpenAPI, name: &str) -> serde_json::Value {
         .as_ref()
         .and_then(|components| components.schemas.get(name));
     serde_json::to_value(schema).unwrap_or_default()
-}
-
-/// Every schema an answer of any operation carries, directly or inside another.
-fn answered_schemas(spec: &openapiv3::OpenAPI) -> std::collections::BTreeSet<String> {
-    let mut pending = Vec::new();
-    let mut spec_copy = spec.clone();
-    for operation in operations(&mut spec_copy) {
-        refs_in(
-            &serde_json::to_value(&operation.responses).unwrap_or_default(),
-            &mut pending,
-        );
-    }
-    let mut answered = std::collections::BTreeSet::new();
-    while let Some(name) = pending.pop() {
-        if answered.insert(name.clone()) {
-            refs_in(&schema_json(spec, &name), &mut pending);
-        }
-    }
-    answered
 }
 
 /// Whether schema `name`, or one it refers to, holds a `number` (a float, which is not `Eq`).

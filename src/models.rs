@@ -14,7 +14,7 @@ macro_rules! open_enum {
         $name:ident { $( $(#[$variant_meta:meta])* $variant:ident = $value:literal ),+ $(,)? }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum $name {
             $( $(#[$variant_meta])* $variant, )+
@@ -52,6 +52,20 @@ macro_rules! open_enum {
                     Ok(parsed) => parsed,
                     Err(never) => match never {},
                 }
+            }
+        }
+
+        // Ordered by the value as the API spells it, not by variant: a value added upstream
+        // then never changes how two known values compare, as a derived order would.
+        impl PartialOrd for $name {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl Ord for $name {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.as_str().cmp(other.as_str())
             }
         }
 
