@@ -33,6 +33,13 @@ async fn elsewhere() -> RawServer {
     .await
 }
 
+/// A server that answers every request, the token request included, with a 307 to `location`.
+async fn redirecting_everything_to(location: &str) -> RawServer {
+    let location = location.to_owned();
+    RawServer::start(move |_| Reply::Bytes(answer("307 Temporary Redirect", &[("location", &location)], b"")))
+        .await
+}
+
 /// A tenant whose token endpoint works and whose API answers every request with `api`.
 async fn tenant(api: impl Fn() -> Reply + Send + Sync + 'static) -> RawServer {
     RawServer::start(move |request| {
@@ -110,11 +117,7 @@ async fn an_api_redirect_to_another_origin_is_an_error_naming_status_and_locatio
 async fn a_token_endpoint_redirect_sends_the_client_secret_nowhere() {
     let other = elsewhere().await;
     let location = other.url("/oauth/token");
-    let server = RawServer::start({
-        let location = location.clone();
-        move |_| Reply::Bytes(answer("307 Temporary Redirect", &[("location", &location)], b""))
-    })
-    .await;
+    let server = redirecting_everything_to(&location).await;
     let client = credentials_client(&server);
 
     let result = client.client_grants().get("cgr_1").await;
@@ -177,11 +180,7 @@ async fn with_a_callers_client_that_follows_redirects_an_answer_from_another_ori
 async fn with_a_callers_client_that_follows_redirects_a_token_from_another_origin_is_refused() {
     let other = elsewhere().await;
     let location = other.url("/oauth/token");
-    let server = RawServer::start({
-        let location = location.clone();
-        move |_| Reply::Bytes(answer("307 Temporary Redirect", &[("location", &location)], b""))
-    })
-    .await;
+    let server = redirecting_everything_to(&location).await;
     let client = following_client(&server);
 
     let result = client.client_grants().get("cgr_1").await;
