@@ -2,9 +2,9 @@
 //! client whenever `spec/client-grants.json` changes, and every target still builds.
 //!
 //! The whole workspace is copied to a scratch directory, its spec gets every kind of additive
-//! change Auth0 makes (a property on every object schema, a value in every enum, an optional
-//! query parameter on every operation, ahead of the others, and a newly documented status on
-//! every operation), and then, with no other edit:
+//! change Auth0 makes (`cargo xtask spec probe`: a property on every object schema, a value in
+//! every enum, an optional query parameter on every operation, ahead of the others, and a newly
+//! documented status on every operation), and then, with no other edit:
 //! - every target builds: the library with its features (`native-tls` aside, which needs a
 //!   system library), its tests, examples and benches, xtask and examples/downstream;
 //! - a test written as a user would shows the new enum value decoded as a named variant and the
@@ -14,11 +14,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-use serde_json::{Value, json};
-
-const PROBE: &str = "regeneration_probe";
-const PROBE_VALUE: &str = "regeneration_probe_value";
 
 /// What a user's test checks after the regeneration, written into the copy.
 const USERS_TEST: &str = r#"
@@ -70,14 +65,30 @@ fn additive_spec_changes_build_every_target_with_no_edit_and_reach_users_models(
 
     give_every_package_its_own_version(scratch.path());
 
+    // The probes are xtask's (xtask/src/spec/probe.rs), which CI's semver check uses too.
     let spec_path = scratch.path().join("spec/client-grants.json");
-    let mut spec: Value = serde_json::from_str(&std::fs::read_to_string(&spec_path).unwrap()).unwrap();
-    let probed = add_probes(&mut spec);
+    let probed = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "run",
+            "--offline",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--",
+            "spec",
+            "probe",
+            "--spec",
+        ])
+        .arg(&spec_path)
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&probed.stdout);
     assert!(
-        probed.objects >= 10 && probed.enums >= 4 && probed.operations == 9,
-        "{probed:?}"
+        probed.status.success() && said.contains("probed"),
+        "cargo xtask spec probe failed: {said}{}",
+        String::from_utf8_lossy(&probed.stderr)
     );
-    std::fs::write(&spec_path, serde_json::to_string_pretty(&spec).unwrap()).unwrap();
     std::fs::write(
         scratch.path().join("tests/regeneration_reaches_users.rs"),
         USERS_TEST,
@@ -104,63 +115,6 @@ fn additive_spec_changes_build_every_target_with_no_edit_and_reach_users_models(
             "regeneration_reaches_users",
         ],
     );
-}
-
-/// How many places of each kind [`add_probes`] changed.
-#[derive(Debug, Default)]
-struct Probed {
-    objects: usize,
-    enums: usize,
-    operations: usize,
-}
-
-/// Every additive change at once: a property on every object schema, a value in every string
-/// enum, and on every operation an optional query parameter ahead of the others and a newly
-/// documented status.
-fn add_probes(spec: &mut Value) -> Probed {
-    let mut probed = Probed::default();
-    for schema in spec["components"]["schemas"]
-        .as_object_mut()
-        .unwrap()
-        .values_mut()
-    {
-        if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
-            properties.insert(
-                PROBE.into(),
-                json!({"type": "string", "description": "Added by the regeneration test."}),
-            );
-            probed.objects += 1;
-        }
-        if schema["type"] == "string"
-            && let Some(values) = schema.get_mut("enum").and_then(Value::as_array_mut)
-        {
-            values.push(PROBE_VALUE.into());
-            probed.enums += 1;
-        }
-    }
-    for item in spec["paths"].as_object_mut().unwrap().values_mut() {
-        for operation in item.as_object_mut().unwrap().values_mut() {
-            let Some(operation) = operation
-                .as_object_mut()
-                .filter(|operation| operation.contains_key("responses"))
-            else {
-                continue;
-            };
-            let parameter =
-                json!({"name": PROBE, "in": "query", "required": false, "schema": {"type": "string"}});
-            let parameters = operation.entry("parameters").or_insert_with(|| json!([]));
-            parameters.as_array_mut().unwrap().insert(0, parameter);
-            let responses = operation["responses"].as_object_mut().unwrap();
-            let error = responses
-                .iter()
-                .find(|(status, _)| status.starts_with('4'))
-                .map(|(_, response)| response.clone())
-                .unwrap_or_else(|| json!({"description": "Added by the regeneration test."}));
-            responses.insert("418".into(), error);
-            probed.operations += 1;
-        }
-    }
-    probed
 }
 
 /// Cargo keys a path package's artifacts (its build script's output included) by its name and

@@ -12,6 +12,7 @@ mod extract;
 mod lint;
 mod operations;
 mod overlay;
+mod probe;
 mod provenance;
 mod source;
 
@@ -52,6 +53,14 @@ pub enum SpecCommand {
     Check,
     /// Offline: rebuild spec/client-grants.json from spec/upstream/ and spec/overlay.yaml.
     Generate,
+    /// Apply every kind of additive change Auth0 makes to the spec at SPEC (a copy of
+    /// spec/client-grants.json), to check that a crate generated from it still builds and is a
+    /// minor release at most.
+    Probe {
+        /// The spec file to rewrite.
+        #[arg(long, value_name = "PATH")]
+        spec: PathBuf,
+    },
     /// Show what another release of Auth0's document changes for users of this crate, compared
     /// with spec/upstream/. Exits with status 2 when a change is breaking.
     Diff {
@@ -65,6 +74,23 @@ pub fn run(command: SpecCommand) -> Result<ExitCode> {
     let root = workspace_root();
     match command {
         SpecCommand::Refresh { from } => refresh(&root, &from).map(|()| ExitCode::SUCCESS),
+        SpecCommand::Probe { spec } => {
+            let text =
+                std::fs::read_to_string(&spec).with_context(|| format!("cannot read {}", spec.display()))?;
+            let mut document: Value =
+                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", spec.display()))?;
+            let probed = probe::add_probes(&mut document);
+            std::fs::write(&spec, to_canonical_json(&document))
+                .with_context(|| format!("cannot write {}", spec.display()))?;
+            println!(
+                "{}: probed {} object schemas, {} enums, {} operations",
+                spec.display(),
+                probed.objects,
+                probed.enums,
+                probed.operations
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         SpecCommand::Check => {
             check(&root)?;
             println!(
