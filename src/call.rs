@@ -28,8 +28,9 @@ pub(crate) type GeneratedResult<T> = Result<ResponseValue<T>, progenitor_client:
 
 impl Client {
     /// Runs `operation` through `call`, which makes it with the generated method of the
-    /// request builder it is given (one per attempt), retrying as the policy allows. The call is one `tracing`
-    /// span, however many attempts it takes.
+    /// request builder it is given (a new one each attempt, holding that attempt's token),
+    /// retrying as the policy allows. The call is one `tracing` span, however many attempts it
+    /// takes.
     pub(crate) async fn run<T: DeserializeOwned, Call: Future<Output = GeneratedResult<T>>>(
         &self,
         operation: &'static Operation,
