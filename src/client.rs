@@ -357,6 +357,7 @@ impl ClientBuilder {
                     client_secret,
                     audience: self.audience.unwrap_or(endpoints.default_audience),
                     refresh_margin: self.token_refresh_margin,
+                    retry: self.retry,
                     timeout: self.timeout,
                     max_answer_size: self.max_answer_size,
                     clock: self.clock.clone(),

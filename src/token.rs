@@ -13,6 +13,8 @@ use crate::client::locked;
 use crate::clock::Clock;
 use crate::error::{TokenError, TransportError};
 use crate::response_limits::{guard, redirect, refusal};
+use crate::retry::{Decision, Outcome, RetryPolicy, decide};
+use reqwest::Method;
 
 /// A Management API access token. Its value never appears in `Debug` output or logs.
 /// Clones share the value, so handing the token to every request costs a reference count.
@@ -166,6 +168,8 @@ pub(crate) struct ClientCredentials {
     pub(crate) client_secret: SecretString,
     pub(crate) audience: String,
     pub(crate) refresh_margin: Duration,
+    /// How the token endpoint's 429s are waited out, as the API's are.
+    pub(crate) retry: RetryPolicy,
     pub(crate) timeout: Duration,
     /// The longest answer body read, in bytes.
     pub(crate) max_answer_size: usize,
@@ -197,7 +201,8 @@ impl ClientCredentials {
             .map(|cached| cached.token.clone())
     }
 
-    async fn fetch(&self) -> Result<Cached, TokenError> {
+    /// One token request. A 429 comes back with its headers, for the retry decision.
+    async fn fetch(&self) -> Result<Cached, FetchFailed> {
         let requested_at = self.clock.now();
         let body = serde_json::json!({
             "grant_type": "client_credentials",
@@ -222,25 +227,46 @@ impl ClientCredentials {
         let response = self.http.execute(request).await.map_err(unreachable)?;
         let status = response.status();
         if let Some(redirect) = redirect(status, response.headers()) {
-            return Err(TokenError::refused_answer(status.as_u16(), redirect.to_string()));
+            return Err(TokenError::refused_answer(status.as_u16(), redirect.to_string()).into());
         }
+        let headers = response.headers().clone();
         let response = guard(response, &requested, self.max_answer_size);
         let bytes = match response.bytes().await {
             Ok(bytes) => bytes,
             Err(error) => match refusal(&error, self.max_answer_size) {
                 Some(refused) => {
-                    return Err(TokenError::refused_answer(status.as_u16(), refused.to_string()));
+                    return Err(TokenError::refused_answer(status.as_u16(), refused.to_string()).into());
                 }
-                None => return Err(unreachable(error)),
+                None => return Err(unreachable(error).into()),
             },
         };
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(FetchFailed::RateLimited(
+                TokenError::from_answer(429, &bytes),
+                headers,
+            ));
+        }
         if !status.is_success() {
-            return Err(TokenError::from_answer(status.as_u16(), &bytes));
+            return Err(TokenError::from_answer(status.as_u16(), &bytes).into());
         }
         let token = read_token_answer(status, &bytes, requested_at)?;
         tracing::debug!(expires_at = ?token.expires_at, "fetched a new access token with client credentials");
         let refresh_at = refresh_time(requested_at, token.expires_at, self.refresh_margin);
         Ok(Cached { token, refresh_at })
+    }
+}
+
+/// Why a token request failed.
+#[derive(Debug)]
+enum FetchFailed {
+    /// The token endpoint answered 429, with these headers: worth waiting out.
+    RateLimited(TokenError, reqwest::header::HeaderMap),
+    Other(TokenError),
+}
+
+impl From<TokenError> for FetchFailed {
+    fn from(error: TokenError) -> Self {
+        Self::Other(error)
     }
 }
 
@@ -335,7 +361,39 @@ impl ClientCredentials {
         if let Some(token) = self.usable_cached() {
             return Ok(token);
         }
-        let fetched = self.fetch().await?;
+        // The token endpoint is rate limited like the API: its 429s are waited out as the retry
+        // policy says for the API's, while the lock keeps every other caller waiting too.
+        let mut retries_done = 0;
+        let fetched = loop {
+            let (error, headers) = match self.fetch().await {
+                Ok(fetched) => break fetched,
+                Err(FetchFailed::Other(error)) => return Err(error),
+                Err(FetchFailed::RateLimited(error, headers)) => (error, headers),
+            };
+            let outcome = Outcome::Status {
+                status: 429,
+                headers: &headers,
+            };
+            let now = self.clock.now();
+            match decide(
+                &self.retry,
+                &Method::POST,
+                outcome,
+                retries_done,
+                now,
+                fastrand::f64(),
+            ) {
+                Decision::RetryAfter(wait) => {
+                    tracing::warn!(
+                        delay_ms = wait.as_millis() as u64,
+                        "the token endpoint answered 429; retrying"
+                    );
+                    self.clock.sleep(wait).await;
+                    retries_done += 1;
+                }
+                Decision::GiveUp(_) => return Err(error),
+            }
+        };
         let token = fetched.token.clone();
         *locked(&self.cached) = Some(fetched);
         Ok(token)

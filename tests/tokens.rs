@@ -306,3 +306,86 @@ async fn a_provided_token_that_cannot_be_sent_is_a_token_error_and_nothing_is_se
     }
     assert_eq!(api.calls_async().await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_429_from_the_token_endpoint_is_waited_out_with_one_token_request_in_flight() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use common::raw_server::{RawServer, Reply, answer};
+
+    let token_requests = Arc::new(AtomicUsize::new(0));
+    let server = RawServer::start({
+        let token_requests = token_requests.clone();
+        move |request| {
+            let json = [("content-type", "application/json")];
+            if request.path() != "/oauth/token" {
+                return Reply::Bytes(answer("200 OK", &json, RECORDED_GRANT.as_bytes()));
+            }
+            if token_requests.fetch_add(1, Ordering::SeqCst) == 0 {
+                let body = br#"{"error":"too_many_requests","error_description":"Rate limit exceeded."}"#;
+                let headers = [("content-type", "application/json"), ("retry-after", "2")];
+                return Reply::Bytes(answer("429 Too Many Requests", &headers, body));
+            }
+            let body = br#"{"access_token":"issued-token","token_type":"Bearer","expires_in":86400}"#;
+            Reply::Bytes(answer("200 OK", &json, body))
+        }
+    })
+    .await;
+    let clock = FakeClock::new();
+    let client = Client::builder()
+        .base_url(server.url("/api/v2"))
+        .client_credentials("m2m-client", "m2m-secret")
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+
+    let calls = (0..8).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.client_grants().get("cgr_1").await })
+    });
+    for result in futures::future::join_all(calls).await {
+        result.unwrap().unwrap();
+    }
+
+    assert_eq!(
+        token_requests.load(Ordering::SeqCst),
+        2,
+        "one 429, then one token for all"
+    );
+    let waited = clock.sleeps();
+    assert_eq!(waited.len(), 1, "{waited:?}");
+    assert!(waited[0] >= Duration::from_secs(2), "{waited:?}");
+    let api_requests = server
+        .requests()
+        .iter()
+        .filter(|request| request.path() != "/oauth/token")
+        .count();
+    assert_eq!(api_requests, 8);
+}
+
+#[tokio::test]
+async fn a_token_endpoint_that_keeps_answering_429_ends_in_a_token_error_once_the_retries_run_out() {
+    use common::raw_server::{RawServer, Reply, answer};
+
+    let server =
+        RawServer::start(|_| Reply::Bytes(answer("429 Too Many Requests", &[("retry-after", "1")], b"")))
+            .await;
+    let clock = FakeClock::new();
+    let client = Client::builder()
+        .base_url(server.url("/api/v2"))
+        .client_credentials("m2m-client", "m2m-secret")
+        .retry(RetryPolicy::standard().max_retries(2))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+
+    let result = client.client_grants().get("cgr_1").await;
+
+    let Err(Error::Token(error)) = &result else {
+        panic!("expected a token error, got {result:?}");
+    };
+    assert_eq!(error.status(), Some(429));
+    assert_eq!(server.requests().len(), 3, "the first request and two retries");
+    assert_eq!(clock.sleeps().len(), 2);
+}
