@@ -20,7 +20,7 @@ use crate::generated;
 use crate::hooks::request_builder;
 use crate::operations::Operation;
 use crate::rate_limit::RateLimit;
-use crate::response_limits::{redirect, refusal};
+use crate::response_limits::{redirect, too_large};
 use crate::retry::{Decision, Outcome, decide};
 
 /// What the generated methods return.
@@ -78,7 +78,13 @@ impl Client {
                     None,
                 )));
             };
-            let failure = match call(request_builder(state, authorization)).await {
+            let (api, refused) = request_builder(state, authorization);
+            let outcome = call(api).await;
+            // An answer from another origin, refused by the hook, whatever progenitor made of it.
+            if let Some(refused) = refused.get() {
+                return Err(Error::Redirect(refused.clone()));
+            }
+            let failure = match outcome {
                 Ok(answer) => return Ok(answer.into_inner()),
                 Err(failure) => failure,
             };
@@ -105,10 +111,10 @@ impl Client {
                     let headers = response.headers().clone();
                     let body = match response.bytes().await {
                         Ok(body) => body,
-                        Err(broken) => match refusal(&broken, limit) {
-                            Some(refused) => return Err(refused),
-                            None => break 'answered (decision(Outcome::NoAnswer), transport_error(broken)),
-                        },
+                        Err(broken) if too_large(&broken) => return Err(Error::AnswerTooLarge { limit }),
+                        Err(broken) => {
+                            break 'answered (decision(Outcome::NoAnswer), transport_error(broken));
+                        }
                     };
                     if status == StatusCode::UNAUTHORIZED
                         && !refreshed_token
@@ -126,6 +132,10 @@ impl Client {
                         ApiError::from_parts(status.as_u16(), &body, RateLimit::from_headers(&headers));
                     (decision(seen), Error::Api(error))
                 }
+                // The generated code could not build the request: no retry builds it better.
+                progenitor_client::Error::CommunicationError(error) if error.is_builder() => {
+                    return Err(Error::invalid_input("request", error.to_string()));
+                }
                 progenitor_client::Error::CommunicationError(error) => {
                     let outcome = if error.is_connect() {
                         Outcome::ConnectFailed
@@ -135,10 +145,12 @@ impl Client {
                     (decision(outcome), transport_error(error))
                 }
                 // A success body that was refused, or broke off while progenitor read it.
-                progenitor_client::Error::ResponseBodyError(error) => match refusal(&error, limit) {
-                    Some(refused) => return Err(refused),
-                    None => (decision(Outcome::NoAnswer), transport_error(error)),
-                },
+                progenitor_client::Error::ResponseBodyError(error) if too_large(&error) => {
+                    return Err(Error::AnswerTooLarge { limit });
+                }
+                progenitor_client::Error::ResponseBodyError(error) => {
+                    (decision(Outcome::NoAnswer), transport_error(error))
+                }
                 other => return Err(final_error::<T>(operation, other)),
             };
             match decision {

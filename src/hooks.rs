@@ -2,31 +2,42 @@
 //! timeout, sending, and what the answer says about the rate limit (`exec`). Everything
 //! around one attempt (its token, retries, errors) is [`Client::run`](crate::Client)'s.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
 
 use crate::client::{ClientState, locked};
+use crate::error::RedirectError;
 use crate::generated;
 use crate::rate_limit::RateLimit;
-use crate::response_limits;
+use crate::response_limits::{self, from_another_origin};
 
 /// What the hooks of one attempt need, as the generated client's inner value: the client's
-/// state and the `Authorization` header of the token this attempt sends.
+/// state, the `Authorization` header of the token this attempt sends, and where `exec` records
+/// an answer it refused for coming from another origin.
 #[derive(Clone, Debug)]
 pub(crate) struct Attempt {
     pub(crate) state: Arc<ClientState>,
     pub(crate) authorization: HeaderValue,
+    pub(crate) refused: Arc<OnceLock<RedirectError>>,
 }
 
-/// The generated client for one attempt: a cheap request builder over the shared HTTP client.
-pub(crate) fn request_builder(state: &Arc<ClientState>, authorization: HeaderValue) -> generated::Client {
+/// The generated client for one attempt (a cheap request builder over the shared HTTP client),
+/// and what its `exec` refused, which the caller must check whatever progenitor returns: an
+/// answer without a body (a delete's) is never read, so refusing its body would not be enough.
+pub(crate) fn request_builder(
+    state: &Arc<ClientState>,
+    authorization: HeaderValue,
+) -> (generated::Client, Arc<OnceLock<RedirectError>>) {
+    let refused = Arc::new(OnceLock::new());
     let attempt = Attempt {
         state: state.clone(),
         authorization,
+        refused: refused.clone(),
     };
-    generated::Client::new_with_client(&state.api_root, state.http.clone(), attempt)
+    let api = generated::Client::new_with_client(&state.api_root, state.http.clone(), attempt);
+    (api, refused)
 }
 
 const AUTH0_CLIENT: HeaderName = HeaderName::from_static("auth0-client");
@@ -54,7 +65,8 @@ impl ClientHooks<Attempt> for generated::Client {
         mut request: reqwest::Request,
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let state = &self.inner().state;
+        let attempt = self.inner();
+        let state = &attempt.state;
         let span = tracing::Span::current();
         span.record("path", request.url().path());
         *request.timeout_mut() = Some(state.timeout);
@@ -66,16 +78,18 @@ impl ClientHooks<Attempt> for generated::Client {
         let response = self.client().execute(request).await?;
         let status = response.status();
         span.record("status", status.as_u16());
+        // A caller's HTTP client that follows redirects reaches other origins: nothing of their
+        // answer is used, not even what it says about the rate limit.
+        if let Some(refused) = from_another_origin(&requested, &response) {
+            let _ = attempt.refused.set(refused);
+            return Ok(response);
+        }
         if let Some(limit) = RateLimit::from_headers(response.headers()) {
             if let (Some(pacer), Some(permit)) = (&state.pacer, permit) {
                 pacer.observe(permit, &limit, status.as_u16(), state.clock.now());
             }
             *locked(&state.last_rate_limit) = Some(limit);
         }
-        Ok(response_limits::guard(
-            response,
-            &requested,
-            state.max_answer_size,
-        ))
+        Ok(response_limits::guard(response, state.max_answer_size))
     }
 }

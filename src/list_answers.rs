@@ -46,6 +46,7 @@ impl ListItem for OrganizationClientGrant {
 
 /// A list answer, in the shape the query asked for.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum ListAnswer<T> {
     /// A bare array (no paging parameters).
     Array(Vec<T>),

@@ -14,7 +14,7 @@ macro_rules! open_enum {
         $name:ident { $( $(#[$variant_meta:meta])* $variant:ident = $value:literal ),+ $(,)? }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub enum $name {
             $( $(#[$variant_meta])* $variant, )+
@@ -55,8 +55,23 @@ macro_rules! open_enum {
             }
         }
 
-        // Ordered by the value as the API spells it, not by variant: a value added upstream
-        // then never changes how two known values compare, as a derived order would.
+        // Compared, hashed and ordered by the value as the API spells it, not by variant: a value
+        // added upstream then never changes how two known values compare, as a derived order
+        // would, and `Unknown("user")` is `User`, as it reads.
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.as_str() == other.as_str()
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl std::hash::Hash for $name {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.as_str().hash(state);
+            }
+        }
+
         impl PartialOrd for $name {
             fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
                 Some(self.cmp(other))
@@ -135,6 +150,16 @@ mod tests {
         .unwrap();
         assert_eq!(grant.subject_type, Some(SubjectType::AnonymousUser));
         assert_eq!(SubjectType::AnonymousUser.as_str(), "anonymous_user");
+    }
+
+    #[test]
+    fn equality_hashing_and_order_all_follow_the_value() {
+        use std::collections::{BTreeSet, HashSet};
+        let spelled_out = SubjectType::Unknown("user".to_owned());
+        assert_eq!(spelled_out, SubjectType::User);
+        assert_eq!(HashSet::from([spelled_out.clone(), SubjectType::User]).len(), 1);
+        assert_eq!(BTreeSet::from([spelled_out, SubjectType::User]).len(), 1);
+        assert!(OrganizationUsage::Allow < OrganizationUsage::Deny);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::client::locked;
 use crate::clock::Clock;
 use crate::error::{TokenError, TransportError};
-use crate::response_limits::{guard, redirect, refusal};
+use crate::response_limits::{from_another_origin, guard, redirect, too_large};
 use crate::retry::{Decision, Outcome, RetryPolicy, decide};
 use reqwest::Method;
 
@@ -229,16 +229,18 @@ impl ClientCredentials {
         if let Some(redirect) = redirect(status, response.headers()) {
             return Err(TokenError::refused_answer(status.as_u16(), redirect.to_string()).into());
         }
+        if let Some(refused) = from_another_origin(&requested, &response) {
+            return Err(TokenError::refused_answer(status.as_u16(), refused.to_string()).into());
+        }
         let headers = response.headers().clone();
-        let response = guard(response, &requested, self.max_answer_size);
-        let bytes = match response.bytes().await {
+        let limit = self.max_answer_size;
+        let bytes = match guard(response, limit).bytes().await {
             Ok(bytes) => bytes,
-            Err(error) => match refusal(&error, self.max_answer_size) {
-                Some(refused) => {
-                    return Err(TokenError::refused_answer(status.as_u16(), refused.to_string()).into());
-                }
-                None => return Err(unreachable(error).into()),
-            },
+            Err(error) if too_large(&error) => {
+                let too_large = crate::Error::AnswerTooLarge { limit };
+                return Err(TokenError::refused_answer(status.as_u16(), too_large.to_string()).into());
+            }
+            Err(error) => return Err(unreachable(error).into()),
         };
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             return Err(FetchFailed::RateLimited(

@@ -177,6 +177,27 @@ async fn with_a_callers_client_that_follows_redirects_an_answer_from_another_ori
 }
 
 #[tokio::test]
+async fn with_a_callers_client_that_follows_redirects_a_delete_answered_elsewhere_is_not_done() {
+    // A delete's answer has no body to refuse: another origin's 204 must not read as success.
+    let other = RawServer::start(|_| Reply::Bytes(answer("204 No Content", &[], b""))).await;
+    let location = other.url("/api/v2/client-grants/cgr_1");
+    let server = tenant({
+        let location = location.clone();
+        move || Reply::Bytes(answer("307 Temporary Redirect", &[("location", &location)], b""))
+    })
+    .await;
+    let client = following_client(&server);
+
+    let result = client.client_grants().delete("cgr_1").await;
+
+    let Err(Error::Redirect(redirect)) = &result else {
+        panic!("expected the other origin's 204 to be refused, got {result:?}");
+    };
+    assert_eq!(redirect.status(), 204);
+    assert_eq!(client.last_rate_limit(), None);
+}
+
+#[tokio::test]
 async fn with_a_callers_client_that_follows_redirects_a_token_from_another_origin_is_refused() {
     let other = elsewhere().await;
     let location = other.url("/oauth/token");
@@ -265,6 +286,26 @@ async fn bytes_past_the_announced_length_are_never_read() {
         panic!("expected the 10 bytes to be decoded and refused, got {result:?}");
     };
     assert_eq!(error.body_snippet(), "xxxxxxxxxx");
+    let sent = server.endless_bytes_sent();
+    assert!(sent < 64 << 20, "the client took {sent} bytes");
+}
+
+#[tokio::test]
+async fn a_small_content_length_beside_a_chunked_body_does_not_lift_the_limit() {
+    // The transfer coding decides how the body is read, whatever Content-Length says.
+    const LIMIT: usize = 64 * 1024;
+    let server = tenant(|| {
+        Reply::EndlessChunks(head(
+            "200 OK",
+            &[("transfer-encoding", "chunked"), ("content-length", "10")],
+        ))
+    })
+    .await;
+    let client = limited_client(&server, LIMIT, RetryPolicy::standard());
+
+    let result = client.client_grants().get("cgr_1").await;
+
+    assert_too_large(result, LIMIT);
     let sent = server.endless_bytes_sent();
     assert!(sent < 64 << 20, "the client took {sent} bytes");
 }

@@ -48,6 +48,8 @@ pub enum Reply {
     Bytes(Vec<u8>),
     /// Sends this head, then body bytes without end until the client hangs up.
     Endless(Vec<u8>),
+    /// Sends this head, then chunks of a chunked body without end until the client hangs up.
+    EndlessChunks(Vec<u8>),
     /// Sends these bytes, then nothing for this long, then closes the connection.
     Stall(Vec<u8>, Duration),
 }
@@ -156,6 +158,20 @@ async fn serve(
                     break;
                 }
                 sent.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+            }
+        }
+        Reply::EndlessChunks(head) => {
+            if stream.write_all(&head).await.is_err() {
+                return;
+            }
+            let mut chunk = format!("{:x}\r\n", 64 * 1024).into_bytes();
+            chunk.extend(std::iter::repeat_n(b'x', 64 * 1024));
+            chunk.extend_from_slice(b"\r\n");
+            while sent.load(Ordering::SeqCst) < ENDLESS_LIMIT {
+                if stream.write_all(&chunk).await.is_err() {
+                    break;
+                }
+                sent.fetch_add(64 * 1024, Ordering::SeqCst);
             }
         }
         Reply::Stall(bytes, duration) => {
