@@ -21,7 +21,7 @@ use crate::hooks::request_builder;
 use crate::operations::Operation;
 use crate::rate_limit::RateLimit;
 use crate::response_limits::{redirect, too_large};
-use crate::retry::{Decision, Outcome, decide};
+use crate::retry::{Decision, Outcome, Spent, decide};
 
 /// What the generated methods return.
 pub(crate) type GeneratedResult<T> = Result<ResponseValue<T>, progenitor_client::Error<()>>;
@@ -62,11 +62,11 @@ impl Client {
             started: Instant::now(),
         };
         let state = self.state();
-        let mut retries_done = 0;
+        let mut spent = Spent::default();
         let mut refreshed_token = false;
         'attempts: loop {
             // Every request counts, the one sent again with a fresh token included.
-            let attempt = 1 + retries_done + u32::from(refreshed_token);
+            let attempt = 1 + spent.resent() + u32::from(refreshed_token);
             if attempt > 1 {
                 span.record("attempt", attempt);
             }
@@ -93,7 +93,7 @@ impl Client {
                     &state.retry,
                     &operation.method,
                     outcome,
-                    retries_done,
+                    spent,
                     state.clock.now(),
                     fastrand::f64(),
                 )
@@ -157,7 +157,7 @@ impl Client {
                 Decision::RetryAfter(delay) => {
                     tracing::warn!(reason = %error, delay_ms = delay.as_millis() as u64, "retrying");
                     state.clock.sleep(delay).await;
-                    retries_done += 1;
+                    spent.add(error.is_rate_limited(), delay);
                 }
                 Decision::GiveUp(why) => {
                     tracing::debug!(?why, "not retrying");

@@ -33,25 +33,39 @@ pub struct RetryPolicy {
     max_retries: u32,
     initial_backoff: Duration,
     max_delay: Duration,
+    rate_limit_budget: Duration,
 }
 
 impl RetryPolicy {
-    /// The default: up to 3 retries, backoff starting at 500 ms, no single wait longer than
-    /// 60 s (Auth0's rate-limit windows refill well within that).
+    /// The default: up to 3 retries of failures, backoff starting at 500 ms, no single wait
+    /// longer than 60 s (Auth0's rate-limit windows refill well within that), and 429s waited
+    /// out for up to 60 s in all per call.
     pub const fn standard() -> Self {
         Self {
             max_retries: 3,
             initial_backoff: Duration::from_millis(500),
             max_delay: Duration::from_secs(60),
+            rate_limit_budget: Duration::from_secs(60),
         }
     }
 
-    /// No retries: every failure is returned to the caller as it happens.
+    /// No retries: every failure and every 429 is returned to the caller as it happens.
     pub const fn disabled() -> Self {
         Self {
             max_retries: 0,
+            rate_limit_budget: Duration::ZERO,
             ..Self::standard()
         }
+    }
+
+    /// How long one call may wait out 429s in all, however many there are; then the 429 comes
+    /// back with its [`RateLimit`](crate::RateLimit). Default: 60 s, which suits batch jobs
+    /// sharing a tenant with other clients; a latency-bound service may want less. 429s do not
+    /// count against [`max_retries`](Self::max_retries).
+    #[must_use]
+    pub const fn rate_limit_budget(mut self, budget: Duration) -> Self {
+        self.rate_limit_budget = budget;
+        self
     }
 
     /// How many times one call may be sent again (not counting the first attempt).
@@ -118,31 +132,73 @@ pub(crate) enum GiveUp {
     RetriesExhausted,
     /// The server asks for a longer wait than the policy's `max_delay`.
     WaitTooLong(Duration),
+    /// Waiting out this 429 too would take the call past the policy's `rate_limit_budget`.
+    RateLimitBudgetSpent,
+}
+
+/// What one call has spent on retries so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Spent {
+    /// Retries after anything but a 429.
+    pub(crate) retries: u32,
+    /// 429s waited out.
+    pub(crate) rate_limited: u32,
+    /// How long they were waited out, in all.
+    pub(crate) rate_limit_wait: Duration,
+}
+
+impl Spent {
+    /// Counts a retry waited `delay`, after a 429 if `rate_limited`.
+    pub(crate) fn add(&mut self, rate_limited: bool, delay: Duration) {
+        if rate_limited {
+            self.rate_limited += 1;
+            self.rate_limit_wait = self.rate_limit_wait.saturating_add(delay);
+        } else {
+            self.retries += 1;
+        }
+    }
+
+    /// How many requests were sent again.
+    pub(crate) fn resent(&self) -> u32 {
+        self.retries.saturating_add(self.rate_limited)
+    }
 }
 
 /// Padding added to every rate-limit wait, so that the retry lands after the reset, not on it.
 const RATE_LIMIT_PADDING: Duration = Duration::from_millis(50);
 
-/// Decides whether to retry after `outcome`, the result of attempt number `retries_done + 1`.
+/// Decides whether to retry after `outcome`, given what the call has `spent` on retries.
 /// `jitter` is a number drawn uniformly from `[0, 1)`.
 pub(crate) fn decide(
     policy: &RetryPolicy,
     method: &Method,
     outcome: Outcome<'_>,
-    retries_done: u32,
+    spent: Spent,
     now: SystemTime,
     jitter: f64,
 ) -> Decision {
     let jitter = jitter.clamp(0.0, 1.0);
+    let retries_done = spent.retries;
     let wait = match outcome {
         Outcome::Status { status: 429, headers } => {
-            match rate_limit_wait(headers, now) {
+            // A reset already past, or none said, is no reason to come back at once: back off
+            // from the number of 429s this call has met.
+            let floor = backoff(policy, spent.rate_limited, jitter);
+            let wait = match rate_limit_wait(headers, now) {
                 // Never before the reset: pad it, and spread clients up to 10% beyond it.
                 Some(wait) => wait
                     .saturating_add(RATE_LIMIT_PADDING)
-                    .saturating_add(wait.mul_f64(0.1 * jitter)),
-                None => backoff(policy, retries_done, jitter),
-            }
+                    .saturating_add(wait.mul_f64(0.1 * jitter))
+                    .max(floor),
+                None => floor,
+            };
+            return if wait > policy.max_delay {
+                Decision::GiveUp(GiveUp::WaitTooLong(wait))
+            } else if spent.rate_limit_wait.saturating_add(wait) > policy.rate_limit_budget {
+                Decision::GiveUp(GiveUp::RateLimitBudgetSpent)
+            } else {
+                Decision::RetryAfter(wait)
+            };
         }
         Outcome::Status {
             status: 408 | 500 | 502 | 503 | 504,
@@ -210,6 +266,23 @@ mod tests {
         Duration::from_millis(millis)
     }
 
+    /// A call that retried `count` failures other than 429s.
+    fn tries(count: u32) -> Spent {
+        Spent {
+            retries: count,
+            ..Spent::default()
+        }
+    }
+
+    /// A call that waited out `count` 429s for `seconds` in all.
+    fn limited(count: u32, seconds: u64) -> Spent {
+        Spent {
+            rate_limited: count,
+            rate_limit_wait: Duration::from_secs(seconds),
+            ..Spent::default()
+        }
+    }
+
     #[test]
     fn the_decision_table() {
         let standard = RetryPolicy::standard();
@@ -219,6 +292,7 @@ mod tests {
             "retry-after",
             httpdate::fmt_http_date(now() + Duration::from_secs(4)),
         )]);
+        let reset_in_0 = reset_in(0);
         let reset_in_3 = reset_in(3);
         let reset_in_600 = reset_in(600);
         let status = |status, headers| Outcome::Status { status, headers };
@@ -226,39 +300,42 @@ mod tests {
         use GiveUp::*;
 
         #[rustfmt::skip]
-        let table: Vec<(&str, Method, Outcome<'_>, u32, f64, Decision)> = vec![
+        let table: Vec<(&str, Method, Outcome<'_>, Spent, f64, Decision)> = vec![
             // 429: every method, waits what the server asks, never less.
-            ("429 Retry-After seconds",     Method::GET,    status(429, &retry_after_7),    0, 0.0, Retry(ms(7_050))),
-            ("429 Retry-After date",        Method::POST,   status(429, &retry_after_date), 0, 0.0, Retry(ms(4_050))),
-            ("429 reset header only",       Method::PATCH,  status(429, &reset_in_3),       0, 0.0, Retry(ms(3_050))),
-            ("429 jitter only adds",        Method::DELETE, status(429, &reset_in_3),       0, 0.5, Retry(ms(3_200))),
-            ("429 without any header",      Method::GET,    status(429, &none),             1, 0.5, Retry(ms(500))),
-            ("429 reset beyond max_delay",  Method::GET,    status(429, &reset_in_600),     0, 0.0, Stop(WaitTooLong(ms(600_050)))),
-            ("429 retries used up",         Method::GET,    status(429, &reset_in_3),       3, 0.0, Stop(RetriesExhausted)),
+            ("429 Retry-After seconds",     Method::GET,    status(429, &retry_after_7), limited(0, 0), 0.0, Retry(ms(7_050))),
+            ("429 Retry-After date",        Method::POST,   status(429, &retry_after_date), limited(0, 0), 0.0, Retry(ms(4_050))),
+            ("429 reset header only",       Method::PATCH,  status(429, &reset_in_3), limited(0, 0), 0.0, Retry(ms(3_050))),
+            ("429 jitter only adds",        Method::DELETE, status(429, &reset_in_3), limited(0, 0), 0.5, Retry(ms(3_200))),
+            ("429 without any header",      Method::GET,    status(429, &none), limited(1, 0), 0.5, Retry(ms(500))),
+            ("429 reset beyond max_delay",  Method::GET,    status(429, &reset_in_600), limited(0, 0), 0.0, Stop(WaitTooLong(ms(600_050)))),
+            ("429 after failures' retries", Method::GET,    status(429, &reset_in_3), tries(3), 0.0, Retry(ms(3_050))),
+            ("429 within the budget",       Method::GET,    status(429, &reset_in_3), limited(9, 56), 0.0, Retry(ms(3_050))),
+            ("429 past the budget",         Method::GET,    status(429, &reset_in_3), limited(9, 57), 0.0, Stop(RateLimitBudgetSpent)),
+            ("429 reset already past",      Method::GET,    status(429, &reset_in_0), limited(2, 0), 1.0, Retry(ms(2_000))),
             // 408 and 5xx: idempotent methods back off; POST never repeats.
-            ("500 GET first retry",         Method::GET,    status(500, &none),             0, 0.5, Retry(ms(250))),
-            ("503 PATCH third retry",       Method::PATCH,  status(503, &none),             2, 1.0, Retry(ms(2_000))),
-            ("503 honours Retry-After",     Method::GET,    status(503, &retry_after_7),    0, 0.5, Retry(ms(7_000))),
-            ("502 DELETE",                  Method::DELETE, status(502, &none),             0, 0.0, Retry(ms(0))),
-            ("504 GET",                     Method::GET,    status(504, &none),             1, 1.0, Retry(ms(1_000))),
-            ("408 GET",                     Method::GET,    status(408, &none),             0, 1.0, Retry(ms(500))),
-            ("500 POST",                    Method::POST,   status(500, &none),             0, 0.5, Stop(NotIdempotent)),
-            ("408 POST",                    Method::POST,   status(408, &none),             0, 0.5, Stop(NotIdempotent)),
-            ("500 retries used up",         Method::GET,    status(500, &none),             3, 0.5, Stop(RetriesExhausted)),
+            ("500 GET first retry",         Method::GET,    status(500, &none), tries(0), 0.5, Retry(ms(250))),
+            ("503 PATCH third retry",       Method::PATCH,  status(503, &none), tries(2), 1.0, Retry(ms(2_000))),
+            ("503 honours Retry-After",     Method::GET,    status(503, &retry_after_7), tries(0), 0.5, Retry(ms(7_000))),
+            ("502 DELETE",                  Method::DELETE, status(502, &none), tries(0), 0.0, Retry(ms(0))),
+            ("504 GET",                     Method::GET,    status(504, &none), tries(1), 1.0, Retry(ms(1_000))),
+            ("408 GET",                     Method::GET,    status(408, &none), tries(0), 1.0, Retry(ms(500))),
+            ("500 POST",                    Method::POST,   status(500, &none), tries(0), 0.5, Stop(NotIdempotent)),
+            ("408 POST",                    Method::POST,   status(408, &none), tries(0), 0.5, Stop(NotIdempotent)),
+            ("500 retries used up",         Method::GET,    status(500, &none), tries(3), 0.5, Stop(RetriesExhausted)),
             // Answers a retry cannot fix.
-            ("400",                         Method::GET,    status(400, &none),             0, 0.5, Stop(NotRetryable)),
-            ("401",                         Method::GET,    status(401, &none),             0, 0.5, Stop(NotRetryable)),
-            ("404",                         Method::DELETE, status(404, &none),             0, 0.5, Stop(NotRetryable)),
-            ("409",                         Method::POST,   status(409, &none),             0, 0.5, Stop(NotRetryable)),
-            ("501",                         Method::GET,    status(501, &none),             0, 0.5, Stop(NotRetryable)),
+            ("400",                         Method::GET,    status(400, &none), tries(0), 0.5, Stop(NotRetryable)),
+            ("401",                         Method::GET,    status(401, &none), tries(0), 0.5, Stop(NotRetryable)),
+            ("404",                         Method::DELETE, status(404, &none), tries(0), 0.5, Stop(NotRetryable)),
+            ("409",                         Method::POST,   status(409, &none), tries(0), 0.5, Stop(NotRetryable)),
+            ("501",                         Method::GET,    status(501, &none), tries(0), 0.5, Stop(NotRetryable)),
             // Connections: a POST that never left may go again; one that may have arrived may not.
-            ("connect failed POST",         Method::POST,   Outcome::ConnectFailed,         0, 1.0, Retry(ms(500))),
-            ("no answer GET",               Method::GET,    Outcome::NoAnswer,              1, 1.0, Retry(ms(1_000))),
-            ("no answer POST",              Method::POST,   Outcome::NoAnswer,              0, 1.0, Stop(NotIdempotent)),
+            ("connect failed POST",         Method::POST,   Outcome::ConnectFailed, tries(0), 1.0, Retry(ms(500))),
+            ("no answer GET",               Method::GET,    Outcome::NoAnswer, tries(1), 1.0, Retry(ms(1_000))),
+            ("no answer POST",              Method::POST,   Outcome::NoAnswer, tries(0), 1.0, Stop(NotIdempotent)),
         ];
-        for (name, method, outcome, retries_done, jitter, expected) in table {
+        for (name, method, outcome, spent, jitter, expected) in table {
             assert_eq!(
-                decide(&standard, &method, outcome, retries_done, now(), jitter),
+                decide(&standard, &method, outcome, spent, now(), jitter),
                 expected,
                 "{name}"
             );
@@ -271,7 +348,7 @@ mod tests {
             &RetryPolicy::disabled(),
             &Method::GET,
             Outcome::ConnectFailed,
-            0,
+            Spent::default(),
             now(),
             0.5,
         );
@@ -283,7 +360,7 @@ mod tests {
         let policy = RetryPolicy::standard()
             .max_retries(u32::MAX)
             .max_delay(Duration::from_secs(5));
-        let decision = decide(&policy, &Method::GET, Outcome::NoAnswer, 200, now(), 1.0);
+        let decision = decide(&policy, &Method::GET, Outcome::NoAnswer, tries(200), now(), 1.0);
         assert_eq!(decision, Decision::RetryAfter(Duration::from_secs(5)));
     }
 }
@@ -300,6 +377,15 @@ mod fuzzed {
 
     use super::*;
     use crate::fuzz_inputs::{HEADER_NAMES, fuzz, header_value, shown};
+
+    /// A call that met `count` failures and as many 429s, each waited one second.
+    fn spent(count: u32) -> Spent {
+        Spent {
+            retries: count,
+            rate_limited: count,
+            rate_limit_wait: Duration::from_secs(count.into()),
+        }
+    }
     use crate::rate_limit::{LATEST_RESET_SECS, MAX_RETRY_AFTER, RateLimit, header_map};
 
     #[test]
@@ -345,7 +431,7 @@ mod fuzzed {
                             headers: &headers,
                         };
                         if let Decision::RetryAfter(wait) =
-                            decide(&policy, &method, outcome, retries_done, now, jitter)
+                            decide(&policy, &method, outcome, spent(retries_done), now, jitter)
                             && !patient
                         {
                             assert!(wait <= Duration::from_secs(60), "{wait:?}");
@@ -390,7 +476,7 @@ mod fuzzed {
             &RetryPolicy::standard(),
             &Method::GET,
             outcome,
-            0,
+            Spent::default(),
             UNIX_EPOCH,
             0.0,
         );
@@ -411,7 +497,7 @@ mod fuzzed {
             &RetryPolicy::standard(),
             &Method::GET,
             outcome,
-            0,
+            Spent::default(),
             UNIX_EPOCH,
             0.9,
         );
@@ -419,8 +505,10 @@ mod fuzzed {
             matches!(decision, Decision::GiveUp(crate::retry::GiveUp::WaitTooLong(_))),
             "{decision:?}"
         );
-        let patient = RetryPolicy::standard().max_delay(Duration::MAX);
-        let decision = decide(&patient, &Method::GET, outcome, 0, UNIX_EPOCH, 0.9);
+        let patient = RetryPolicy::standard()
+            .max_delay(Duration::MAX)
+            .rate_limit_budget(Duration::MAX);
+        let decision = decide(&patient, &Method::GET, outcome, Spent::default(), UNIX_EPOCH, 0.9);
         assert!(matches!(decision, Decision::RetryAfter(_)), "{decision:?}");
     }
 }

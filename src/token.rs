@@ -13,7 +13,7 @@ use crate::client::locked;
 use crate::clock::Clock;
 use crate::error::{TokenError, TransportError};
 use crate::response_limits::{from_another_origin, guard, redirect, too_large};
-use crate::retry::{Decision, Outcome, RetryPolicy, decide};
+use crate::retry::{Decision, Outcome, RetryPolicy, Spent, decide};
 use reqwest::Method;
 
 /// A Management API access token. Its value never appears in `Debug` output or logs.
@@ -365,7 +365,7 @@ impl ClientCredentials {
         }
         // The token endpoint is rate limited like the API: its 429s are waited out as the retry
         // policy says for the API's, while the lock keeps every other caller waiting too.
-        let mut retries_done = 0;
+        let mut spent = Spent::default();
         let fetched = loop {
             let (error, headers) = match self.fetch().await {
                 Ok(fetched) => break fetched,
@@ -377,21 +377,14 @@ impl ClientCredentials {
                 headers: &headers,
             };
             let now = self.clock.now();
-            match decide(
-                &self.retry,
-                &Method::POST,
-                outcome,
-                retries_done,
-                now,
-                fastrand::f64(),
-            ) {
+            match decide(&self.retry, &Method::POST, outcome, spent, now, fastrand::f64()) {
                 Decision::RetryAfter(wait) => {
                     tracing::warn!(
                         delay_ms = wait.as_millis() as u64,
                         "the token endpoint answered 429; retrying"
                     );
                     self.clock.sleep(wait).await;
-                    retries_done += 1;
+                    spent.add(true, wait);
                 }
                 Decision::GiveUp(_) => return Err(error),
             }

@@ -1,5 +1,6 @@
-//! Retries: 429s wait for what the server asks and never less, transient failures back off,
-//! rate limits longer than the policy allows come back at once, and cancelling stops a wait.
+//! Retries: 429s wait for what the server asks and never less, for as long as the policy's
+//! budget for them lasts; transient failures back off as many times as the policy allows; rate
+//! limits longer than the policy allows come back at once; and cancelling stops a wait.
 
 mod common;
 
@@ -129,7 +130,7 @@ async fn a_rate_limit_that_resets_after_max_delay_is_returned_at_once_with_its_h
 #[tokio::test]
 async fn when_retries_run_out_the_last_answer_is_the_error() {
     let server = Arc::new(MockServer::start_async().await);
-    let limited = failing(&server, 429, &rate_limit_headers(10, 0, 1)).await;
+    let unavailable = failing(&server, 503, &rate_limit_headers(10, 7, 1)).await;
     let clock = FakeClock::new();
     let client = builder_for(&server, &clock)
         .retry(RetryPolicy::standard().max_retries(2))
@@ -138,10 +139,46 @@ async fn when_retries_run_out_the_last_answer_is_the_error() {
 
     let error = client.client_grants().get("cgr_1").await.unwrap_err();
 
-    assert!(error.is_rate_limited());
+    assert_eq!(error.status(), Some(503));
     assert_eq!(clock.sleeps().len(), 2);
-    limited.assert_calls_async(3).await;
-    assert_eq!(client.last_rate_limit().map(|limit| limit.remaining), Some(0));
+    unavailable.assert_calls_async(3).await;
+    assert_eq!(client.last_rate_limit().map(|limit| limit.remaining), Some(7));
+}
+
+#[tokio::test]
+async fn rate_limits_are_waited_out_while_the_budget_lasts_then_the_last_429_is_the_error() {
+    // A reset in 10 s that never comes, as when other clients keep the bucket drained: each
+    // wait is at least 10 s, and the fourth would take the call past 35 s.
+    let server = Arc::new(MockServer::start_async().await);
+    let limited = failing(&server, 429, &[("retry-after", "10".into())]).await;
+    let clock = FakeClock::new();
+    let client = builder_for(&server, &clock)
+        .retry(
+            RetryPolicy::standard()
+                .max_retries(1)
+                .rate_limit_budget(Duration::from_secs(35)),
+        )
+        .build()
+        .unwrap();
+
+    let error = client.client_grants().get("cgr_1").await.unwrap_err();
+
+    assert!(error.is_rate_limited(), "{error:?}");
+    let sleeps = clock.sleeps();
+    assert_eq!(
+        sleeps.len(),
+        3,
+        "{sleeps:?}: 429s do not count against max_retries"
+    );
+    assert!(
+        sleeps.iter().all(|wait| *wait >= Duration::from_secs(10)),
+        "{sleeps:?}"
+    );
+    assert!(
+        sleeps.iter().sum::<Duration>() <= Duration::from_secs(35),
+        "{sleeps:?}"
+    );
+    limited.assert_calls_async(4).await;
 }
 
 #[tokio::test]

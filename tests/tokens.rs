@@ -365,17 +365,18 @@ async fn a_429_from_the_token_endpoint_is_waited_out_with_one_token_request_in_f
 }
 
 #[tokio::test]
-async fn a_token_endpoint_that_keeps_answering_429_ends_in_a_token_error_once_the_retries_run_out() {
+async fn a_token_endpoint_that_keeps_answering_429_ends_in_a_token_error_once_the_budget_is_spent() {
     use common::raw_server::{RawServer, Reply, answer};
 
+    // Each wait is 10 to 11 s: two fit in the 25 s budget, a third would not.
     let server =
-        RawServer::start(|_| Reply::Bytes(answer("429 Too Many Requests", &[("retry-after", "1")], b"")))
+        RawServer::start(|_| Reply::Bytes(answer("429 Too Many Requests", &[("retry-after", "10")], b"")))
             .await;
     let clock = FakeClock::new();
     let client = Client::builder()
         .base_url(server.url("/api/v2"))
         .client_credentials("m2m-client", "m2m-secret")
-        .retry(RetryPolicy::standard().max_retries(2))
+        .retry(RetryPolicy::standard().rate_limit_budget(Duration::from_secs(25)))
         .clock(clock.clone())
         .build()
         .unwrap();
