@@ -443,6 +443,19 @@ mod fuzzed {
         );
     }
 
+    /// The decision after a GET's first 429 with `headers`, at the UNIX epoch.
+    fn first_429(policy: &RetryPolicy, headers: &HeaderMap, jitter: f64) -> Decision {
+        let outcome = Outcome::Status { status: 429, headers };
+        decide(
+            policy,
+            &Method::GET,
+            outcome,
+            Spent::default(),
+            UNIX_EPOCH,
+            jitter,
+        )
+    }
+
     #[test]
     fn found_a_rate_limit_reset_past_what_system_time_holds() {
         // Panicked in `RateLimit::from_headers` ("overflow when adding duration to instant"), on
@@ -468,18 +481,7 @@ mod fuzzed {
             ("x-ratelimit-reset", "253402300799"),
         ]);
         assert!(RateLimit::from_headers(&latest).is_some());
-        let outcome = Outcome::Status {
-            status: 429,
-            headers: &headers,
-        };
-        let decision = decide(
-            &RetryPolicy::standard(),
-            &Method::GET,
-            outcome,
-            Spent::default(),
-            UNIX_EPOCH,
-            0.0,
-        );
+        let decision = first_429(&RetryPolicy::standard(), &headers, 0.0);
         assert!(matches!(decision, Decision::RetryAfter(_)), "{decision:?}");
     }
 
@@ -489,18 +491,7 @@ mod fuzzed {
         // plus its padding and jitter did not fit in a `Duration`.
         let headers = header_map(&[("retry-after", "16769767339735955968")]);
         assert_eq!(retry_after(&headers, UNIX_EPOCH), Some(MAX_RETRY_AFTER));
-        let outcome = Outcome::Status {
-            status: 429,
-            headers: &headers,
-        };
-        let decision = decide(
-            &RetryPolicy::standard(),
-            &Method::GET,
-            outcome,
-            Spent::default(),
-            UNIX_EPOCH,
-            0.9,
-        );
+        let decision = first_429(&RetryPolicy::standard(), &headers, 0.9);
         assert!(
             matches!(decision, Decision::GiveUp(crate::retry::GiveUp::WaitTooLong(_))),
             "{decision:?}"
@@ -508,7 +499,7 @@ mod fuzzed {
         let patient = RetryPolicy::standard()
             .max_delay(Duration::MAX)
             .rate_limit_budget(Duration::MAX);
-        let decision = decide(&patient, &Method::GET, outcome, Spent::default(), UNIX_EPOCH, 0.9);
+        let decision = first_429(&patient, &headers, 0.9);
         assert!(matches!(decision, Decision::RetryAfter(_)), "{decision:?}");
     }
 }
