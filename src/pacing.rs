@@ -4,176 +4,319 @@
 //!
 //! Auth0 limits the Management API with a token bucket and reports it on every answer:
 //! `X-RateLimit-Limit` (the bucket's size), `X-RateLimit-Remaining` (whole requests left) and
-//! `X-RateLimit-Reset` (the UNIX second by which the bucket is full again). The model keeps a
-//! fractional estimate of the bucket, takes one request from it before each send (a
-//! reservation: when it is empty, the request waits its turn at the refill rate) and corrects
-//! it with every answer. Answers without the headers leave the model untouched, so a server
-//! that does not send them is never paced.
+//! `X-RateLimit-Reset` (a UNIX second). The model keeps an estimate of the bucket, takes one
+//! request from it as each request goes, and sets it to what every answer reports, less the
+//! requests still in flight (the server may not have counted them). Answers without the
+//! headers leave the model untouched, so a server that does not send them is never paced.
+//! Requests that must wait queue up, first come first served; only the first in line waits
+//! for the clock, and every answer makes it look again. One request's worth is left in the
+//! bucket: programs sharing the tenant send at moments no one of them sees, and the reserve
+//! absorbs that; alone, it costs one request's wait once.
 //!
-//! The refill rate is never sent; it is learned. An answer reporting `remaining` of `limit`
-//! with a reset `d` seconds after the request was sent means the bucket refills what it lacks
-//! (more than `limit - remaining - 1` requests, since `remaining` is rounded down) in at most
-//! `d` seconds (the reset is rounded up to a whole second, and the request was admitted after
-//! it was sent), so `(limit - remaining - 1) / d` is a lower bound of the rate. The model uses
-//! the largest lower bound seen: never faster than the tenant, and within a few answers nearly
-//! as fast; the `remaining` of later answers makes up the difference. A 429 means the model was wrong (another client shares the
-//! tenant, or the clocks disagree): it forgets what it learned and starts again from that
-//! answer. Reactive retries stay as the safety net.
+//! What the model assumes of the headers, and what it does not:
+//!
+//! - **The refill rate is learned from `remaining` over time**, never from the reset: between
+//!   two answers the bucket refilled by the change in `remaining` plus the requests of ours the
+//!   server counted in between. Other programs' requests on the same tenant count against the
+//!   same bucket, so they show as a slower refill, and what is learned is the rate left for
+//!   this client: what it can use without draining the bucket. An interval in which the bucket
+//!   may have been full refilled less than the rate and is left out, unless it proves a faster
+//!   rate than the one learned (the others stopped): then learning starts again from it. The
+//!   estimate is the refill of the last few seconds of such intervals, less one request for the
+//!   rounding of `remaining`, so it errs low, and the answers make up for that: one that shows
+//!   more left than the model thought lets the waiting requests go at once.
+//! - **`X-RateLimit-Reset` is only a bound.** Auth0 documents it as "when the rate limit will
+//!   reset"; some servers mean the second the bucket is full, others the second one more
+//!   request is allowed. Either way, by then one more request is allowed, and that is all the
+//!   model takes from it: the first request in line goes soon after the reset at the latest
+//!   (a random part of one refill interval after it, so that programs sharing the tenant, who
+//!   read the same whole second, do not all go at that instant). Until the rate is learned,
+//!   it goes sooner, after a probe delay that starts at 100 ms and doubles with every 429.
+//! - **A 429 is one more answer**: `remaining` was zero then, and the request was not counted.
+//!   It does not make the model forget what it learned.
+//!
+//! Reactive retries stay as the safety net.
 
-use std::sync::Mutex;
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
+
+use futures_util::future::{Either, select};
+use tokio::sync::watch;
 
 use crate::client::locked;
 use crate::clock::Clock;
 use crate::rate_limit::RateLimit;
 
+/// How much refill time (in intervals where the bucket was not full) the rate is learned
+/// over: long enough that the rounding of `remaining` costs about one percent at tens of
+/// requests per second, short enough to follow other programs' use of the tenant.
+const LEARNING_SPAN: Duration = Duration::from_secs(5);
+/// The least refill time before a learned rate is used.
+const SHORTEST_SPAN: Duration = Duration::from_millis(250);
+/// How long after an answer that left nothing the first request in line waits while the
+/// rate is unknown; doubled after every 429, halved after every success.
+const FIRST_PROBE: Duration = Duration::from_millis(100);
+const LONGEST_PROBE: Duration = Duration::from_secs(10);
+const RESERVE: f64 = 1.0;
+/// The most the first in line waits past a reset, so that programs sharing a tenant do not all
+/// go at that instant.
+const LONGEST_SPREAD: Duration = Duration::from_millis(250);
+/// The longest wait the model computes: a rate learned while others took nearly everything
+/// is a small number, and the reset bounds the wait anyway.
+const LONGEST_WAIT: Duration = Duration::from_secs(3600);
+
 /// The allowance model of one client and its clones.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Pacer {
     state: Mutex<State>,
+    /// Bumped whenever the model or the queue changes, so that waiting requests look again.
+    changed: watch::Sender<u64>,
+}
+
+impl Default for Pacer {
+    fn default() -> Self {
+        Self {
+            state: Mutex::default(),
+            changed: watch::Sender::new(0),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 struct State {
     /// `None` until an answer has carried the rate-limit headers.
     bucket: Option<Bucket>,
-    /// Requests that took their place and have not been answered: waiting for their turn, or
-    /// sent.
-    in_flight: usize,
+    /// Requests sent and not answered yet: the server may not have counted them.
+    unanswered: usize,
+    /// The tickets of the requests waiting for their turn, first in line first.
+    queue: VecDeque<u64>,
+    next_ticket: u64,
+    random: fastrand::Rng,
 }
 
 /// What the model believes about the server's bucket, after every request this client has
-/// sent or reserved.
+/// sent.
 #[derive(Debug)]
 struct Bucket {
     limit: f64,
-    /// Requests left; negative when requests are waiting for the refill.
+    /// Requests left; negative while requests sent have not been answered.
     tokens: f64,
     /// When `tokens` was last brought up to date.
     updated: SystemTime,
-    /// Requests per second the bucket refills, as learned (a lower bound); until it is known,
-    /// nothing is held back.
-    refill: Option<f64>,
+    /// When the latest answer came, or the latest request went if that was later.
+    latest: SystemTime,
+    /// The latest `X-RateLimit-Reset`: by then one more request is allowed, whatever it means.
+    reset: SystemTime,
+    /// A random fraction of a refill interval, drawn with every reset.
+    reset_spread: f64,
+    /// How long to wait for a probe while the rate is unknown.
+    probe: Duration,
+    /// When `probe` was last doubled.
+    probe_doubled: SystemTime,
+    refill: RefillEstimate,
 }
 
-/// One request's place: taken before it waits its turn, given up when it is answered or
-/// dropped. A request dropped before it was sent gives its unit of allowance back.
-#[derive(Debug)]
-pub(crate) struct Permit<'a> {
+/// What the answers' `remaining` say about the refill rate.
+#[derive(Debug, Default)]
+struct RefillEstimate {
+    last: Option<Observation>,
+    /// Requests of this client the server counted so far: answered, and not with a 429.
+    counted: u64,
+    /// The latest intervals between answers in which the bucket was never full, newest last.
+    intervals: VecDeque<Interval>,
+    /// Their sums.
+    seconds: f64,
+    refilled: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Observation {
+    /// When the server answered, as far as this side can tell: halfway between sending and
+    /// receiving.
+    at: SystemTime,
+    remaining: u64,
+    counted: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Interval {
+    seconds: f64,
+    refilled: f64,
+}
+
+/// A request in the queue; leaving it (served or abandoned) lets the next one look.
+struct Ticket<'a> {
     pacer: &'a Pacer,
-    /// Whether the request took a unit of the modelled allowance.
-    took_unit: bool,
-    /// Whether the request is still in the count of those in flight.
-    counted: bool,
-    /// When the request was sent; `None` while it waits.
-    sent_at: Option<SystemTime>,
+    number: u64,
 }
 
-impl Drop for Permit<'_> {
+impl Drop for Ticket<'_> {
     fn drop(&mut self) {
-        if !self.counted {
-            return;
-        }
         let mut state = self.pacer.state();
-        state.in_flight -= 1;
-        if self.took_unit
-            && self.sent_at.is_none()
-            && let Some(bucket) = state.bucket.as_mut()
-        {
-            bucket.tokens = (bucket.tokens + 1.0).min(bucket.limit);
+        let Some(at) = state.queue.iter().position(|&number| number == self.number) else {
+            return;
+        };
+        state.queue.remove(at);
+        drop(state);
+        if at == 0 {
+            self.pacer.notify();
         }
     }
 }
 
+/// A request that went: given back when it is answered (with the rate-limit headers, to
+/// [`Pacer::observe`]) or when it fails.
+#[derive(Debug)]
+pub(crate) struct Permit<'a> {
+    pacer: &'a Pacer,
+    sent_at: SystemTime,
+    answered: bool,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.pacer.state().unanswered -= 1;
+        }
+    }
+}
+
+/// What the first request in line may do now.
+#[derive(Debug)]
+enum Turn<'a> {
+    Go(Permit<'a>),
+    /// Wait this long, or until the model changes.
+    Wait(Duration),
+    /// Not first in line: wait until the queue moves.
+    Queued,
+}
+
 impl Pacer {
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+    /// A pacer whose random choices repeat, for simulations.
+    #[cfg(test)]
+    fn seeded(seed: u64) -> Self {
+        let pacer = Self::default();
+        pacer.state().random = fastrand::Rng::with_seed(seed);
+        pacer
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
         locked(&self.state)
+    }
+
+    fn notify(&self) {
+        self.changed
+            .send_modify(|version| *version = version.wrapping_add(1));
     }
 
     /// Waits until the model says the tenant can take one more request, then lets it through.
     /// A wait longer than `max_wait` is not waited: the request goes at once and the server's
     /// answer (a 429 with its reset) decides, as without pacing.
     pub(crate) async fn admit(&self, clock: &dyn Clock, max_wait: Duration) -> Permit<'_> {
-        let now = clock.now();
-        let (mut permit, wait) = self.reserve(now, max_wait);
-        if wait.is_zero() {
-            permit.sent_at = Some(now);
-            return permit;
+        let mut changes = self.changed.subscribe();
+        let ticket = self.join();
+        loop {
+            changes.borrow_and_update();
+            let wait = match self.turn(&ticket, clock.now(), max_wait) {
+                Turn::Go(permit) => return permit,
+                Turn::Wait(wait) => wait,
+                Turn::Queued => {
+                    // The sender lives as long as `self`.
+                    let _ = changes.changed().await;
+                    continue;
+                }
+            };
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                "pacing: waiting for the rate limit to refill"
+            );
+            // Dropped here (the caller gave up), the ticket leaves the queue.
+            let changed = std::pin::pin!(changes.changed());
+            if let Either::Right((Err(_), _)) = select(clock.sleep(wait), changed).await {
+                unreachable!("the pacer outlives its waiters");
+            }
         }
-        tracing::debug!(
-            wait_ms = wait.as_millis() as u64,
-            "pacing: waiting for the rate limit to refill"
-        );
-        // Dropped here (the caller gave up), the permit gives its unit back.
-        clock.sleep(wait).await;
-        permit.sent_at = Some(clock.now());
-        permit
     }
 
-    /// Takes a place among the requests in flight and, when the model knows the refill rate,
-    /// one unit of the allowance; says how long the request must wait for it.
-    fn reserve(&self, now: SystemTime, max_wait: Duration) -> (Permit<'_>, Duration) {
+    fn join(&self) -> Ticket<'_> {
         let mut state = self.state();
-        state.in_flight += 1;
-        let mut permit = Permit {
-            pacer: self,
-            took_unit: false,
-            counted: true,
-            sent_at: None,
-        };
-        let Some(bucket) = state.bucket.as_mut() else {
-            return (permit, Duration::ZERO);
-        };
-        bucket.refill_until(now);
-        match bucket.wait_for_one() {
-            Some(wait) if wait <= max_wait => {
-                bucket.tokens -= 1.0;
-                permit.took_unit = true;
-                (permit, wait)
-            }
-            _ => (permit, Duration::ZERO),
+        let number = state.next_ticket;
+        state.next_ticket += 1;
+        state.queue.push_back(number);
+        Ticket { pacer: self, number }
+    }
+
+    /// Whether `ticket`'s request may go at `now`; if it may, it leaves the queue and takes
+    /// one request from the modelled allowance.
+    fn turn(&self, ticket: &Ticket<'_>, now: SystemTime, max_wait: Duration) -> Turn<'_> {
+        let mut state = self.state();
+        if state.queue.front() != Some(&ticket.number) {
+            return Turn::Queued;
         }
+        if let Some(bucket) = state.bucket.as_mut() {
+            bucket.refill_until(now);
+            let wait = bucket.wait_for_one(now);
+            if !wait.is_zero() && wait <= max_wait {
+                return Turn::Wait(wait);
+            }
+            // Impatient or not, the request goes and the server counts it.
+            bucket.tokens -= 1.0;
+            bucket.latest = bucket.latest.max(now);
+        }
+        state.queue.pop_front();
+        state.unanswered += 1;
+        drop(state);
+        self.notify();
+        Turn::Go(Permit {
+            pacer: self,
+            sent_at: now,
+            answered: false,
+        })
     }
 
     /// Corrects the model with what the answer to `permit`'s request reported.
     pub(crate) fn observe(&self, mut permit: Permit<'_>, limit: &RateLimit, status: u16, now: SystemTime) {
-        let sent_at = permit.sent_at.unwrap_or(now);
+        let answered_at = permit.sent_at + now.duration_since(permit.sent_at).unwrap_or_default() / 2;
         let mut state = self.state();
-        // The answered request leaves the count here, under the lock already held.
-        state.in_flight -= 1;
-        permit.counted = false;
+        state.unanswered -= 1;
+        permit.answered = true;
         // Requests still in flight may not have been counted when the server answered this
-        // one (even those sent before it, on another connection), nor those waiting: assume
-        // none was. Counting one twice costs one refill interval; missing one costs a 429.
-        let lower = limit.remaining as f64 - state.in_flight as f64;
-        let rate = learned_rate(limit, sent_at);
-        let bucket = state.bucket.get_or_insert(Bucket {
+        // one (even those sent before it, on another connection): assume none was.
+        let lower = limit.remaining as f64 - state.unanswered as f64;
+        let State { bucket, random, .. } = &mut *state;
+        let bucket = bucket.get_or_insert_with(|| Bucket {
             limit: limit.limit as f64,
             tokens: lower,
             updated: now,
-            refill: None,
+            latest: now,
+            reset: limit.reset,
+            reset_spread: 0.0,
+            probe: FIRST_PROBE,
+            probe_doubled: now,
+            refill: RefillEstimate::default(),
         });
         bucket.refill_until(now);
-        if bucket.limit != limit.limit as f64 || status == 429 {
-            bucket.limit = limit.limit as f64;
-            bucket.refill = rate;
-        } else if let Some(rate) = rate {
-            bucket.refill = Some(bucket.refill.map_or(rate, |known| known.max(rate)));
+        bucket.limit = limit.limit as f64;
+        bucket.latest = bucket.latest.max(now);
+        bucket.reset = limit.reset;
+        bucket.reset_spread = random.f64();
+        let refused = status == 429;
+        bucket.refill.observe(answered_at, limit, !refused);
+        if !refused {
+            bucket.probe = (bucket.probe / 2).max(FIRST_PROBE);
+        } else if permit.sent_at >= bucket.probe_doubled {
+            // Once for the requests that went together, not for each of their 429s.
+            bucket.probe = (bucket.probe * 2).min(LONGEST_PROBE);
+            bucket.probe_doubled = now;
         }
         // `remaining` is rounded down: the server holds between `remaining` and `remaining + 1`.
         // An estimate inside that range keeps its fraction; one outside it was wrong, and
         // starts again from the floor, which is never too many.
-        if !(lower..lower + 1.0).contains(&bucket.tokens) {
-            bucket.tokens = lower.min(bucket.limit);
-        }
+        bucket.tokens = lower.min(bucket.limit);
+        drop(state);
+        self.notify();
     }
-}
-
-/// The refill rate an answer proves at least, in requests per second.
-fn learned_rate(limit: &RateLimit, sent_at: SystemTime) -> Option<f64> {
-    let surely_missing = limit.limit.checked_sub(limit.remaining)?.checked_sub(1)?;
-    let until_full = limit.reset.duration_since(sent_at).ok()?.as_secs_f64();
-    (surely_missing > 0 && until_full > 0.0).then(|| surely_missing as f64 / until_full)
 }
 
 impl Bucket {
@@ -181,189 +324,95 @@ impl Bucket {
         // A clock that went back refills nothing, and counts on from where it is now.
         let elapsed = now.duration_since(self.updated).unwrap_or_default();
         self.updated = now;
-        if let Some(rate) = self.refill {
+        if let Some(rate) = self.refill.rate() {
             self.tokens = (self.tokens + elapsed.as_secs_f64() * rate).min(self.limit);
         }
     }
 
-    /// How long until the request about to be reserved can go; `None` while the refill rate
-    /// is unknown, when holding requests back would be a guess.
-    fn wait_for_one(&self) -> Option<Duration> {
-        if self.tokens >= 1.0 {
-            return Some(Duration::ZERO);
+    /// How long from `now` until one more request can go: at the learned rate, or while it is
+    /// unknown, a probe after the latest answer or request, no later than the reset.
+    fn wait_for_one(&self, now: SystemTime) -> Duration {
+        let needed = 1.0 + RESERVE;
+        if self.tokens >= needed {
+            return Duration::ZERO;
         }
-        let rate = self.refill?;
-        Some(Duration::try_from_secs_f64((1.0 - self.tokens) / rate).unwrap_or(Duration::MAX))
+        let deadline = match self.refill.rate() {
+            Some(rate) => {
+                let wait = Duration::try_from_secs_f64((needed - self.tokens) / rate).unwrap_or(LONGEST_WAIT);
+                now + wait.min(LONGEST_WAIT)
+            }
+            None => self.latest + self.probe,
+        };
+        // By the reset one more request is allowed, whatever the reset means: one request,
+        // not every request waiting, so only while none went since the latest answer. Other
+        // programs on the tenant read the same reset, a whole second: a random part of one
+        // refill interval keeps them from all going at that instant.
+        let deadline = if self.reset > self.latest {
+            let interval = self
+                .refill
+                .rate()
+                .map_or(FIRST_PROBE.as_secs_f64(), |rate| 1.0 / rate)
+                .min(LONGEST_SPREAD.as_secs_f64());
+            let spread = Duration::try_from_secs_f64(interval * self.reset_spread).unwrap_or(LONGEST_WAIT);
+            deadline.min(self.reset + spread.min(LONGEST_WAIT))
+        } else {
+            deadline
+        };
+        deadline.duration_since(now).unwrap_or_default()
+    }
+}
+
+impl RefillEstimate {
+    fn observe(&mut self, at: SystemTime, limit: &RateLimit, counted: bool) {
+        self.counted += u64::from(counted);
+        let now = Observation {
+            at,
+            remaining: limit.remaining,
+            counted: self.counted,
+        };
+        let Some(last) = self.last.replace(now) else {
+            return;
+        };
+        let ours = now.counted - last.counted;
+        let interval = Interval {
+            seconds: at.duration_since(last.at).unwrap_or_default().as_secs_f64(),
+            refilled: now.remaining as f64 - last.remaining as f64 + ours as f64,
+        };
+        // Had the bucket been full at any moment in between, it would hold at least `limit`
+        // now, less what was taken since. Such an interval refilled less than the rate: it
+        // only says the rate is at least that. That is news when the estimate is lower (it
+        // was learned while others took most of the refill, and they stopped): what was
+        // learned before is stale, and learning starts again from this bound.
+        if now.remaining.saturating_add(ours) >= limit.limit {
+            let known = self.rate();
+            if known.is_none_or(|known| interval.refilled <= known * interval.seconds) {
+                return;
+            }
+            self.intervals.clear();
+            self.seconds = 0.0;
+            self.refilled = 0.0;
+        }
+        self.intervals.push_back(interval);
+        self.seconds += interval.seconds;
+        self.refilled += interval.refilled;
+        while let Some(oldest) = self.intervals.front().copied()
+            && self.seconds - oldest.seconds >= LEARNING_SPAN.as_secs_f64()
+        {
+            self.intervals.pop_front();
+            self.seconds -= oldest.seconds;
+            self.refilled -= oldest.refilled;
+        }
+    }
+
+    /// Requests per second the bucket refills for this client, erring low: `None` until
+    /// enough has been seen, or while other clients take all of it.
+    fn rate(&self) -> Option<f64> {
+        // `remaining` is rounded down at both ends: one request less is never more than refilled.
+        let surely_refilled = self.refilled - 1.0;
+        (self.seconds >= SHORTEST_SPAN.as_secs_f64() && surely_refilled > 0.0)
+            .then(|| surely_refilled / self.seconds)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use std::time::UNIX_EPOCH;
-
-    use super::*;
-
-    const LONG: Duration = Duration::from_secs(60);
-
-    fn t0() -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(1_700_000_000)
-    }
-
-    fn at(millis: u64) -> SystemTime {
-        t0() + Duration::from_millis(millis)
-    }
-
-    fn answer(limit: u64, remaining: u64, reset: SystemTime) -> RateLimit {
-        RateLimit {
-            limit,
-            remaining,
-            reset,
-        }
-    }
-
-    /// A request that took its place and was sent at `at`, not yet answered.
-    fn send(pacer: &Pacer, at: SystemTime) -> Permit<'_> {
-        let (mut permit, _) = pacer.reserve(at, LONG);
-        permit.sent_at = Some(at);
-        permit
-    }
-
-    /// One request sent at `sent` and answered at once with `limit`.
-    fn exchange(pacer: &Pacer, sent: SystemTime, limit: RateLimit, status: u16) {
-        let permit = send(pacer, sent);
-        pacer.observe(permit, &limit, status, sent);
-    }
-
-    /// How long each of `count` requests reserved at `now` must wait; each is then sent and
-    /// answered without rate-limit headers.
-    fn waits(pacer: &Pacer, now: SystemTime, count: usize) -> Vec<u64> {
-        (0..count)
-            .map(|_| {
-                let (mut permit, wait) = pacer.reserve(now, LONG);
-                permit.sent_at = Some(now);
-                wait.as_millis() as u64
-            })
-            .collect()
-    }
-
-    #[test]
-    fn without_rate_limit_headers_nothing_waits() {
-        let pacer = Pacer::default();
-        drop(send(&pacer, t0()));
-        assert_eq!(waits(&pacer, t0(), 100), vec![0; 100]);
-    }
-
-    #[test]
-    fn a_spent_allowance_makes_requests_wait_their_turn_at_the_learned_rate() {
-        let pacer = Pacer::default();
-        // 21 of 21 spent and full again 1 s later: more than 20 refill per second.
-        exchange(&pacer, t0(), answer(21, 0, at(1000)), 200);
-        assert_eq!(waits(&pacer, t0(), 3), [50, 100, 150]);
-        // 100 ms later, two have refilled; the three reservations still stand in front.
-        assert_eq!(waits(&pacer, at(100), 1), [100]);
-    }
-
-    #[test]
-    fn the_largest_lower_bound_of_the_rate_wins() {
-        let pacer = Pacer::default();
-        exchange(&pacer, t0(), answer(21, 0, at(2000)), 200);
-        assert_eq!(waits(&pacer, t0(), 1), [100], "10 per second learned");
-        let pacer = Pacer::default();
-        exchange(&pacer, t0(), answer(21, 0, at(2000)), 200);
-        exchange(&pacer, t0(), answer(21, 0, at(1000)), 200);
-        exchange(&pacer, t0(), answer(21, 0, at(4000)), 200);
-        assert_eq!(waits(&pacer, t0(), 1), [50], "20 per second, the largest bound");
-    }
-
-    #[test]
-    fn a_429_forgets_what_was_learned() {
-        let pacer = Pacer::default();
-        exchange(&pacer, t0(), answer(21, 0, at(1000)), 200);
-        exchange(&pacer, t0(), answer(21, 0, at(2000)), 429);
-        assert_eq!(waits(&pacer, t0(), 1), [100]);
-    }
-
-    #[test]
-    fn a_wait_longer_than_the_longest_accepted_is_not_waited_or_reserved() {
-        let pacer = Pacer::default();
-        exchange(&pacer, t0(), answer(3, 0, at(2000)), 200);
-        assert_eq!(pacer.reserve(t0(), Duration::from_millis(500)).1, Duration::ZERO);
-        assert_eq!(pacer.reserve(t0(), Duration::from_millis(500)).1, Duration::ZERO);
-        assert_eq!(
-            pacer.reserve(t0(), LONG).1,
-            Duration::from_secs(1),
-            "nothing was reserved"
-        );
-    }
-
-    #[test]
-    fn the_servers_remaining_corrects_the_model_both_ways() {
-        let pacer = Pacer::default();
-        exchange(&pacer, t0(), answer(21, 0, at(1000)), 200);
-        // Another program stopped: the tenant has ten left although the model had none.
-        exchange(&pacer, t0(), answer(21, 10, at(1000)), 200);
-        assert_eq!(waits(&pacer, t0(), 5), [0; 5]);
-        // Another program took the other five.
-        exchange(&pacer, t0(), answer(21, 0, at(1000)), 200);
-        assert_eq!(waits(&pacer, t0(), 1), [50]);
-    }
-
-    #[test]
-    fn requests_still_in_flight_before_or_after_the_answered_one_are_not_yet_counted() {
-        let pacer = Pacer::default();
-        exchange(&pacer, t0(), answer(21, 0, at(1000)), 200);
-        let _earlier = send(&pacer, t0());
-        let answered = send(&pacer, t0());
-        let _later = send(&pacer, t0());
-        pacer.observe(answered, &answer(21, 5, at(1000)), 200, t0());
-        assert_eq!(
-            waits(&pacer, t0(), 4),
-            [0, 0, 0, 50],
-            "5 left, 2 of them taken by requests in flight"
-        );
-    }
-
-    #[test]
-    fn answered_and_abandoned_permits_leave_the_in_flight_count() {
-        let pacer = Pacer::default();
-        drop(send(&pacer, t0()));
-        drop(pacer.reserve(t0(), LONG));
-        exchange(&pacer, t0(), answer(21, 0, at(1000)), 200);
-        assert_eq!(pacer.state().in_flight, 0);
-    }
-
-    #[test]
-    fn a_request_dropped_while_it_waits_gives_its_unit_back() {
-        let pacer = Pacer::default();
-        exchange(&pacer, t0(), answer(21, 0, at(1000)), 200);
-        let (abandoned, wait) = pacer.reserve(t0(), LONG);
-        assert_eq!(wait, Duration::from_millis(50));
-        drop(abandoned);
-        assert_eq!(waits(&pacer, t0(), 1), [50], "the abandoned turn is free again");
-        // A waiting request is one the server has not counted yet.
-        let (_waiting, _) = pacer.reserve(t0(), LONG);
-        exchange(&pacer, t0(), answer(21, 3, at(1000)), 200);
-        assert_eq!(waits(&pacer, t0(), 3), [0, 0, 50]);
-    }
-
-    #[test]
-    fn until_the_refill_rate_is_known_nothing_is_held_back() {
-        let pacer = Pacer::default();
-        // One of 21 spent proves no rate (it may have refilled already).
-        exchange(&pacer, t0(), answer(21, 20, at(1000)), 200);
-        assert_eq!(waits(&pacer, t0(), 25), vec![0; 25]);
-    }
-
-    #[test]
-    fn a_clock_that_went_back_refills_from_where_it_is_now() {
-        let pacer = Pacer::default();
-        exchange(&pacer, t0(), answer(21, 0, at(1000)), 200);
-        let hour_ago = t0() - Duration::from_secs(3600);
-        assert_eq!(waits(&pacer, hour_ago, 1), [50], "nothing refills going back");
-        assert_eq!(
-            waits(&pacer, hour_ago + Duration::from_secs(1), 1),
-            [0],
-            "a second later the bucket has refilled"
-        );
-    }
-}
+mod tests;

@@ -1,0 +1,272 @@
+//! The model's behaviour at fixed times: single answers (what is learned, what is not) and
+//! whole runs simulated in virtual time against a token bucket with either meaning of
+//! `X-RateLimit-Reset`, with latency and with other clients on the same bucket.
+
+use std::time::UNIX_EPOCH;
+
+use super::*;
+
+mod simulation;
+
+const LONG: Duration = Duration::from_secs(60);
+
+fn t0() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+}
+
+fn at(millis: u64) -> SystemTime {
+    t0() + Duration::from_millis(millis)
+}
+
+fn limit(limit: u64, remaining: u64, reset: SystemTime) -> RateLimit {
+    RateLimit {
+        limit,
+        remaining,
+        reset,
+    }
+}
+
+/// What the first request in line may do at `now`, leaving the queue as it was unless it goes.
+fn try_send(pacer: &Pacer, now: SystemTime) -> Result<Permit<'_>, Duration> {
+    let ticket = pacer.join();
+    match pacer.turn(&ticket, now, LONG) {
+        Turn::Go(permit) => Ok(permit),
+        Turn::Wait(wait) => Err(wait),
+        Turn::Queued => panic!("nothing else is queued"),
+    }
+}
+
+fn send(pacer: &Pacer, now: SystemTime) -> Permit<'_> {
+    try_send(pacer, now).unwrap_or_else(|wait| panic!("expected to go at once, must wait {wait:?}"))
+}
+
+fn wait(pacer: &Pacer, now: SystemTime) -> Duration {
+    match try_send(pacer, now) {
+        Ok(_) => Duration::ZERO,
+        Err(wait) => wait,
+    }
+}
+
+/// One request sent at `sent`, whatever the model says, and answered at once with `answer`.
+fn exchange(pacer: &Pacer, sent: SystemTime, answer: RateLimit, status: u16) {
+    let ticket = pacer.join();
+    let Turn::Go(permit) = pacer.turn(&ticket, sent, Duration::ZERO) else {
+        panic!("an impatient request goes");
+    };
+    pacer.observe(permit, &answer, status, sent);
+}
+
+/// A client that spent a bucket of 21 and then saw it refill 20 per second: one request a
+/// second answered with what such a bucket holds, over `seconds` seconds (reset: `reset(t)`).
+fn learn_twenty_per_second(pacer: &Pacer, seconds: u64, reset: impl Fn(SystemTime) -> SystemTime) {
+    exchange(pacer, t0(), limit(21, 0, reset(t0())), 200);
+    for second in 1..=seconds {
+        let now = at(second * 1000);
+        // 20 refilled in the second, 1 taken by this request.
+        exchange(pacer, now, limit(21, 19, reset(now)), 200);
+        // Spent again by requests of ours, answered at the same moment.
+        for remaining in (0..19).rev() {
+            exchange(pacer, now, limit(21, remaining, reset(now)), 200);
+        }
+    }
+}
+
+#[test]
+fn without_rate_limit_headers_nothing_waits() {
+    let pacer = Pacer::default();
+    drop(send(&pacer, t0()));
+    for _ in 0..100 {
+        drop(send(&pacer, t0()));
+    }
+}
+
+#[test]
+fn the_rate_is_learned_from_remaining_over_time() {
+    let pacer = Pacer::default();
+    learn_twenty_per_second(&pacer, 3, |now| now + Duration::from_secs(1));
+    // 60 refilled in 3 s, one less for the rounding: 59 / 3 per second; with one request's
+    // worth kept in reserve, the next request waits for two.
+    let wait = wait(&pacer, at(3000));
+    assert_eq!(wait.as_micros(), 101_694, "{wait:?}");
+}
+
+#[test]
+fn what_the_reset_means_does_not_change_what_is_learned() {
+    let full = Pacer::default();
+    learn_twenty_per_second(&full, 3, |now| now + Duration::from_secs(1));
+    let next = Pacer::default();
+    learn_twenty_per_second(&next, 3, |now| now + Duration::from_millis(50));
+    let far = Pacer::default();
+    learn_twenty_per_second(&far, 3, |now| now + Duration::from_secs(3600));
+    let rates = [&full, &next, &far].map(|pacer| pacer.state().bucket.as_ref().unwrap().refill.rate());
+    assert_eq!(rates, [Some(59.0 / 3.0); 3]);
+}
+
+#[test]
+fn other_clients_on_the_tenant_show_as_a_slower_refill() {
+    let pacer = Pacer::default();
+    exchange(&pacer, t0(), limit(50, 0, at(1000)), 200);
+    // Each second 20 refill; this client's one request and another program's 9 take 10.
+    for second in 1..=5 {
+        exchange(
+            &pacer,
+            at(second * 1000),
+            limit(50, 10, at(second * 1000 + 1000)),
+            200,
+        );
+        for remaining in (0..10).rev() {
+            exchange(
+                &pacer,
+                at(second * 1000),
+                limit(50, remaining, at(second * 1000 + 1000)),
+                200,
+            );
+        }
+    }
+    // 11 of ours a second over 5 s, one less: 54 / 5 a second are left for this client.
+    let wait = wait(&pacer, at(5000));
+    assert_eq!(wait.as_micros(), 185_185, "{wait:?}");
+}
+
+#[test]
+fn an_interval_in_which_the_bucket_may_have_been_full_teaches_nothing() {
+    let pacer = Pacer::default();
+    learn_twenty_per_second(&pacer, 2, |now| now + Duration::from_secs(1));
+    let learned = wait(&pacer, at(2000));
+    // An hour idle: the bucket is full (20 of 21 left after this request), and then spent.
+    exchange(&pacer, at(3_602_000), limit(21, 20, at(3_602_000)), 200);
+    for remaining in (0..20).rev() {
+        exchange(&pacer, at(3_602_000), limit(21, remaining, at(3_603_000)), 200);
+    }
+    assert_eq!(
+        wait(&pacer, at(3_602_000)),
+        learned,
+        "the hour did not count as a slow refill"
+    );
+}
+
+#[test]
+fn a_429_is_one_more_answer_and_what_was_learned_stays() {
+    let pacer = Pacer::default();
+    learn_twenty_per_second(&pacer, 3, |now| now + Duration::from_secs(1));
+    let learned = wait(&pacer, at(3000));
+    exchange(&pacer, at(3000), limit(21, 0, at(4000)), 429);
+    assert_eq!(
+        wait(&pacer, at(3000)),
+        learned,
+        "the refused request was not counted"
+    );
+    drop(send(&pacer, at(3001) + learned));
+}
+
+#[test]
+fn until_the_rate_is_known_the_first_in_line_probes_soon_after_the_reset() {
+    let pacer = Pacer::default();
+    // A burst spent at once proves no rate.
+    for remaining in (0..10).rev() {
+        exchange(&pacer, t0(), limit(10, remaining, at(1000)), 200);
+    }
+    assert_eq!(wait(&pacer, t0()), Duration::from_millis(100));
+    assert_eq!(
+        wait(&pacer, at(40)),
+        Duration::from_millis(60),
+        "the probe counts from the answer"
+    );
+    // Refused: the probe doubles, to 200 ms after this answer.
+    exchange(&pacer, at(100), limit(10, 0, at(1000)), 429);
+    assert_eq!(wait(&pacer, at(100)), Duration::from_millis(200));
+    // The reset bounds it: one more request is allowed by then, whatever the reset means; a
+    // random part of 100 ms after it, so that programs sharing the tenant do not all go then.
+    exchange(&pacer, at(300), limit(10, 0, at(400)), 429);
+    let wait_after_reset = wait(&pacer, at(300));
+    assert!(
+        (Duration::from_millis(100)..Duration::from_millis(200)).contains(&wait_after_reset),
+        "{wait_after_reset:?}"
+    );
+    // Once a request went after the reset, the next waits for the probe: the reset let one go.
+    exchange(&pacer, at(300) + wait_after_reset, limit(10, 0, at(400)), 429);
+    assert_eq!(
+        wait(&pacer, at(300) + wait_after_reset),
+        Duration::from_millis(800)
+    );
+    // A success halves it again.
+    exchange(&pacer, at(2000), limit(10, 0, at(2000)), 200);
+    assert_eq!(wait(&pacer, at(2000)), Duration::from_millis(400));
+}
+
+#[test]
+fn an_answer_with_more_left_than_modelled_lets_requests_go_at_once() {
+    let pacer = Pacer::default();
+    learn_twenty_per_second(&pacer, 3, |now| now + Duration::from_secs(1));
+    assert!(!wait(&pacer, at(3000)).is_zero());
+    // Another program stopped: the tenant has ten left.
+    exchange(&pacer, at(3000), limit(21, 10, at(4000)), 200);
+    // All but the one kept in reserve.
+    for _ in 0..9 {
+        drop(send(&pacer, at(3000)));
+    }
+    assert!(!wait(&pacer, at(3000)).is_zero());
+}
+
+#[test]
+fn requests_still_in_flight_are_taken_as_not_yet_counted() {
+    let pacer = Pacer::default();
+    exchange(&pacer, t0(), limit(21, 10, at(1000)), 200);
+    let _earlier = send(&pacer, t0());
+    let answered = send(&pacer, t0());
+    let _later = send(&pacer, t0());
+    pacer.observe(answered, &limit(21, 5, at(1000)), 200, t0());
+    for _ in 0..2 {
+        drop(send(&pacer, t0()));
+    }
+    assert!(
+        !wait(&pacer, t0()).is_zero(),
+        "5 left, 2 of them taken by requests in flight, 1 kept in reserve"
+    );
+}
+
+#[test]
+fn answered_and_failed_requests_leave_the_count_in_flight() {
+    let pacer = Pacer::default();
+    drop(send(&pacer, t0()));
+    exchange(&pacer, t0(), limit(21, 0, at(1000)), 200);
+    assert_eq!(pacer.state().unanswered, 0);
+}
+
+#[test]
+fn requests_wait_their_turn_in_order_and_one_that_gives_up_leaves_the_line() {
+    let pacer = Pacer::default();
+    learn_twenty_per_second(&pacer, 3, |now| now + Duration::from_secs(1));
+    let first = pacer.join();
+    let second = pacer.join();
+    let third = pacer.join();
+    assert!(matches!(pacer.turn(&second, at(3000), LONG), Turn::Queued));
+    assert!(matches!(pacer.turn(&first, at(3000), LONG), Turn::Wait(_)));
+    drop(first);
+    let Turn::Wait(wait) = pacer.turn(&second, at(3000), LONG) else {
+        panic!("second in line is first now");
+    };
+    assert!(matches!(pacer.turn(&second, at(3001) + wait, LONG), Turn::Go(_)));
+    assert!(matches!(pacer.turn(&third, at(3001) + wait, LONG), Turn::Wait(_)));
+}
+
+#[test]
+fn a_wait_longer_than_the_longest_accepted_is_not_waited() {
+    let pacer = Pacer::default();
+    learn_twenty_per_second(&pacer, 3, |now| now + Duration::from_secs(1));
+    let ticket = pacer.join();
+    assert!(matches!(
+        pacer.turn(&ticket, at(3000), Duration::from_millis(10)),
+        Turn::Go(_)
+    ));
+}
+
+#[test]
+fn a_clock_that_went_back_refills_from_where_it_is_now() {
+    let pacer = Pacer::default();
+    learn_twenty_per_second(&pacer, 3, |now| now + Duration::from_secs(1));
+    let learned = wait(&pacer, at(3000));
+    let hour_ago = at(3000) - Duration::from_secs(3600);
+    assert_eq!(wait(&pacer, hour_ago), learned, "nothing refills going back");
+    drop(send(&pacer, hour_ago + learned + Duration::from_millis(1)));
+}
