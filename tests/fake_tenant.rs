@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use auth0_client_grants::testing::{FakeTenant, Fault, RateLimitSettings};
+use auth0_client_grants::testing::{FakeTenant, Fault, RateLimitReset, RateLimitSettings};
 use auth0_client_grants::{
     Client, ClientGrant, ClientGrantUpdate, Error, NewClientGrant, OrganizationUsage, RetryPolicy,
 };
@@ -294,6 +294,161 @@ async fn a_rate_limited_tenant_sends_the_headers_on_every_answer_and_429s_when_e
     let refused = client.client_grants().get(&grant.id).await.unwrap_err();
     assert!(refused.is_rate_limited(), "{refused}");
     assert_eq!(refused.rate_limit().unwrap().remaining, 0);
+}
+
+/// A raw GET, to see headers exactly as the tenant sends them.
+async fn raw_get(tenant: &FakeTenant, token: &str, id: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(format!("{}/client-grants/{id}", tenant.base_url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn raw_token(tenant: &FakeTenant) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("http://{}/oauth/token", tenant.address()))
+        .json(&serde_json::json!({
+            "grant_type": "client_credentials",
+            "client_id": tenant.client_id(),
+            "client_secret": tenant.client_secret(),
+            "audience": format!("{}/", tenant.base_url()),
+        }))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn header(response: &reqwest::Response, name: &str) -> Option<u64> {
+    response.headers().get(name)?.to_str().ok()?.parse().ok()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test]
+async fn the_reset_announces_the_full_bucket_or_the_next_request_as_the_tenant_is_set() {
+    // 1 a second, 10 at once: after 2 requests, full again in 2 s, one more allowed now.
+    let settings = RateLimitSettings::new(1.0, 10);
+    for (meaning, earliest, latest) in [
+        (RateLimitReset::WhenFull, 2, 3),
+        (RateLimitReset::WhenNextRequestAllowed, 0, 1),
+    ] {
+        let tenant = FakeTenant::builder()
+            .rate_limit(settings)
+            .rate_limit_reset(meaning)
+            .start()
+            .await;
+        let grant = tenant.seed_grants(1).remove(0);
+        let token: serde_json::Value = raw_token(&tenant).await.json().await.unwrap();
+        let token = token["access_token"].as_str().unwrap();
+        raw_get(&tenant, token, &grant.id).await;
+        let before = unix_now();
+        let answer = raw_get(&tenant, token, &grant.id).await;
+        let reset = header(&answer, "x-ratelimit-reset").unwrap();
+        assert_eq!(header(&answer, "x-ratelimit-remaining"), Some(8));
+        assert!(
+            (before + earliest..=unix_now() + latest).contains(&reset),
+            "{meaning:?}: reset {reset}, now {before}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_429_carries_retry_after_unless_the_tenant_is_set_not_to() {
+    for sent in [true, false] {
+        let tenant = FakeTenant::builder()
+            .rate_limit(RateLimitSettings::new(0.1, 1))
+            .rate_limit_retry_after(sent)
+            .start()
+            .await;
+        let grant = tenant.seed_grants(1).remove(0);
+        let token: serde_json::Value = raw_token(&tenant).await.json().await.unwrap();
+        let token = token["access_token"].as_str().unwrap();
+        assert_eq!(raw_get(&tenant, token, &grant.id).await.status(), 200);
+        let refused = raw_get(&tenant, token, &grant.id).await;
+        assert_eq!(refused.status(), 429);
+        assert_eq!(header(&refused, "retry-after").is_some(), sent);
+        assert_eq!(header(&refused, "x-ratelimit-remaining"), Some(0));
+    }
+}
+
+#[tokio::test]
+async fn the_token_endpoint_can_share_the_apis_bucket() {
+    let tenant = FakeTenant::builder()
+        .rate_limit(RateLimitSettings::new(0.1, 2))
+        .rate_limit_token_endpoint(true)
+        .start()
+        .await;
+    let grant = tenant.seed_grants(1).remove(0);
+    // The token takes one of the two; the get the other.
+    let client = tenant
+        .client_builder()
+        .retry(RetryPolicy::disabled())
+        .pacing(false)
+        .build()
+        .unwrap();
+    client.client_grants().get(&grant.id).await.unwrap();
+    assert_eq!(client.last_rate_limit().unwrap().remaining, 0);
+    let refused = raw_token(&tenant).await;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(header(&refused, "x-ratelimit-remaining"), Some(0));
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "too_many_requests", "{body}");
+    // A second program on the tenant cannot get a token at all.
+    let second = tenant
+        .client_builder()
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let error = second.client_grants().get(&grant.id).await.unwrap_err();
+    assert!(
+        matches!(error, Error::Token(_)) && error.status() == Some(429),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn separately_built_clients_share_the_tenants_bucket() {
+    let tenant = FakeTenant::builder()
+        .rate_limit(RateLimitSettings::new(0.1, 5))
+        .start()
+        .await;
+    let grant = tenant.seed_grants(1).remove(0);
+    let first = tenant.client_builder().pacing(false).build().unwrap();
+    let second = tenant.client_builder().pacing(false).build().unwrap();
+    first.client_grants().get(&grant.id).await.unwrap();
+    first.client_grants().get(&grant.id).await.unwrap();
+    second.client_grants().get(&grant.id).await.unwrap();
+    assert_eq!(
+        second.last_rate_limit().unwrap().remaining,
+        2,
+        "the first took two"
+    );
+    let token_requests = tenant
+        .requests()
+        .iter()
+        .filter(|request| request.path == "/oauth/token")
+        .count();
+    assert_eq!(token_requests, 2, "each has its own token");
+}
+
+#[tokio::test]
+async fn latency_delays_every_request_and_answer() {
+    let latency = Duration::from_millis(40);
+    let tenant = FakeTenant::builder().latency(latency).start().await;
+    let grant = tenant.seed_grants(1).remove(0);
+    let client = tenant.client();
+    client.client_grants().get(&grant.id).await.unwrap();
+    // A lower bound only: the way there and back, whatever else the machine is doing.
+    let started = std::time::Instant::now();
+    client.client_grants().get(&grant.id).await.unwrap();
+    assert!(started.elapsed() >= latency * 2, "{:?}", started.elapsed());
 }
 
 #[tokio::test]

@@ -19,13 +19,26 @@ impl RateLimitSettings {
     }
 }
 
+/// What the fake tenant's `X-RateLimit-Reset` announces. Auth0's documentation says "when the
+/// rate limit will reset", which reads as the first; gateways and proxies in front of an API
+/// often mean the second. A client has to work with either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RateLimitReset {
+    /// The UNIX second by which the bucket is full again.
+    #[default]
+    WhenFull,
+    /// The UNIX second by which one more request is allowed (now, while any is left).
+    WhenNextRequestAllowed,
+}
+
 /// What the bucket says about one request, with the headers to send either way.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Admission {
     pub(crate) allowed: bool,
     pub(crate) limit: u32,
     pub(crate) remaining: u32,
-    /// `X-RateLimit-Reset`: the UNIX second by which the allowance is full again.
+    /// `X-RateLimit-Reset`, a UNIX second (see [`RateLimitReset`]).
     pub(crate) reset: u64,
     /// `Retry-After` in whole seconds, when refused: until one request is allowed again.
     pub(crate) retry_after: u64,
@@ -47,8 +60,9 @@ impl Bucket {
         }
     }
 
-    /// Takes one request from the allowance at `now` (`wall` is the same instant on the wall clock).
-    pub(crate) fn admit(&mut self, now: Instant, wall: SystemTime) -> Admission {
+    /// Takes one request from the allowance at `now` (`wall` is the same instant on the wall
+    /// clock), announcing the reset as `meaning` says.
+    pub(crate) fn admit(&mut self, now: Instant, wall: SystemTime, meaning: RateLimitReset) -> Admission {
         let burst = f64::from(self.settings.burst);
         let rate = self.settings.per_second.max(f64::MIN_POSITIVE);
         let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
@@ -65,7 +79,14 @@ impl Bucket {
             allowed,
             limit: self.settings.burst,
             remaining: self.tokens.floor() as u32,
-            reset: unix(wall + until_full).as_secs_f64().ceil() as u64,
+            reset: unix(
+                wall + match meaning {
+                    RateLimitReset::WhenFull => until_full,
+                    RateLimitReset::WhenNextRequestAllowed => until_one,
+                },
+            )
+            .as_secs_f64()
+            .ceil() as u64,
             retry_after: until_one.as_secs_f64().ceil() as u64,
         }
     }
@@ -75,14 +96,18 @@ impl Bucket {
 mod tests {
     use super::*;
 
+    const FULL: RateLimitReset = RateLimitReset::WhenFull;
+
     #[test]
     fn a_burst_goes_through_then_requests_wait_for_the_refill() {
         let start = Instant::now();
         let wall = UNIX_EPOCH + Duration::from_secs(1_000);
         let mut bucket = Bucket::new(RateLimitSettings::new(2.0, 3), start);
-        let remaining: Vec<u32> = (0..3).map(|_| bucket.admit(start, wall).remaining).collect();
+        let remaining: Vec<u32> = (0..3)
+            .map(|_| bucket.admit(start, wall, FULL).remaining)
+            .collect();
         assert_eq!(remaining, [2, 1, 0]);
-        let refused = bucket.admit(start, wall);
+        let refused = bucket.admit(start, wall, FULL);
         assert!(!refused.allowed);
         assert_eq!(refused.retry_after, 1);
         assert_eq!(
@@ -91,9 +116,33 @@ mod tests {
         );
         let later = start + Duration::from_millis(500);
         assert!(
-            bucket.admit(later, wall).allowed,
+            bucket.admit(later, wall, FULL).allowed,
             "one request refilled after 0.5 s"
         );
-        assert!(!bucket.admit(later, wall).allowed);
+        assert!(!bucket.admit(later, wall, FULL).allowed);
+    }
+
+    #[test]
+    fn the_reset_announces_the_full_bucket_or_the_next_request() {
+        let start = Instant::now();
+        let wall = UNIX_EPOCH + Duration::from_millis(1_000_300);
+        let next = RateLimitReset::WhenNextRequestAllowed;
+        let mut bucket = Bucket::new(RateLimitSettings::new(2.0, 4), start);
+        assert_eq!(
+            bucket.admit(start, wall, FULL).reset,
+            1_001,
+            "3 left, full in 0.5 s"
+        );
+        assert_eq!(
+            bucket.admit(start, wall, next).reset,
+            1_001,
+            "2 left: now, rounded up"
+        );
+        bucket.admit(start, wall, next);
+        bucket.admit(start, wall, next);
+        let empty = bucket.admit(start, wall, next);
+        assert!(!empty.allowed);
+        assert_eq!(empty.reset, 1_001, "one more in 0.5 s");
+        assert_eq!(bucket.admit(start, wall, FULL).reset, 1_003, "4 more in 2 s");
     }
 }

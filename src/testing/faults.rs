@@ -78,14 +78,38 @@ pub(super) async fn gate(State(tenant): State<Arc<Tenant>>, request: Request, ne
 
 /// The tenant's rate limit, then the operation, with the `X-RateLimit-*` headers.
 async fn admit_and_run(tenant: &Tenant, request: Request, next: Next) -> Response {
+    limit_rate(tenant, request, next, Failure::rate_limited().into_response()).await
+}
+
+/// `POST /oauth/token` in the API's bucket, when the tenant is set so; a refusal has the
+/// Authentication API's body.
+pub(super) async fn token_gate(State(tenant): State<Arc<Tenant>>, request: Request, next: Next) -> Response {
+    if !tenant.settings.token_endpoint_limited {
+        return next.run(request).await;
+    }
+    let refused = (
+        StatusCode::TOO_MANY_REQUESTS,
+        axum::Json(serde_json::json!({
+            "error": "too_many_requests",
+            "error_description": "Rate limit exceeded.",
+        })),
+    )
+        .into_response();
+    limit_rate(&tenant, request, next, refused).await
+}
+
+/// The request goes through the bucket: admitted, it is run; refused, `refused` is the answer.
+/// Either way the `X-RateLimit-*` headers go on it.
+async fn limit_rate(tenant: &Tenant, request: Request, next: Next, mut refused: Response) -> Response {
     let admission = tenant.admit(Instant::now());
     let mut response = match admission {
         Some(admission) if !admission.allowed => {
-            let mut response = Failure::rate_limited().into_response();
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(admission.retry_after));
-            response
+            if tenant.settings.retry_after {
+                refused
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(admission.retry_after));
+            }
+            refused
         }
         _ => next.run(request).await,
     };
@@ -95,6 +119,19 @@ async fn admit_and_run(tenant: &Tenant, request: Request, next: Next) -> Respons
         headers.insert("x-ratelimit-remaining", HeaderValue::from(admission.remaining));
         headers.insert("x-ratelimit-reset", HeaderValue::from(admission.reset));
     }
+    response
+}
+
+/// The network between client and tenant: every request arrives `latency` late, and every
+/// answer leaves `latency` after it was made.
+pub(super) async fn latency(State(tenant): State<Arc<Tenant>>, request: Request, next: Next) -> Response {
+    let latency = tenant.settings.latency;
+    if latency.is_zero() {
+        return next.run(request).await;
+    }
+    tokio::time::sleep(latency).await;
+    let response = next.run(request).await;
+    tokio::time::sleep(latency).await;
     response
 }
 

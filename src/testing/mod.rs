@@ -31,7 +31,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
-pub use bucket::RateLimitSettings;
+pub use bucket::{RateLimitReset, RateLimitSettings};
 use failure::Failure;
 use store::Store;
 use tokio::sync::watch;
@@ -129,6 +129,10 @@ struct Settings {
     client_secret: String,
     scopes: Vec<String>,
     token_lifetime: Duration,
+    reset_means: RateLimitReset,
+    retry_after: bool,
+    token_endpoint_limited: bool,
+    latency: Duration,
 }
 
 impl FakeTenantBuilder {
@@ -157,9 +161,46 @@ impl FakeTenantBuilder {
 
     /// Limit API requests with a token bucket, as Auth0 does; every answer then carries
     /// `X-RateLimit-*` and a refused one is a 429 with `Retry-After`. Default: no limit.
+    ///
+    /// Several [`Client`]s built separately ([`client_builder`](FakeTenant::client_builder)
+    /// twice) share this one bucket as separate programs share a tenant's: each has its own
+    /// token and its own pacing, and each sees the others' requests only in the headers.
     #[must_use]
     pub fn rate_limit(mut self, settings: RateLimitSettings) -> Self {
         self.rate_limit = Some(settings);
+        self
+    }
+
+    /// What `X-RateLimit-Reset` announces (see [`RateLimitReset`]). Default:
+    /// [`RateLimitReset::WhenFull`], as Auth0 documents it.
+    #[must_use]
+    pub fn rate_limit_reset(mut self, meaning: RateLimitReset) -> Self {
+        self.settings.reset_means = meaning;
+        self
+    }
+
+    /// Whether a 429 of the rate limit carries `Retry-After` (whole seconds until one more
+    /// request is allowed). Default: yes. Auth0 does not promise it; without it a client has
+    /// only the `X-RateLimit-*` headers to go by.
+    #[must_use]
+    pub fn rate_limit_retry_after(mut self, sent: bool) -> Self {
+        self.settings.retry_after = sent;
+        self
+    }
+
+    /// Whether `POST /oauth/token` counts against the same bucket as the API, answering 429
+    /// (with the Authentication API's body) when it is empty. Default: no.
+    #[must_use]
+    pub fn rate_limit_token_endpoint(mut self, limited: bool) -> Self {
+        self.settings.token_endpoint_limited = limited;
+        self
+    }
+
+    /// Network latency each way: every request reaches the tenant `latency` after it is sent,
+    /// and its answer leaves `latency` after the tenant made it. Default: none.
+    #[must_use]
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.settings.latency = latency;
         self
     }
 
@@ -230,6 +271,10 @@ impl FakeTenant {
                 client_secret: "fake-client-secret".into(),
                 scopes: ALL_SCOPES.iter().map(|scope| (*scope).to_owned()).collect(),
                 token_lifetime: Duration::from_secs(86_400),
+                reset_means: RateLimitReset::WhenFull,
+                retry_after: true,
+                token_endpoint_limited: false,
+                latency: Duration::ZERO,
             },
             rate_limit: None,
         }
@@ -415,7 +460,11 @@ impl Tenant {
 
     fn admit(&self, now: Instant) -> Option<bucket::Admission> {
         let wall = SystemTime::now();
-        self.state().bucket.as_mut().map(|bucket| bucket.admit(now, wall))
+        let meaning = self.settings.reset_means;
+        self.state()
+            .bucket
+            .as_mut()
+            .map(|bucket| bucket.admit(now, wall, meaning))
     }
 
     fn log(&self, request: RecordedRequest) -> usize {

@@ -50,9 +50,13 @@ pub(crate) fn router(tenant: Arc<Tenant>) -> axum::Router {
         .layer(middleware::from_fn_with_state(tenant.clone(), faults::gate));
     axum::Router::new()
         .nest("/api/v2", api)
-        .route("/oauth/token", post(issue_token))
+        .route(
+            "/oauth/token",
+            post(issue_token).layer(middleware::from_fn_with_state(tenant.clone(), faults::token_gate)),
+        )
         .fallback(|| async { Failure::not_found_route() })
         .layer(middleware::from_fn_with_state(tenant.clone(), record))
+        .layer(middleware::from_fn_with_state(tenant.clone(), faults::latency))
         .with_state(tenant)
 }
 
