@@ -5,10 +5,11 @@
 //!
 //! `cargo bench -p benches --bench client_vs_baseline` prints the table; `cargo xtask bench` also
 //! writes it to BENCHMARKS.md. `-- --quick` runs every scenario once with smaller sizes (a smoke
-//! run, its numbers mean nothing). Peak memory is measured in a child process (this same program with
+//! run, its numbers mean nothing); `-- --rate-limits-only` runs the rate-limit scenarios alone. Peak memory is measured in a child process (this same program with
 //! `--child-memory`), so that the fake tenant's own memory does not count.
 
 mod baseline;
+mod rate_limits;
 mod setup;
 
 use std::future::Future;
@@ -16,10 +17,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use auth0_client_grants::Client;
-use auth0_client_grants::testing::{FakeTenant, RateLimitSettings};
+use auth0_client_grants::testing::FakeTenant;
 use baseline::Baseline;
 use futures::{StreamExt, stream};
-use setup::{remote, stream_all};
+use setup::{failures, remote, stream_all};
 
 /// The most a get may cost against the baseline on loopback, one at a time or 32 at once: a
 /// guard against pathologies, since a microsecond is nothing on a call that takes 50–300 ms
@@ -37,7 +38,9 @@ struct Plan {
     small_tenant: usize,
     large_tenant: usize,
     page: u32,
+    /// Runs of each rate-limit scenario with pacing on (once for the comparisons).
     rate_limit_rounds: usize,
+    quick: bool,
 }
 
 const FULL: Plan = Plan {
@@ -47,7 +50,8 @@ const FULL: Plan = Plan {
     small_tenant: 10_000,
     large_tenant: 100_000,
     page: 100,
-    rate_limit_rounds: 3,
+    rate_limit_rounds: 2,
+    quick: false,
 };
 
 const QUICK: Plan = Plan {
@@ -58,14 +62,9 @@ const QUICK: Plan = Plan {
     large_tenant: 5_000,
     page: 100,
     rate_limit_rounds: 1,
+    quick: true,
 };
 
-/// The rate-limit scenario: 200 gets at concurrency 8 against a bucket of 20 per second with a
-/// burst of 20, so the fastest possible run takes (200 - 20) / 20 = 9 s.
-const LIMITED_GETS: usize = 200;
-const LIMITED_CONCURRENCY: usize = 8;
-const LIMITED_RATE: f64 = 20.0;
-const LIMITED_BURST: u32 = 20;
 const FIRST_CALLS: usize = 100;
 
 fn main() {
@@ -91,7 +90,12 @@ fn main() {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    let report = runtime.block_on(run(plan));
+    let report = if args.iter().any(|arg| arg == "--rate-limits-only") {
+        let results = runtime.block_on(rate_limits::run_all(plan.quick, plan.rate_limit_rounds));
+        rate_limits::render(&results, plan.quick)
+    } else {
+        runtime.block_on(run(plan))
+    };
     println!("{report}");
     if let Some(path) = report_to {
         std::fs::write(&path, &report).unwrap_or_else(|error| panic!("cannot write {path}: {error}"));
@@ -199,21 +203,7 @@ async fn run(plan: Plan) -> String {
     eprintln!("{FIRST_CALLS} concurrent first calls …");
     rows.push(first_calls().await);
 
-    eprintln!(
-        "rate limit: {LIMITED_GETS} gets at concurrency {LIMITED_CONCURRENCY}, {LIMITED_RATE}/s burst {LIMITED_BURST} …"
-    );
-    let mut limited = Vec::new();
-    for variant in [Variant::Paced, Variant::Reactive, Variant::Baseline] {
-        let runs = {
-            let mut runs = Vec::new();
-            for _ in 0..plan.rate_limit_rounds {
-                runs.push(rate_limited(variant).await);
-            }
-            runs
-        };
-        limited.push((variant, runs));
-    }
-
+    let limited = rate_limits::run_all(plan.quick, plan.rate_limit_rounds).await;
     render(plan, &rows, &limited)
 }
 
@@ -288,20 +278,6 @@ async fn baseline_gets(baseline: &Baseline, id: &str, count: usize, concurrency:
             assert_eq!(grant.expect("baseline get").id, id);
         })
         .await;
-}
-
-/// Makes `count` calls, `concurrency` at a time, and counts those that failed.
-async fn failures<T, E, F: Future<Output = Result<T, E>>>(
-    count: usize,
-    concurrency: usize,
-    call: impl Fn() -> F,
-) -> usize {
-    stream::iter(0..count)
-        .map(|_| call())
-        .buffer_unordered(concurrency)
-        .filter(|result| std::future::ready(result.is_err()))
-        .count()
-        .await
 }
 
 /// Peak resident memory of a child process walking every grant of `tenant`, in KiB, for the
@@ -400,67 +376,6 @@ async fn first_calls() -> Row {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Variant {
-    /// This crate with pacing on (the default).
-    Paced,
-    /// This crate with pacing off: retries on 429 alone, as Auth0's SDKs do.
-    Reactive,
-    /// The hand-written loop that waits out each 429.
-    Baseline,
-}
-
-impl Variant {
-    fn name(self) -> &'static str {
-        match self {
-            Variant::Paced => "crate, pacing on (default)",
-            Variant::Reactive => "crate, pacing off (retries alone)",
-            Variant::Baseline => "baseline: reqwest loop that waits out each 429",
-        }
-    }
-}
-
-#[derive(Debug)]
-struct LimitedRun {
-    wall: Duration,
-    refused: usize,
-    errors: usize,
-}
-
-async fn rate_limited(variant: Variant) -> LimitedRun {
-    let tenant =
-        remote(FakeTenant::builder().rate_limit(RateLimitSettings::new(LIMITED_RATE, LIMITED_BURST))).await;
-    let id = tenant.seed_grants(1).remove(0).id;
-    let started = Instant::now();
-    let errors = match variant {
-        Variant::Paced | Variant::Reactive => {
-            let client = tenant
-                .client_builder()
-                .pacing(variant == Variant::Paced)
-                .build()
-                .expect("client");
-            let grants = client.client_grants();
-            failures(LIMITED_GETS, LIMITED_CONCURRENCY, || grants.get(&id)).await
-        }
-        Variant::Baseline => {
-            let baseline =
-                Baseline::connect(&tenant.base_url(), tenant.client_id(), tenant.client_secret()).await;
-            failures(LIMITED_GETS, LIMITED_CONCURRENCY, || baseline.get(&id)).await
-        }
-    };
-    let wall = started.elapsed();
-    let refused = tenant
-        .requests()
-        .iter()
-        .filter(|request| request.status == Some(429))
-        .count();
-    LimitedRun {
-        wall,
-        refused,
-        errors,
-    }
-}
-
 /// One line of the main table.
 struct Row {
     scenario: String,
@@ -516,7 +431,7 @@ impl Row {
     }
 }
 
-fn render(plan: Plan, rows: &[Row], limited: &[(Variant, Vec<LimitedRun>)]) -> String {
+fn render(plan: Plan, rows: &[Row], limited: &rate_limits::Results) -> String {
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let mut out = String::new();
     out.push_str(&format!(
@@ -548,39 +463,6 @@ fn render(plan: Plan, rows: &[Row], limited: &[(Variant, Vec<LimitedRun>)]) -> S
             }
         ));
     }
-    let fastest = (LIMITED_GETS as f64 - f64::from(LIMITED_BURST)) / LIMITED_RATE;
-    out.push_str(&format!(
-        "\nRate limit: {LIMITED_GETS} gets at concurrency {LIMITED_CONCURRENCY}, server bucket \
-         {LIMITED_RATE}/s with burst {LIMITED_BURST}, `X-RateLimit-*` on every answer; the fastest \
-         possible run takes {fastest:.1} s. Efficiency = {fastest:.1} s / wall. {} run(s) per row; \
-         worst run shown, all runs in brackets. Goal (pacing on): efficiency ≥ 0.95, ≤ 10 429s, 0 errors.\n\n",
-        plan.rate_limit_rounds
-    ));
-    out.push_str("| client | wall | efficiency | 429s sent by the server | errors surfaced | goal met |\n|---|---|---|---|---|---|\n");
-    for (variant, runs) in limited {
-        let efficiency = |run: &LimitedRun| fastest / run.wall.as_secs_f64();
-        let worst_efficiency = runs.iter().map(efficiency).fold(f64::INFINITY, f64::min);
-        let most_refused = runs.iter().map(|run| run.refused).max().unwrap_or(0);
-        let most_errors = runs.iter().map(|run| run.errors).max().unwrap_or(0);
-        let all =
-            |value: &dyn Fn(&LimitedRun) -> String| runs.iter().map(value).collect::<Vec<_>>().join(", ");
-        let met = worst_efficiency >= 0.95 && most_refused <= 10 && most_errors == 0;
-        out.push_str(&format!(
-            "| {} | {:.2} s [{}] | {worst_efficiency:.3} [{}] | {most_refused} [{}] | {most_errors} [{}] | {} |\n",
-            variant.name(),
-            runs.iter().map(|run| run.wall).max().unwrap_or_default().as_secs_f64(),
-            all(&|run| format!("{:.2}", run.wall.as_secs_f64())),
-            all(&|run| format!("{:.3}", efficiency(run))),
-            all(&|run| run.refused.to_string()),
-            all(&|run| run.errors.to_string()),
-            if *variant == Variant::Paced {
-                if met { "yes" } else { "**no**" }
-            } else if met {
-                "(yes)"
-            } else {
-                "(no)"
-            },
-        ));
-    }
+    out.push_str(&rate_limits::render(limited, plan.quick));
     out
 }

@@ -35,3 +35,18 @@ pub async fn stream_all(client: &Client, page: u32) -> usize {
         .await
         .expect("list")
 }
+
+/// Makes `count` calls, `concurrency` at a time, and counts those that failed.
+pub async fn failures<T, E, F: std::future::Future<Output = Result<T, E>>>(
+    count: usize,
+    concurrency: usize,
+    call: impl Fn() -> F,
+) -> usize {
+    use futures::StreamExt;
+    futures::stream::iter(0..count)
+        .map(|_| call())
+        .buffer_unordered(concurrency)
+        .filter(|result| std::future::ready(result.is_err()))
+        .count()
+        .await
+}
