@@ -223,13 +223,15 @@ impl ClientBuilder {
     /// Whether requests are paced by the rate-limit headers of earlier answers. Default: on.
     ///
     /// Every answer from Auth0 says how much of the tenant's allowance is left
-    /// (`X-RateLimit-Remaining`) and when it is full again (`X-RateLimit-Reset`). With pacing
-    /// on, this client and all its clones share one model of that allowance: when it is spent,
-    /// further requests wait for the refill and then go at the rate it refills, instead of
-    /// being sent into 429s and retried. Retries on 429 stay as the safety net (another
-    /// program may share the tenant's allowance). A wait longer than the retry policy's
-    /// [`max_delay`](RetryPolicy::max_delay) is not waited: the request goes and the 429 is
-    /// returned. A server that sends no rate-limit headers is never paced.
+    /// (`X-RateLimit-Remaining`). With pacing on, this client and all its clones share one
+    /// model of that allowance: when it is spent, further requests wait their turn for the
+    /// refill instead of being sent into 429s. The refill rate is learned from `remaining` over
+    /// time, so it works whatever `X-RateLimit-Reset` means (the bucket full again, or one more
+    /// request allowed: it is taken only as a bound) and when other programs share the tenant
+    /// (their requests show as a slower refill). Retries on 429 stay as the safety net. A wait
+    /// longer than the retry policy's [`max_delay`](RetryPolicy::max_delay) is not waited: the
+    /// request goes and the 429 is handled by the retry policy. A server that sends no
+    /// rate-limit headers is never paced.
     #[must_use]
     pub fn pacing(mut self, enabled: bool) -> Self {
         self.pacing = enabled;
