@@ -105,9 +105,12 @@ impl Error {
         }
     }
 
-    pub(crate) fn invalid_input(parameter: &'static str, problem: impl Into<String>) -> Self {
+    pub(crate) fn invalid_input(
+        parameter: impl Into<std::borrow::Cow<'static, str>>,
+        problem: impl Into<String>,
+    ) -> Self {
         Error::InvalidInput(InvalidInput {
-            parameter,
+            parameter: parameter.into(),
             problem: problem.into(),
         })
     }
@@ -258,14 +261,15 @@ impl RedirectError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid `{parameter}`: {problem}")]
 pub struct InvalidInput {
-    parameter: &'static str,
+    parameter: std::borrow::Cow<'static, str>,
     problem: String,
 }
 
 impl InvalidInput {
-    /// The name of the refused parameter, as the API spells it.
+    /// The name of the refused parameter, as the API spells it (for a desired-state file, the
+    /// field's path, such as `grant[2].scope`).
     pub fn parameter(&self) -> &str {
-        self.parameter
+        &self.parameter
     }
 
     /// What is wrong with it, naming the limit.

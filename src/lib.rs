@@ -20,6 +20,7 @@ mod pacing;
 mod pagination;
 mod path_segment;
 mod rate_limit;
+pub mod reconcile;
 mod requests;
 mod response_limits;
 mod retry;

@@ -1,0 +1,257 @@
+//! Applying a plan: in its order (creates before associations, dissociations before deletes),
+//! idempotent and convergent. A create that meets a 409 (someone created the grant meanwhile)
+//! brings that grant in line; a delete or dissociation of what is gone, and an association that
+//! exists, are done; an update reads the grant first and writes what differs now, so a change
+//! made since the plan is never overwritten blindly. A failure stops the apply and says what
+//! was done; running it again converges.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::desired::{DesiredGrant, DesiredState, GrantKey};
+use super::plan::{Change, FieldChange, Plan, field_changes};
+use crate::{Client, ClientGrant, ClientGrantUpdate, Error};
+
+/// What an apply did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ApplyReport {
+    /// The changes written.
+    pub applied: Vec<Change>,
+    /// The changes found already made: a grant created meanwhile (then brought in line), a
+    /// grant or association already gone, an association that existed.
+    pub already_done: Vec<Change>,
+    /// Grants that had changed since the plan: planned again, and what differed then written.
+    pub replanned: Vec<GrantKey>,
+}
+
+/// An apply that stopped: what it did before, the change that failed, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("apply stopped at {} after {} changes written: {source}", describe(.failed), .done.applied.len())]
+#[non_exhaustive]
+pub struct ApplyError {
+    pub done: ApplyReport,
+    pub failed: Change,
+    #[source]
+    pub source: Error,
+}
+
+fn describe(change: &Change) -> String {
+    match change {
+        Change::Create { key, .. } => format!("create {key}"),
+        Change::Update { id, .. } => format!("update {id}"),
+        Change::Recreate { id, .. } => format!("recreate {id}"),
+        Change::Delete { id, .. } => format!("delete {id}"),
+        Change::Associate {
+            key, organization_id, ..
+        } => format!("associate {organization_id} with {key}"),
+        Change::Dissociate {
+            id, organization_id, ..
+        } => format!("dissociate {organization_id} from {id}"),
+    }
+}
+
+/// Whether a change was written or found done.
+enum Outcome {
+    Written,
+    AlreadyDone,
+}
+
+pub(super) async fn apply(
+    client: &Client,
+    desired: &DesiredState,
+    plan: &Plan,
+) -> Result<ApplyReport, ApplyError> {
+    let mut report = ApplyReport::default();
+    // The ids of the grants this apply created, for their associations.
+    let mut created: HashMap<GrantKey, String> = HashMap::new();
+    for change in plan.changes() {
+        match apply_one(client, desired, change, &mut created, &mut report).await {
+            Ok(Outcome::Written) => report.applied.push(change.clone()),
+            Ok(Outcome::AlreadyDone) => report.already_done.push(change.clone()),
+            Err(source) => {
+                return Err(ApplyError {
+                    done: report,
+                    failed: change.clone(),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(report)
+}
+
+async fn apply_one(
+    client: &Client,
+    desired: &DesiredState,
+    change: &Change,
+    created: &mut HashMap<GrantKey, String>,
+    report: &mut ApplyReport,
+) -> Result<Outcome, Error> {
+    let grants = client.client_grants();
+    match change {
+        Change::Create { key, grant } => {
+            let (id, outcome) = create_or_adopt(client, grant, report).await?;
+            created.insert(key.clone(), id);
+            Ok(outcome)
+        }
+        Change::Recreate { id, key, grant, .. } => {
+            let (new_id, _) = create_or_adopt(client, grant, report).await?;
+            created.insert(key.clone(), new_id);
+            grants.delete(id).await.or_else(gone)?;
+            Ok(Outcome::Written)
+        }
+        Change::Update { id, key, fields } => {
+            let grant = wanted(desired, key)?;
+            let current = match grants.get(id).await {
+                Ok(current) => current,
+                // Deleted since the plan: it is wanted, so it is created again.
+                Err(error) if error.is_not_found() => {
+                    report.replanned.push(key.clone());
+                    let (new_id, _) = create_or_adopt(client, grant, report).await?;
+                    created.insert(key.clone(), new_id);
+                    return Ok(Outcome::Written);
+                }
+                Err(error) => return Err(error),
+            };
+            let now = field_changes(&current, grant);
+            if &now != fields {
+                report.replanned.push(key.clone());
+            }
+            if now.is_empty() {
+                return Ok(Outcome::AlreadyDone);
+            }
+            grants.update(id, update_for(&now, grant)).await?;
+            Ok(Outcome::Written)
+        }
+        Change::Associate {
+            id,
+            key,
+            organization_id,
+        } => {
+            let Some(id) = id.clone().or_else(|| created.get(key).cloned()) else {
+                return Err(Error::invalid_input(
+                    "plan",
+                    format!(
+                        "the association of {organization_id} names {key}, which this apply did not create"
+                    ),
+                ));
+            };
+            match client
+                .organization(organization_id.clone())
+                .client_grants()
+                .associate(&id)
+                .await
+            {
+                Ok(_) => Ok(Outcome::Written),
+                Err(error) if error.is_conflict() => Ok(Outcome::AlreadyDone),
+                Err(error) => Err(error),
+            }
+        }
+        Change::Dissociate {
+            id, organization_id, ..
+        } => {
+            let removed = client
+                .organization(organization_id.clone())
+                .client_grants()
+                .remove(id)
+                .await;
+            removed.map(|()| Outcome::Written).or_else(gone_outcome)
+        }
+        Change::Delete { id, .. } => grants
+            .delete(id)
+            .await
+            .map(|()| Outcome::Written)
+            .or_else(gone_outcome),
+    }
+}
+
+fn gone(error: Error) -> Result<(), Error> {
+    if error.is_not_found() { Ok(()) } else { Err(error) }
+}
+
+fn gone_outcome(error: Error) -> Result<Outcome, Error> {
+    gone(error).map(|()| Outcome::AlreadyDone)
+}
+
+fn wanted<'a>(desired: &'a DesiredState, key: &GrantKey) -> Result<&'a DesiredGrant, Error> {
+    desired
+        .grants
+        .iter()
+        .find(|grant| grant.key() == *key)
+        .ok_or_else(|| {
+            Error::invalid_input(
+                "plan",
+                format!("{key} is not in the desired state this plan is applied with"),
+            )
+        })
+}
+
+/// Creates `grant`; if it exists already (a 409: someone created it since the plan), finds it
+/// and brings it in line.
+async fn create_or_adopt(
+    client: &Client,
+    grant: &DesiredGrant,
+    report: &mut ApplyReport,
+) -> Result<(String, Outcome), Error> {
+    let grants = client.client_grants();
+    let conflict = match grants.create(grant.to_new()).await {
+        Ok(created) => return Ok((created.id, Outcome::Written)),
+        Err(error) if error.is_conflict() => error,
+        Err(error) => return Err(error),
+    };
+    let existing = find(client, grant).await?.ok_or(conflict)?;
+    report.replanned.push(grant.key());
+    let fields = field_changes(&existing, grant);
+    if !fields.is_empty() {
+        grants.update(&existing.id, update_for(&fields, grant)).await?;
+    }
+    Ok((existing.id, Outcome::AlreadyDone))
+}
+
+async fn find(client: &Client, grant: &DesiredGrant) -> Result<Option<ClientGrant>, Error> {
+    use futures_util::TryStreamExt;
+    let mut list = client
+        .client_grants()
+        .list()
+        .audience(grant.audience.clone())
+        .subject_type(grant.subject_type.clone());
+    if let Some(client_id) = &grant.client_id {
+        list = list.client_id(client_id.clone());
+    }
+    if let Some(group) = &grant.default_for {
+        list = list.default_for(group.clone());
+    }
+    let key = grant.key();
+    let found: Vec<ClientGrant> = list.stream().try_collect().await?;
+    Ok(found.into_iter().find(|candidate| GrantKey::of(candidate) == key))
+}
+
+/// The update that sets `fields` to what `grant` says.
+fn update_for(fields: &[FieldChange], grant: &DesiredGrant) -> ClientGrantUpdate {
+    let mut update = ClientGrantUpdate::new();
+    for field in fields {
+        update = match field.field {
+            "scope" => update.scope(grant.scope.clone()),
+            "organization_usage" => match &grant.organization_usage {
+                Some(usage) => update.organization_usage(usage.clone()),
+                None => update,
+            },
+            "allow_any_organization" => match grant.allow_any_organization {
+                Some(allow) => update.allow_any_organization(allow),
+                None => update,
+            },
+            "allow_all_scopes" => match grant.allow_all_scopes {
+                Some(allow) => update.allow_all_scopes(allow),
+                None => update,
+            },
+            "authorization_details_types" => match &grant.authorization_details_types {
+                Some(types) => update.authorization_details_types(types.clone()),
+                None => update,
+            },
+            _ => update,
+        };
+    }
+    update
+}

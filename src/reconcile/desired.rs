@@ -1,0 +1,361 @@
+//! The desired state: the grants a tenant should have, as a TOML file of `[[grant]]` tables or
+//! built in code, checked before anything is read or written.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::models::{DefaultFor, OrganizationUsage, SubjectType};
+use crate::{ClientGrant, Error};
+
+/// The grants a tenant should have. In TOML, one `[[grant]]` table per grant:
+///
+/// ```toml
+/// [[grant]]
+/// client_id = "my-m2m-app"
+/// audience = "https://api.example.com/"
+/// scope = ["read:things", "write:things"]
+/// organization_usage = "allow"
+/// organizations = ["org_abc123"]
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DesiredState {
+    /// The grants, each identified by its [`GrantKey`].
+    #[serde(rename = "grant", default)]
+    pub grants: Vec<DesiredGrant>,
+}
+
+/// One grant as it should be. `scope` and `organizations` are always managed (absent means
+/// none); the other settings only when given (absent leaves the tenant's value alone, and a new
+/// grant gets Auth0's default).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DesiredGrant {
+    /// The application the grant is for; exactly one of `client_id` and `default_for`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The group of clients a default grant applies to (`third_party_clients`).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "known")]
+    pub default_for: Option<DefaultFor>,
+    /// The API (its identifier).
+    pub audience: String,
+    /// Who the grant is for; default `client`.
+    #[serde(default = "client", deserialize_with = "known_value")]
+    pub subject_type: SubjectType,
+    /// The scopes allowed.
+    #[serde(default)]
+    pub scope: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "known")]
+    pub organization_usage: Option<OrganizationUsage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_any_organization: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_all_scopes: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_details_types: Option<Vec<String>>,
+    /// The ids of the organizations the grant must be associated with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organizations: Vec<String>,
+}
+
+impl Default for DesiredGrant {
+    fn default() -> Self {
+        Self {
+            client_id: None,
+            default_for: None,
+            audience: String::new(),
+            subject_type: SubjectType::Client,
+            scope: Vec::new(),
+            organization_usage: None,
+            allow_any_organization: None,
+            allow_all_scopes: None,
+            authorization_details_types: None,
+            organizations: Vec::new(),
+        }
+    }
+}
+
+fn client() -> SubjectType {
+    SubjectType::Client
+}
+
+/// An open enum from the file, refused unless this crate knows the value: a typo must not
+/// become a grant.
+fn known_value<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: KnownValue,
+{
+    let value = String::deserialize(deserializer)?;
+    if T::known().contains(&value.as_str()) {
+        Ok(T::from(value.as_str()))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "unknown value `{value}`, expected one of {}",
+            T::known()
+                .iter()
+                .map(|known| format!("`{known}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
+    }
+}
+
+fn known<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: KnownValue,
+{
+    known_value(deserializer).map(Some)
+}
+
+trait KnownValue: for<'a> From<&'a str> {
+    fn known() -> &'static [&'static str];
+}
+
+impl KnownValue for SubjectType {
+    fn known() -> &'static [&'static str] {
+        Self::KNOWN
+    }
+}
+
+impl KnownValue for OrganizationUsage {
+    fn known() -> &'static [&'static str] {
+        Self::KNOWN
+    }
+}
+
+impl KnownValue for DefaultFor {
+    fn known() -> &'static [&'static str] {
+        Self::KNOWN
+    }
+}
+
+/// Who a grant is for: Auth0 keeps one grant per client (or `default_for` group), audience
+/// and subject type, so that triple is a grant's identity.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[non_exhaustive]
+pub struct GrantKey {
+    /// `client_id`, or `default_for:{group}` for a default grant.
+    pub subject: String,
+    pub audience: String,
+    pub subject_type: String,
+}
+
+impl GrantKey {
+    /// The key of a grant the tenant has.
+    pub fn of(grant: &ClientGrant) -> Self {
+        Self::new(
+            grant.client_id.as_deref(),
+            grant.default_for.as_ref(),
+            &grant.audience,
+            grant.subject_type.as_ref().unwrap_or(&SubjectType::Client),
+        )
+    }
+
+    fn new(
+        client_id: Option<&str>,
+        default_for: Option<&DefaultFor>,
+        audience: &str,
+        subject_type: &SubjectType,
+    ) -> Self {
+        let subject = match (client_id, default_for) {
+            (Some(client_id), _) => client_id.to_owned(),
+            (None, Some(group)) => format!("default_for:{}", group.as_str()),
+            (None, None) => String::new(),
+        };
+        Self {
+            subject,
+            audience: audience.to_owned(),
+            subject_type: subject_type.as_str().to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for GrantKey {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            formatter,
+            "{} → {} ({})",
+            self.subject, self.audience, self.subject_type
+        )
+    }
+}
+
+impl DesiredGrant {
+    /// A grant for `client_id` on `audience`, with no scope yet.
+    pub fn new(client_id: impl Into<String>, audience: impl Into<String>) -> Self {
+        Self {
+            client_id: Some(client_id.into()),
+            audience: audience.into(),
+            subject_type: SubjectType::Client,
+            ..Self::default()
+        }
+    }
+
+    /// A default grant for every client of `group` on `audience`.
+    pub fn default_for(group: DefaultFor, audience: impl Into<String>) -> Self {
+        Self {
+            default_for: Some(group),
+            audience: audience.into(),
+            subject_type: SubjectType::Client,
+            ..Self::default()
+        }
+    }
+
+    /// The scopes allowed.
+    #[must_use]
+    pub fn scope<S: Into<String>>(mut self, scope: impl IntoIterator<Item = S>) -> Self {
+        self.scope = scope.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The organizations the grant must be associated with.
+    #[must_use]
+    pub fn organizations<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
+        self.organizations = ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    #[must_use]
+    pub fn organization_usage(mut self, usage: OrganizationUsage) -> Self {
+        self.organization_usage = Some(usage);
+        self
+    }
+
+    #[must_use]
+    pub fn subject_type(mut self, subject_type: SubjectType) -> Self {
+        self.subject_type = subject_type;
+        self
+    }
+
+    /// Who the grant is for.
+    pub fn key(&self) -> GrantKey {
+        GrantKey::new(
+            self.client_id.as_deref(),
+            self.default_for.as_ref(),
+            &self.audience,
+            &self.subject_type,
+        )
+    }
+}
+
+impl DesiredState {
+    /// The desired state of these grants, checked as [`from_toml`](Self::from_toml) checks a file.
+    pub fn new(grants: impl IntoIterator<Item = DesiredGrant>) -> Result<Self, Error> {
+        let state = Self {
+            grants: grants.into_iter().collect(),
+        };
+        state.check(&[])?;
+        Ok(state)
+    }
+
+    /// Reads a desired state from TOML. A bad file is [`Error::InvalidInput`] naming the field
+    /// (`grant[1].scope`) and the line: broken TOML, an unknown field, a missing `audience`, an
+    /// unknown enum value, neither or both of `client_id` and `default_for`, or the same grant
+    /// twice.
+    pub fn from_toml(text: &str) -> Result<Self, Error> {
+        let deserializer =
+            toml::Deserializer::parse(text).map_err(|error| file_error(text, "file", &error))?;
+        let state: Self = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+            let path = error.path().to_string();
+            file_error(text, &path, error.inner())
+        })?;
+        state.check(&grant_lines(text))?;
+        Ok(state)
+    }
+
+    /// The desired state as TOML, one `[[grant]]` table per grant.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a desired state is plain data")
+    }
+
+    /// The rules the file format cannot say: who each grant is for, and each grant once.
+    fn check(&self, lines: &[usize]) -> Result<(), Error> {
+        let at = |index: usize| match lines.get(index) {
+            Some(line) => format!("grant[{index}] (line {line})"),
+            None => format!("grant[{index}]"),
+        };
+        let mut seen: HashMap<GrantKey, usize> = HashMap::new();
+        for (index, grant) in self.grants.iter().enumerate() {
+            if grant.client_id.is_some() == grant.default_for.is_some() {
+                return Err(Error::invalid_input(
+                    format!("grant[{index}].client_id"),
+                    format!(
+                        "{}: exactly one of `client_id` and `default_for` names who the grant is for",
+                        at(index)
+                    ),
+                ));
+            }
+            if grant.audience.is_empty() {
+                return Err(Error::invalid_input(
+                    format!("grant[{index}].audience"),
+                    format!("{}: the audience is empty", at(index)),
+                ));
+            }
+            if let Some(first) = seen.insert(grant.key(), index) {
+                return Err(Error::invalid_input(
+                    format!("grant[{index}]"),
+                    format!("{}: the same grant as {} ({})", at(index), at(first), grant.key()),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The line of each `[[grant]]` header, in order.
+fn grant_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| line.trim_start().starts_with("[[grant]]"))
+        .map(|(index, _)| index + 1)
+        .collect()
+}
+
+fn file_error(text: &str, path: &str, error: &toml::de::Error) -> Error {
+    let line = error
+        .span()
+        .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+    let message = error.message().trim_end();
+    let problem = match line {
+        Some(line) => format!("line {line}: {message}"),
+        None => message.to_owned(),
+    };
+    let path = if path.is_empty() || path == "." {
+        "file"
+    } else {
+        path
+    };
+    Error::invalid_input(path.to_owned(), problem)
+}
+
+impl DesiredGrant {
+    /// The create request for this grant.
+    pub(crate) fn to_new(&self) -> crate::NewClientGrant {
+        let mut new = match (&self.client_id, &self.default_for) {
+            (Some(client_id), _) => crate::NewClientGrant::new(client_id.clone(), self.audience.clone()),
+            (None, Some(group)) => crate::NewClientGrant::default_for(group.clone(), self.audience.clone()),
+            (None, None) => crate::NewClientGrant::new(String::new(), self.audience.clone()),
+        }
+        .scope(self.scope.clone())
+        .subject_type(self.subject_type.clone());
+        if let Some(usage) = &self.organization_usage {
+            new = new.organization_usage(usage.clone());
+        }
+        if let Some(allow) = self.allow_any_organization {
+            new = new.allow_any_organization(allow);
+        }
+        if let Some(allow) = self.allow_all_scopes {
+            new = new.allow_all_scopes(allow);
+        }
+        if let Some(types) = &self.authorization_details_types {
+            new = new.authorization_details_types(types.clone());
+        }
+        new
+    }
+}

@@ -1,0 +1,429 @@
+//! The plan: what would make the tenant match the desired state, as a pure function of what the
+//! tenant has, the desired state and the mode. Nothing here reads or writes.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::desired::{DesiredGrant, DesiredState, GrantKey};
+use crate::ClientGrant;
+use crate::models::OrganizationUsage;
+
+/// How far the desired state speaks for the tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Mode {
+    /// Create and update what is named; never delete or dissociate.
+    #[default]
+    Additive,
+    /// Also delete grants, and dissociate organizations, that are not named, but only among
+    /// the audiences the desired state names: a file about one API never touches another.
+    Authoritative,
+}
+
+/// What the tenant has, as far as a plan needs it: its grants, and the organizations of those
+/// grants whose associations matter (see [`TenantState::needs_organizations`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct TenantState {
+    pub grants: Vec<ClientGrant>,
+    /// Organization ids by grant id; a grant missing here was not read.
+    pub organizations: HashMap<String, Vec<String>>,
+}
+
+impl TenantState {
+    pub fn new(grants: Vec<ClientGrant>, organizations: HashMap<String, Vec<String>>) -> Self {
+        Self {
+            grants,
+            organizations,
+        }
+    }
+
+    /// The ids of the grants whose organizations a plan must know: those the desired state
+    /// names with organizations, and in authoritative mode those whose `organization_usage`
+    /// lets them have any. Every other grant's associations are left alone, so they are never
+    /// read.
+    pub fn needs_organizations(grants: &[ClientGrant], desired: &DesiredState, mode: Mode) -> Vec<String> {
+        let wanted: HashMap<GrantKey, &DesiredGrant> =
+            desired.grants.iter().map(|grant| (grant.key(), grant)).collect();
+        grants
+            .iter()
+            .filter(|grant| !is_system(grant))
+            .filter(|grant| {
+                let Some(desired) = wanted.get(&GrantKey::of(grant)) else {
+                    return false;
+                };
+                !desired.organizations.is_empty()
+                    || (mode == Mode::Authoritative
+                        && allows_organizations(grant.organization_usage.as_ref()))
+            })
+            .map(|grant| grant.id.clone())
+            .collect()
+    }
+}
+
+fn is_system(grant: &ClientGrant) -> bool {
+    grant.is_system == Some(true)
+}
+
+fn allows_organizations(usage: Option<&OrganizationUsage>) -> bool {
+    matches!(usage, Some(OrganizationUsage::Allow | OrganizationUsage::Require))
+}
+
+/// One setting of a grant that changes, before and after, as the API spells them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FieldChange {
+    pub field: &'static str,
+    pub before: Value,
+    pub after: Value,
+}
+
+/// One write a plan makes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Change {
+    /// A grant the tenant lacks.
+    Create { key: GrantKey, grant: DesiredGrant },
+    /// A grant whose settings differ, each field's before and after.
+    Update {
+        id: String,
+        key: GrantKey,
+        fields: Vec<FieldChange>,
+    },
+    /// A grant whose subject type must change, which Auth0 does not allow in place: the new
+    /// grant is created, then the old one deleted (authoritative mode only).
+    Recreate {
+        id: String,
+        from: GrantKey,
+        key: GrantKey,
+        grant: DesiredGrant,
+    },
+    /// A grant the desired state does not name, on an audience it does (authoritative mode).
+    Delete { id: String, key: GrantKey },
+    /// An organization the grant must be associated with; `id` is `None` for a grant this plan
+    /// creates.
+    Associate {
+        id: Option<String>,
+        key: GrantKey,
+        organization_id: String,
+    },
+    /// An organization the grant is associated with and must not be (authoritative mode).
+    Dissociate {
+        id: String,
+        key: GrantKey,
+        organization_id: String,
+    },
+}
+
+impl Change {
+    /// The order changes are applied in: creates before associations, dissociations before
+    /// deletes.
+    fn stage(&self) -> u8 {
+        match self {
+            Change::Create { .. } | Change::Recreate { .. } => 0,
+            Change::Update { .. } => 1,
+            Change::Associate { .. } => 2,
+            Change::Dissociate { .. } => 3,
+            Change::Delete { .. } => 4,
+        }
+    }
+
+    /// The grant the change is about.
+    pub fn key(&self) -> &GrantKey {
+        match self {
+            Change::Create { key, .. }
+            | Change::Update { key, .. }
+            | Change::Recreate { key, .. }
+            | Change::Delete { key, .. }
+            | Change::Associate { key, .. }
+            | Change::Dissociate { key, .. } => key,
+        }
+    }
+}
+
+/// A grant the plan leaves alone although the desired state speaks of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Untouched {
+    pub id: String,
+    pub key: GrantKey,
+    pub reason: &'static str,
+}
+
+/// What would make the tenant match the desired state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Plan {
+    pub mode: Mode,
+    changes: Vec<Change>,
+    untouched: Vec<Untouched>,
+}
+
+impl Plan {
+    /// The plan for `tenant` to match `desired` in `mode`.
+    pub fn compute(tenant: &TenantState, desired: &DesiredState, mode: Mode) -> Self {
+        let mut changes = Vec::new();
+        let mut untouched = Vec::new();
+        let current: HashMap<GrantKey, &ClientGrant> = tenant
+            .grants
+            .iter()
+            .map(|grant| (GrantKey::of(grant), grant))
+            .collect();
+        let wanted: HashSet<GrantKey> = desired.grants.iter().map(DesiredGrant::key).collect();
+        let audiences: HashSet<&str> = desired
+            .grants
+            .iter()
+            .map(|grant| grant.audience.as_str())
+            .collect();
+        let mut accounted: HashSet<&str> = HashSet::new();
+
+        for grant in &desired.grants {
+            let key = grant.key();
+            let Some(existing) = current.get(&key) else {
+                let replaced = (mode == Mode::Authoritative)
+                    .then(|| same_subject_other_type(tenant, grant, &wanted, &accounted))
+                    .flatten();
+                match replaced {
+                    Some(old) => {
+                        accounted.insert(old.id.as_str());
+                        changes.push(Change::Recreate {
+                            id: old.id.clone(),
+                            from: GrantKey::of(old),
+                            key: key.clone(),
+                            grant: grant.clone(),
+                        });
+                    }
+                    None => changes.push(Change::Create {
+                        key: key.clone(),
+                        grant: grant.clone(),
+                    }),
+                }
+                changes.extend(
+                    grant
+                        .organizations
+                        .iter()
+                        .map(|organization_id| Change::Associate {
+                            id: None,
+                            key: key.clone(),
+                            organization_id: organization_id.clone(),
+                        }),
+                );
+                continue;
+            };
+            accounted.insert(existing.id.as_str());
+            if is_system(existing) {
+                untouched.push(Untouched {
+                    id: existing.id.clone(),
+                    key,
+                    reason: "is_system: Auth0 manages it",
+                });
+                continue;
+            }
+            let fields = field_changes(existing, grant);
+            if !fields.is_empty() {
+                changes.push(Change::Update {
+                    id: existing.id.clone(),
+                    key: key.clone(),
+                    fields,
+                });
+            }
+            let has: BTreeSet<&str> = tenant
+                .organizations
+                .get(&existing.id)
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            let wants: BTreeSet<&str> = grant.organizations.iter().map(String::as_str).collect();
+            changes.extend(wants.difference(&has).map(|organization_id| Change::Associate {
+                id: Some(existing.id.clone()),
+                key: key.clone(),
+                organization_id: (*organization_id).to_owned(),
+            }));
+            if mode == Mode::Authoritative {
+                changes.extend(has.difference(&wants).map(|organization_id| Change::Dissociate {
+                    id: existing.id.clone(),
+                    key: key.clone(),
+                    organization_id: (*organization_id).to_owned(),
+                }));
+            }
+        }
+
+        if mode == Mode::Authoritative {
+            for grant in &tenant.grants {
+                if accounted.contains(grant.id.as_str()) || !audiences.contains(grant.audience.as_str()) {
+                    continue;
+                }
+                let key = GrantKey::of(grant);
+                if is_system(grant) {
+                    untouched.push(Untouched {
+                        id: grant.id.clone(),
+                        key,
+                        reason: "is_system: Auth0 manages it, it is not deleted",
+                    });
+                } else {
+                    changes.push(Change::Delete {
+                        id: grant.id.clone(),
+                        key,
+                    });
+                }
+            }
+        }
+        changes.sort_by(|a, b| (a.stage(), a.key()).cmp(&(b.stage(), b.key())));
+        Self {
+            mode,
+            changes,
+            untouched,
+        }
+    }
+
+    /// The writes, in the order they are applied.
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+
+    /// The grants left alone although the desired state speaks of them (`is_system` ones).
+    pub fn untouched(&self) -> &[Untouched] {
+        &self.untouched
+    }
+
+    /// Whether the tenant already matches.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+/// In authoritative mode, a grant of the same client and audience with another subject type
+/// that no desired grant names: changing its subject type means recreating it.
+fn same_subject_other_type<'a>(
+    tenant: &'a TenantState,
+    desired: &DesiredGrant,
+    wanted: &HashSet<GrantKey>,
+    accounted: &HashSet<&str>,
+) -> Option<&'a ClientGrant> {
+    let key = desired.key();
+    tenant.grants.iter().find(|grant| {
+        let other = GrantKey::of(grant);
+        other.subject == key.subject
+            && other.audience == key.audience
+            && !is_system(grant)
+            && !wanted.contains(&other)
+            && !accounted.contains(grant.id.as_str())
+    })
+}
+
+/// The settings of `existing` that differ from `desired`. Scopes and authorization details
+/// types compare as sets; a setting the desired grant leaves out is not compared.
+pub(crate) fn field_changes(existing: &ClientGrant, desired: &DesiredGrant) -> Vec<FieldChange> {
+    let mut fields = Vec::new();
+    let mut compare = |field: &'static str, before: Value, after: Value| {
+        if before != after {
+            fields.push(FieldChange { field, before, after });
+        }
+    };
+    compare("scope", sorted(&existing.scope), sorted(&desired.scope));
+    if let Some(usage) = &desired.organization_usage {
+        let before = existing
+            .organization_usage
+            .as_ref()
+            .map_or(Value::Null, |usage| usage.as_str().into());
+        compare("organization_usage", before, usage.as_str().into());
+    }
+    if let Some(allow) = desired.allow_any_organization {
+        compare(
+            "allow_any_organization",
+            existing.allow_any_organization.unwrap_or(false).into(),
+            allow.into(),
+        );
+    }
+    if let Some(allow) = desired.allow_all_scopes {
+        compare(
+            "allow_all_scopes",
+            existing.allow_all_scopes.unwrap_or(false).into(),
+            allow.into(),
+        );
+    }
+    if let Some(types) = &desired.authorization_details_types {
+        compare(
+            "authorization_details_types",
+            sorted(&existing.authorization_details_types),
+            sorted(types),
+        );
+    }
+    fields
+}
+
+fn sorted(values: &[String]) -> Value {
+    let set: BTreeSet<&str> = values.iter().map(String::as_str).collect();
+    set.into_iter().collect::<Vec<_>>().into()
+}
+
+impl fmt::Display for Plan {
+    /// One line per change, in the style of `terraform plan`, and a summary.
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for change in &self.changes {
+            match change {
+                Change::Create { key, grant } => {
+                    writeln!(out, "+ create      {key}")?;
+                    writeln!(out, "      scope: {}", sorted(&grant.scope))?;
+                }
+                Change::Update { id, key, fields } => {
+                    writeln!(out, "~ update      {id} {key}")?;
+                    for field in fields {
+                        writeln!(out, "      {}: {} → {}", field.field, field.before, field.after)?;
+                    }
+                }
+                Change::Recreate { id, from, key, .. } => {
+                    writeln!(
+                        out,
+                        "± recreate    {id} {key} (subject_type {} → {}: created anew, then {id} deleted)",
+                        from.subject_type, key.subject_type
+                    )?;
+                }
+                Change::Delete { id, key } => writeln!(out, "- delete      {id} {key}")?,
+                Change::Associate {
+                    id,
+                    key,
+                    organization_id,
+                } => {
+                    let grant = id.as_deref().unwrap_or("(new)");
+                    writeln!(out, "+ associate   {organization_id} with {grant} {key}")?;
+                }
+                Change::Dissociate {
+                    id,
+                    key,
+                    organization_id,
+                } => writeln!(out, "- dissociate  {organization_id} from {id} {key}")?,
+            }
+        }
+        for grant in &self.untouched {
+            writeln!(out, "! untouched   {} {} ({})", grant.id, grant.key, grant.reason)?;
+        }
+        if self.changes.is_empty() {
+            return writeln!(out, "No changes: the tenant matches the desired state.");
+        }
+        let count = |stage: u8| {
+            self.changes
+                .iter()
+                .filter(|change| change.stage() == stage)
+                .count()
+        };
+        writeln!(
+            out,
+            "Plan: {} to create, {} to update, {} to associate, {} to dissociate, {} to delete.",
+            count(0),
+            count(1),
+            count(2),
+            count(3),
+            count(4)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;
