@@ -84,7 +84,11 @@ impl Reconcile<'_> {
         Ok(Plan::compute(&self.tenant().await?, self.desired, self.mode))
     }
 
-    /// Writes `plan` (see [`apply`](apply::apply) for how it converges).
+    /// Writes `plan`, in its order: creates before associations, dissociations before deletes.
+    /// It converges: a create that meets a 409 (the grant was created meanwhile) brings that
+    /// grant in line; deleting or dissociating what is gone, and associating what is, are done;
+    /// an update reads the grant first and writes what differs now, never what the plan saw.
+    /// A failure stops it with an [`ApplyError`] saying what was done; running again converges.
     pub async fn apply(&self, plan: &Plan) -> Result<ApplyReport, ApplyError> {
         apply::apply(self.client, self.desired, plan).await
     }
