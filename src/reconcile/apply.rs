@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::Progress;
 use super::desired::{DesiredGrant, DesiredState, GrantKey};
 use super::plan::{Change, FieldChange, Plan, field_changes};
 use crate::{Client, ClientGrant, ClientGrantUpdate, Error};
@@ -62,11 +63,16 @@ pub(super) async fn apply(
     client: &Client,
     desired: &DesiredState,
     plan: &Plan,
+    progress: Option<&(dyn Fn(Progress) + Sync)>,
 ) -> Result<ApplyReport, ApplyError> {
     let mut report = ApplyReport::default();
     // The ids of the grants this apply created, for their associations.
     let mut created: HashMap<GrantKey, String> = HashMap::new();
-    for change in plan.changes() {
+    let total = plan.changes().len();
+    for (done, change) in plan.changes().iter().enumerate() {
+        if let Some(progress) = progress {
+            progress(Progress::Applied { done, total });
+        }
         match apply_one(client, desired, change, &mut created, &mut report).await {
             Ok(Outcome::Written) => report.applied.push(change.clone()),
             Ok(Outcome::AlreadyDone) => report.already_done.push(change.clone()),
@@ -78,6 +84,9 @@ pub(super) async fn apply(
                 });
             }
         }
+    }
+    if let Some(progress) = progress {
+        progress(Progress::Applied { done: total, total });
     }
     Ok(report)
 }

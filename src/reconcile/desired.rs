@@ -359,3 +359,37 @@ impl DesiredGrant {
         new
     }
 }
+
+impl DesiredState {
+    /// The tenant's grants as a desired state: every grant except `is_system` ones, each
+    /// setting as the tenant has it, with the organizations `tenant` holds for it. Applying
+    /// it to the same tenant changes nothing.
+    pub fn from_tenant(tenant: &super::TenantState) -> Self {
+        let mut grants: Vec<DesiredGrant> = tenant
+            .grants
+            .iter()
+            .filter(|grant| grant.is_system != Some(true))
+            .map(|grant| {
+                let mut scope = grant.scope.clone();
+                scope.sort();
+                let mut organizations = tenant.organizations.get(&grant.id).cloned().unwrap_or_default();
+                organizations.sort();
+                DesiredGrant {
+                    client_id: grant.client_id.clone(),
+                    default_for: grant.default_for.clone(),
+                    audience: grant.audience.clone(),
+                    subject_type: grant.subject_type.clone().unwrap_or(SubjectType::Client),
+                    scope,
+                    organization_usage: grant.organization_usage.clone(),
+                    allow_any_organization: grant.allow_any_organization,
+                    allow_all_scopes: grant.allow_all_scopes,
+                    authorization_details_types: (!grant.authorization_details_types.is_empty())
+                        .then(|| grant.authorization_details_types.clone()),
+                    organizations,
+                }
+            })
+            .collect();
+        grants.sort_by_key(DesiredGrant::key);
+        Self { grants }
+    }
+}

@@ -40,19 +40,85 @@ impl Client {
             client: self,
             desired,
             mode: Mode::default(),
+            progress: None,
         }
     }
 }
 
+/// How far a long read or apply has come, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Progress {
+    /// Grants read so far.
+    Read { grants: usize },
+    /// Changes applied so far, of the plan's.
+    Applied { done: usize, total: usize },
+}
+
 /// A desired state and a tenant: [`plan`](Self::plan) what would change, [`apply`](Self::apply) it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Reconcile<'a> {
     client: &'a Client,
     desired: &'a DesiredState,
     mode: Mode,
+    progress: Option<&'a (dyn Fn(Progress) + Sync)>,
 }
 
-impl Reconcile<'_> {
+impl std::fmt::Debug for Reconcile<'_> {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        out.debug_struct("Reconcile")
+            .field("desired", &self.desired)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The tenant's grants and their organizations as a desired state (see
+/// [`DesiredState::from_tenant`]): every grant, and the organizations of those whose
+/// `organization_usage` lets them have any.
+pub async fn export(client: &Client) -> Result<DesiredState, Error> {
+    let grants = read_grants(client, None).await?;
+    let mut organizations = std::collections::HashMap::new();
+    for grant in &grants {
+        if plan::allows_organizations(grant.organization_usage.as_ref()) && grant.is_system != Some(true) {
+            organizations.insert(grant.id.clone(), read_organizations(client, &grant.id).await?);
+        }
+    }
+    Ok(DesiredState::from_tenant(&TenantState::new(
+        grants,
+        organizations,
+    )))
+}
+
+/// Every grant, in one checkpoint walk.
+async fn read_grants(
+    client: &Client,
+    progress: Option<&(dyn Fn(Progress) + Sync)>,
+) -> Result<Vec<ClientGrant>, Error> {
+    let mut grants = Vec::new();
+    let mut stream = client.client_grants().list().take(100).stream();
+    while let Some(grant) = stream.try_next().await? {
+        grants.push(grant);
+        if let Some(progress) = progress
+            && grants.len() % 100 == 0
+        {
+            progress(Progress::Read { grants: grants.len() });
+        }
+    }
+    Ok(grants)
+}
+
+async fn read_organizations(client: &Client, grant_id: &str) -> Result<Vec<String>, Error> {
+    client
+        .client_grants()
+        .organizations(grant_id.to_owned())
+        .stream()
+        .map_ok(|organization| organization.id)
+        .try_collect()
+        .await
+}
+
+impl<'a> Reconcile<'a> {
     /// Additive (the default) or authoritative.
     #[must_use]
     pub fn mode(mut self, mode: Mode) -> Self {
@@ -60,20 +126,20 @@ impl Reconcile<'_> {
         self
     }
 
+    /// Called as grants are read and changes applied, for a progress bar.
+    #[must_use]
+    pub fn on_progress(mut self, progress: &'a (dyn Fn(Progress) + Sync)) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
     /// Reads what the tenant has, as far as the plan needs it: one checkpoint walk of the
-    /// grants, then the organizations of the grants where they matter.
+    /// grants (100 a page), then the organizations of the grants where they matter.
     pub async fn tenant(&self) -> Result<TenantState, Error> {
-        let grants: Vec<ClientGrant> = self.client.client_grants().list().stream().try_collect().await?;
+        let grants = read_grants(self.client, self.progress).await?;
         let mut organizations = std::collections::HashMap::new();
         for id in TenantState::needs_organizations(&grants, self.desired, self.mode) {
-            let ids: Vec<String> = self
-                .client
-                .client_grants()
-                .organizations(id.clone())
-                .stream()
-                .map_ok(|organization| organization.id)
-                .try_collect()
-                .await?;
+            let ids = read_organizations(self.client, &id).await?;
             organizations.insert(id, ids);
         }
         Ok(TenantState::new(grants, organizations))
@@ -90,6 +156,6 @@ impl Reconcile<'_> {
     /// an update reads the grant first and writes what differs now, never what the plan saw.
     /// A failure stops it with an [`ApplyError`] saying what was done; running again converges.
     pub async fn apply(&self, plan: &Plan) -> Result<ApplyReport, ApplyError> {
-        apply::apply(self.client, self.desired, plan).await
+        apply::apply(self.client, self.desired, plan, self.progress).await
     }
 }

@@ -69,7 +69,7 @@ fn is_system(grant: &ClientGrant) -> bool {
     grant.is_system == Some(true)
 }
 
-fn allows_organizations(usage: Option<&OrganizationUsage>) -> bool {
+pub(super) fn allows_organizations(usage: Option<&OrganizationUsage>) -> bool {
     matches!(usage, Some(OrganizationUsage::Allow | OrganizationUsage::Require))
 }
 

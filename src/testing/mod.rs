@@ -356,6 +356,12 @@ impl FakeTenant {
         self.tenant.state().store.add_organization(name, None)
     }
 
+    /// Stores `organization` as it is (with an id of your choosing, say); an empty `id` gets
+    /// a new one.
+    pub fn insert_organization(&self, organization: Organization) -> Organization {
+        self.tenant.state().store.insert_organization(organization)
+    }
+
     /// The grants the tenant holds now, oldest first.
     pub fn grants(&self) -> Vec<ClientGrant> {
         self.tenant.state().store.grants()

@@ -189,7 +189,14 @@ impl Store {
             .id(new_id("org_"))
             .name(Some(name.to_owned()))
             .display_name(display_name.map(str::to_owned));
-        let organization: Organization = organization.try_into().expect("the id is set");
+        self.insert_organization(organization.try_into().expect("the id is set"))
+    }
+
+    /// Stores `organization` as it is; an empty `id` gets a new one.
+    pub(crate) fn insert_organization(&mut self, mut organization: Organization) -> Organization {
+        if organization.id.is_empty() {
+            organization.id = new_id("org_");
+        }
         self.organizations.insert(
             organization.id.clone(),
             StoredOrganization {

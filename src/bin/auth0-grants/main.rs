@@ -1,0 +1,275 @@
+//! `auth0-grants`: an Auth0 tenant's client grants as code. `export` writes them as a desired
+//! state, `plan` says what a desired state would change, `apply` makes it so, `audit` lists
+//! least-privilege findings. Credentials come from `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID` and
+//! `AUTH0_CLIENT_SECRET`; `--demo` runs against an in-process fake tenant instead.
+
+mod demo;
+mod output;
+
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use auth0_client_grants::reconcile::{self, DesiredState, Mode, Progress};
+use auth0_client_grants::{Client, ClientGrant};
+use clap::{Parser, Subcommand};
+use futures_util::TryStreamExt;
+
+/// Exit codes, as `terraform plan -detailed-exitcode` has them.
+const NOTHING_TO_DO: u8 = 0;
+const FAILED: u8 = 1;
+const SOMETHING_TO_DO: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "auth0-grants",
+    version,
+    about = "An Auth0 tenant's client grants as code: export, plan, apply, audit."
+)]
+struct Cli {
+    /// Run against an in-process fake tenant with sample grants and organizations (no Auth0
+    /// account needed; examples/grants.toml is written for it).
+    #[arg(long, global = true)]
+    demo: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write the tenant's grants and their organizations as a desired state (TOML).
+    Export {
+        /// Where to write it (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Say what applying FILE would change. Exit 0 when nothing, 2 when something, 1 on error.
+    Plan {
+        file: PathBuf,
+        /// Also delete grants and dissociate organizations FILE does not name, on the audiences it names.
+        #[arg(long)]
+        authoritative: bool,
+        /// The plan as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make the tenant match FILE: shows the plan, and asks unless --yes.
+    Apply {
+        file: PathBuf,
+        /// Also delete grants and dissociate organizations FILE does not name, on the audiences it names.
+        #[arg(long)]
+        authoritative: bool,
+        /// Apply without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List least-privilege findings, one line each. Exit 2 when there are any.
+    Audit {
+        /// The findings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(&format!("cannot start: {error}")),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => fail(&message),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    anstream::eprintln!(
+        "{}error:{} {message}",
+        output::ERROR.render(),
+        output::ERROR.render_reset()
+    );
+    ExitCode::from(FAILED)
+}
+
+async fn run(cli: Cli) -> Result<u8, String> {
+    // The demo tenant lives as long as the command.
+    let demo = if cli.demo {
+        Some(
+            demo::tenant()
+                .await
+                .map_err(|error| format!("the demo tenant: {error}"))?,
+        )
+    } else {
+        None
+    };
+    let client = match &demo {
+        Some(tenant) => tenant.client(),
+        None => client_from_environment()?,
+    };
+    match cli.command {
+        Command::Export { output } => export(&client, output.as_deref()).await,
+        Command::Plan {
+            file,
+            authoritative,
+            json,
+        } => {
+            let desired = read_desired(&file)?;
+            let plan = plan(&client, &desired, mode(authoritative)).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&plan).map_err(|error| error.to_string())?
+                );
+            } else {
+                output::plan(&plan);
+            }
+            Ok(if plan.is_empty() {
+                NOTHING_TO_DO
+            } else {
+                SOMETHING_TO_DO
+            })
+        }
+        Command::Apply {
+            file,
+            authoritative,
+            yes,
+        } => {
+            let desired = read_desired(&file)?;
+            let reconcile = client.reconcile(&desired).mode(mode(authoritative));
+            let plan = plan(&client, &desired, mode(authoritative)).await?;
+            output::plan(&plan);
+            if plan.is_empty() {
+                return Ok(NOTHING_TO_DO);
+            }
+            if !yes && !confirmed()? {
+                eprintln!("Nothing applied.");
+                return Ok(FAILED);
+            }
+            let bar = output::bar(plan.changes().len() as u64, "applying");
+            let progress = |progress: Progress| {
+                if let Progress::Applied { done, .. } = progress {
+                    bar.set_position(done as u64);
+                }
+            };
+            let applied = reconcile.on_progress(&progress).apply(&plan).await;
+            bar.finish_and_clear();
+            let report = applied.map_err(|error| error.to_string())?;
+            println!(
+                "Applied: {} written, {} found already done, {} planned again.",
+                report.applied.len(),
+                report.already_done.len(),
+                report.replanned.len()
+            );
+            Ok(NOTHING_TO_DO)
+        }
+        Command::Audit { json } => {
+            let grants: Vec<ClientGrant> = client
+                .client_grants()
+                .list()
+                .take(100)
+                .stream()
+                .try_collect()
+                .await
+                .map_err(|error| error.to_string())?;
+            let findings = auth0_client_grants::audit::audit(&grants);
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&findings).map_err(|error| error.to_string())?
+                );
+            } else {
+                for finding in &findings {
+                    println!("{finding}");
+                }
+                eprintln!("{} findings in {} grants.", findings.len(), grants.len());
+            }
+            Ok(if findings.is_empty() {
+                NOTHING_TO_DO
+            } else {
+                SOMETHING_TO_DO
+            })
+        }
+    }
+}
+
+fn mode(authoritative: bool) -> Mode {
+    if authoritative {
+        Mode::Authoritative
+    } else {
+        Mode::Additive
+    }
+}
+
+/// The client for the tenant the environment names. `AUTH0_BASE_URL` (the API root,
+/// `https://{domain}/api/v2`) takes the place of `AUTH0_DOMAIN`, for a proxy or a test tenant.
+fn client_from_environment() -> Result<Client, String> {
+    let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let missing = |names: &[&str]| {
+        format!(
+            "set {} (or run with --demo to try the commands against a fake tenant)",
+            names.join(", ")
+        )
+    };
+    let (Some(client_id), Some(secret)) = (variable("AUTH0_CLIENT_ID"), variable("AUTH0_CLIENT_SECRET"))
+    else {
+        return Err(missing(&["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET"]));
+    };
+    let builder = match (variable("AUTH0_BASE_URL"), variable("AUTH0_DOMAIN")) {
+        (Some(base_url), _) => Client::builder().base_url(base_url),
+        (None, Some(domain)) => Client::builder().domain(domain),
+        (None, None) => return Err(missing(&["AUTH0_DOMAIN"])),
+    };
+    builder
+        .client_credentials(client_id, secret)
+        .build()
+        .map_err(|error| error.to_string())
+}
+
+fn read_desired(file: &Path) -> Result<DesiredState, String> {
+    let text = std::fs::read_to_string(file).map_err(|error| format!("{}: {error}", file.display()))?;
+    DesiredState::from_toml(&text).map_err(|error| format!("{}: {error}", file.display()))
+}
+
+async fn plan(client: &Client, desired: &DesiredState, mode: Mode) -> Result<reconcile::Plan, String> {
+    let spinner = output::spinner("reading grants");
+    let progress = |progress: Progress| {
+        if let Progress::Read { grants } = progress {
+            spinner.set_message(format!("reading grants: {grants}"));
+        }
+    };
+    let plan = client
+        .reconcile(desired)
+        .mode(mode)
+        .on_progress(&progress)
+        .plan()
+        .await;
+    spinner.finish_and_clear();
+    plan.map_err(|error| error.to_string())
+}
+
+async fn export(client: &Client, output: Option<&Path>) -> Result<u8, String> {
+    let spinner = output::spinner("reading grants");
+    let desired = reconcile::export(client).await;
+    spinner.finish_and_clear();
+    let text = desired.map_err(|error| error.to_string())?.to_toml();
+    match output {
+        Some(path) => std::fs::write(path, text).map_err(|error| format!("{}: {error}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(NOTHING_TO_DO)
+}
+
+/// Asks on the terminal; anything but `yes` is no. Without a terminal there is no one to ask.
+fn confirmed() -> Result<bool, String> {
+    if !std::io::stdin().is_terminal() {
+        return Err("standard input is not a terminal: pass --yes to apply without asking".into());
+    }
+    eprint!("Apply these changes? Only `yes` is accepted: ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|error| error.to_string())?;
+    Ok(answer.trim() == "yes")
+}

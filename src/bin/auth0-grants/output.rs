@@ -1,0 +1,41 @@
+//! What the CLI shows: the plan with colour (only on a terminal, and never with `NO_COLOR`:
+//! `anstream` strips it otherwise) and progress on standard error (hidden when it is not a
+//! terminal, as `indicatif` does).
+
+use std::time::Duration;
+
+use anstyle::{AnsiColor, Style};
+use auth0_client_grants::reconcile::Plan;
+use indicatif::{ProgressBar, ProgressStyle};
+
+pub const ERROR: Style = AnsiColor::Red.on_default().bold();
+const ADD: Style = AnsiColor::Green.on_default();
+const REMOVE: Style = AnsiColor::Red.on_default();
+const CHANGE: Style = AnsiColor::Yellow.on_default();
+const NOTE: Style = AnsiColor::Cyan.on_default();
+
+/// The plan, one line per change, coloured by what the change does.
+pub fn plan(plan: &Plan) {
+    for line in plan.to_string().lines() {
+        let style = match line.chars().next() {
+            Some('+') => ADD,
+            Some('-') => REMOVE,
+            Some('~' | '±') => CHANGE,
+            Some('!') => NOTE,
+            _ => Style::new(),
+        };
+        anstream::println!("{}{line}{}", style.render(), style.render_reset());
+    }
+}
+
+pub fn spinner(message: &'static str) -> ProgressBar {
+    let spinner = ProgressBar::new_spinner().with_message(message);
+    spinner.enable_steady_tick(Duration::from_millis(100));
+    spinner
+}
+
+pub fn bar(length: u64, message: &'static str) -> ProgressBar {
+    let style = ProgressStyle::with_template("{msg} {bar:30} {pos}/{len}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    ProgressBar::new(length).with_style(style).with_message(message)
+}

@@ -1,0 +1,210 @@
+//! `auth0-grants` as a user runs it: the built binary as a process, against the demo tenant
+//! or against a fake tenant this test starts and points it at.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use auth0_client_grants::NewClientGrant;
+use auth0_client_grants::testing::FakeTenant;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_auth0-grants");
+
+fn example() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/grants.toml")
+        .display()
+        .to_string()
+}
+
+/// Runs the binary with `args` and only the environment given, stdin closed.
+fn run(args: &[&str], environment: &[(&str, &str)]) -> Output {
+    Command::new(BINARY)
+        .args(args)
+        .env_clear()
+        .envs(environment.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs")
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("an exit code")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs the binary on a thread where blocking is fine, while this runtime serves the tenant.
+async fn run_against(tenant: &FakeTenant, args: &[&str]) -> Output {
+    let environment = [
+        ("AUTH0_BASE_URL".to_owned(), tenant.base_url()),
+        ("AUTH0_CLIENT_ID".to_owned(), tenant.client_id().to_owned()),
+        (
+            "AUTH0_CLIENT_SECRET".to_owned(),
+            tenant.client_secret().to_owned(),
+        ),
+    ];
+    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let environment: Vec<(&str, &str)> = environment
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        run(&args, &environment)
+    })
+    .await
+    .unwrap()
+}
+
+#[test]
+fn plan_on_the_demo_exits_2_with_the_changes_and_no_colour_when_piped() {
+    let output = run(&["--demo", "plan", &example()], &[]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("+ create      analytics → https://api.example.com/ (client)"),
+        "{text}"
+    );
+    assert!(text.contains("allow_any_organization: true → false"), "{text}");
+    assert!(!text.contains("- delete"), "additive: {text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no colour codes when not on a terminal: {text:?}"
+    );
+    let authoritative = run(&["--demo", "plan", "--authoritative", &example()], &[]);
+    assert!(
+        stdout(&authoritative).contains("- delete      "),
+        "{}",
+        stdout(&authoritative)
+    );
+}
+
+#[test]
+fn plan_json_is_for_machines() {
+    let output = run(&["--demo", "plan", "--json", &example()], &[]);
+    assert_eq!(code(&output), 2);
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(plan["mode"], "additive");
+    assert_eq!(plan["changes"][0]["action"], "create");
+}
+
+#[test]
+fn a_bad_file_exits_1_naming_the_field_and_the_line() {
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("grants.toml");
+    std::fs::write(
+        &file,
+        "[[grant]]\nclient_id = \"a\"\naudience = \"x\"\nscopes = [\"read\"]\n",
+    )
+    .unwrap();
+    let output = run(&["--demo", "plan", file.to_str().unwrap()], &[]);
+    assert_eq!(code(&output), 1);
+    let text = stderr(&output);
+    assert!(
+        text.contains("grant[0].scopes") && text.contains("line 4"),
+        "{text}"
+    );
+}
+
+#[test]
+fn without_credentials_it_says_what_to_set_and_how_to_try_it() {
+    let output = run(&["audit"], &[]);
+    assert_eq!(code(&output), 1);
+    let text = stderr(&output);
+    assert!(
+        text.contains("AUTH0_CLIENT_ID") && text.contains("--demo"),
+        "{text}"
+    );
+}
+
+#[test]
+fn audit_exits_2_with_one_line_per_finding() {
+    let output = run(&["--demo", "audit"], &[]);
+    assert_eq!(code(&output), 2);
+    let text = stdout(&output);
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(
+        text.contains("legacy-sync") && text.contains("allow_all_scopes"),
+        "{text}"
+    );
+    let json = run(&["--demo", "audit", "--json"], &[]);
+    let findings: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(findings[0]["kind"], "allow_all_scopes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_yes_twice_converges_and_the_second_changes_nothing() {
+    let tenant = FakeTenant::start().await;
+    tenant
+        .client()
+        .client_grants()
+        .create(NewClientGrant::new("legacy-sync", "https://api.example.com/"))
+        .await
+        .unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("grants.toml");
+    std::fs::write(
+        &file,
+        "[[grant]]\nclient_id = \"analytics\"\naudience = \"https://api.example.com/\"\nscope = [\"read:invoices\"]\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+
+    let refused = run_against(&tenant, &["apply", "--authoritative", file]).await;
+    assert_eq!(code(&refused), 1, "no terminal to ask and no --yes");
+    assert_eq!(tenant.grants().len(), 1, "nothing applied");
+
+    let first = run_against(&tenant, &["apply", "--authoritative", "--yes", file]).await;
+    assert_eq!(code(&first), 0, "{}", stderr(&first));
+    assert!(
+        stdout(&first).contains("Applied: 2 written"),
+        "{}",
+        stdout(&first)
+    );
+    let second = run_against(&tenant, &["apply", "--authoritative", "--yes", file]).await;
+    assert_eq!(code(&second), 0);
+    assert!(stdout(&second).contains("No changes"), "{}", stdout(&second));
+    let plan = run_against(&tenant, &["plan", "--authoritative", file]).await;
+    assert_eq!(code(&plan), 0);
+    let grants = tenant.grants();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].client_id.as_deref(), Some("analytics"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_plans_to_nothing_even_when_authoritative() {
+    let tenant = FakeTenant::start().await;
+    let organization = tenant.add_organization("acme");
+    tenant.seed_grants(3);
+    let client = tenant.client();
+    let grant = client
+        .client_grants()
+        .create(
+            NewClientGrant::new("reports", "https://seed.example.com/")
+                .scope(["read:things"])
+                .organization_usage(auth0_client_grants::OrganizationUsage::Allow),
+        )
+        .await
+        .unwrap();
+    client
+        .organization(organization.id.clone())
+        .client_grants()
+        .associate(&grant.id)
+        .await
+        .unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("exported.toml");
+    let file = file.to_str().unwrap();
+    let export = run_against(&tenant, &["export", "-o", file]).await;
+    assert_eq!(code(&export), 0, "{}", stderr(&export));
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(text.contains(&organization.id), "{text}");
+    let plan = run_against(&tenant, &["plan", "--authoritative", file]).await;
+    assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
+}
