@@ -38,6 +38,8 @@ struct Plan {
     small_tenant: usize,
     large_tenant: usize,
     page: u32,
+    /// Grants in the tenant a reconcile plan reads.
+    plan_tenant: usize,
     /// Runs of each rate-limit scenario with pacing on (once for the comparisons).
     rate_limit_rounds: usize,
     quick: bool,
@@ -50,6 +52,7 @@ const FULL: Plan = Plan {
     small_tenant: 10_000,
     large_tenant: 100_000,
     page: 100,
+    plan_tenant: 10_000,
     rate_limit_rounds: 2,
     quick: false,
 };
@@ -61,6 +64,7 @@ const QUICK: Plan = Plan {
     small_tenant: 1_000,
     large_tenant: 5_000,
     page: 100,
+    plan_tenant: 1_000,
     rate_limit_rounds: 1,
     quick: true,
 };
@@ -202,6 +206,9 @@ async fn run(plan: Plan) -> String {
 
     eprintln!("{FIRST_CALLS} concurrent first calls …");
     rows.push(first_calls().await);
+
+    eprintln!("plan of {} grants …", plan.plan_tenant);
+    rows.push(plan_requests(plan.plan_tenant).await);
 
     let limited = rate_limits::run_all(plan.quick, plan.rate_limit_rounds).await;
     render(plan, &rows, &limited)
@@ -358,6 +365,57 @@ fn peak_rss_kib() -> u64 {
 }
 
 /// 100 calls at once on a new client: they must share one token request.
+/// The requests an authoritative plan makes on a tenant of `grants` grants, with a desired
+/// state naming 100 of them, 10 with an organization, against the least it can make: the pages
+/// of one walk at 100 a page, and one organization read for each grant whose organizations
+/// matter.
+async fn plan_requests(grants: usize) -> Row {
+    use auth0_client_grants::reconcile::{DesiredGrant, DesiredState, Mode};
+    let tenant = remote(FakeTenant::builder()).await;
+    let seeded = tenant.seed_grants(grants);
+    let organization = tenant.add_organization("acme");
+    let desired = DesiredState::new(seeded.iter().take(100).enumerate().map(|(n, grant)| {
+        let named = DesiredGrant::new(
+            grant.client_id.clone().expect("seeded for a client"),
+            grant.audience.clone(),
+        )
+        .scope(grant.scope.clone());
+        if n < 10 {
+            named.organizations([organization.id.clone()])
+        } else {
+            named
+        }
+    }))
+    .expect("a valid desired state");
+    let client = tenant.client();
+    let _ = client.client_grants().get("cgr_warm_up_the_token").await;
+    let before = tenant.requests().len();
+    let plan = client
+        .reconcile(&desired)
+        .mode(Mode::Authoritative)
+        .plan()
+        .await
+        .expect("plan");
+    assert_eq!(
+        plan.changes().len(),
+        grants - 100 + 10,
+        "deletes and associations"
+    );
+    let made = tenant.requests().len() - before;
+    let least = grants.div_ceil(100) + 10;
+    Row {
+        scenario: format!(
+            "reconcile plan of {grants} grants (authoritative, 100 named, 10 with an organization)"
+        ),
+        measure: "requests made / the least possible (walk pages at 100 + organization reads)".into(),
+        ours: made.to_string(),
+        theirs: least.to_string(),
+        result: format!("{:.2}", made as f64 / least as f64),
+        goal: "≤ 1 page more".into(),
+        met: Some(made <= least + 1),
+    }
+}
+
 async fn first_calls() -> Row {
     let tenant = remote(FakeTenant::builder()).await;
     let id = tenant.seed_grants(1).remove(0).id;
