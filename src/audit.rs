@@ -29,9 +29,13 @@ pub enum FindingKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Finding {
+    /// The grant's id.
     pub id: String,
+    /// Who the grant is for.
     pub key: GrantKey,
+    /// What the finding is about.
     pub kind: FindingKind,
+    /// The finding in words, naming the setting or the scopes.
     pub message: String,
 }
 

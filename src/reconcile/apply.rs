@@ -32,8 +32,11 @@ pub struct ApplyReport {
 #[error("apply stopped at {} after {} changes written: {source}", describe(.failed), .done.applied.len())]
 #[non_exhaustive]
 pub struct ApplyError {
+    /// What was done before the failure.
     pub done: ApplyReport,
+    /// The change that failed; it may or may not have taken effect (a create that timed out).
     pub failed: Change,
+    /// Why.
     #[source]
     pub source: Error,
 }

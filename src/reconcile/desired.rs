@@ -49,12 +49,16 @@ pub struct DesiredGrant {
     /// The scopes allowed.
     #[serde(default)]
     pub scope: Vec<String>,
+    /// Whether the grant may, must or must not be used with organizations.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "known")]
     pub organization_usage: Option<OrganizationUsage>,
+    /// Whether any organization may use the grant, not only those associated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_any_organization: Option<bool>,
+    /// Whether every scope of the API is allowed, those added later included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_all_scopes: Option<bool>,
+    /// The `authorization_details` types allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_details_types: Option<Vec<String>>,
     /// The ids of the organizations the grant must be associated with.
@@ -142,7 +146,9 @@ impl KnownValue for DefaultFor {
 pub struct GrantKey {
     /// `client_id`, or `default_for:{group}` for a default grant.
     pub subject: String,
+    /// The API's identifier.
     pub audience: String,
+    /// `client` or `user`, as the API spells it.
     pub subject_type: String,
 }
 
@@ -221,12 +227,14 @@ impl DesiredGrant {
         self
     }
 
+    /// Whether the grant may, must or must not be used with organizations.
     #[must_use]
     pub fn organization_usage(mut self, usage: OrganizationUsage) -> Self {
         self.organization_usage = Some(usage);
         self
     }
 
+    /// Who the grant is for (default: `client`).
     #[must_use]
     pub fn subject_type(mut self, subject_type: SubjectType) -> Self {
         self.subject_type = subject_type;

@@ -50,9 +50,17 @@ impl Client {
 #[non_exhaustive]
 pub enum Progress {
     /// Grants read so far.
-    Read { grants: usize },
+    Read {
+        /// How many.
+        grants: usize,
+    },
     /// Changes applied so far, of the plan's.
-    Applied { done: usize, total: usize },
+    Applied {
+        /// Changes done.
+        done: usize,
+        /// Changes in the plan.
+        total: usize,
+    },
 }
 
 /// A desired state and a tenant: [`plan`](Self::plan) what would change, [`apply`](Self::apply) it.

@@ -29,12 +29,14 @@ pub enum Mode {
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct TenantState {
+    /// Every grant of the tenant.
     pub grants: Vec<ClientGrant>,
     /// Organization ids by grant id; a grant missing here was not read.
     pub organizations: HashMap<String, Vec<String>>,
 }
 
 impl TenantState {
+    /// The tenant's grants and, by grant id, the organizations read for them.
     pub fn new(grants: Vec<ClientGrant>, organizations: HashMap<String, Vec<String>>) -> Self {
         Self {
             grants,
@@ -77,8 +79,11 @@ pub(super) fn allows_organizations(usage: Option<&OrganizationUsage>) -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FieldChange {
+    /// The field, as the API names it.
     pub field: &'static str,
+    /// What the tenant has (scopes sorted).
     pub before: Value,
+    /// What the desired state says.
     pub after: Value,
 }
 
@@ -88,34 +93,57 @@ pub struct FieldChange {
 #[non_exhaustive]
 pub enum Change {
     /// A grant the tenant lacks.
-    Create { key: GrantKey, grant: DesiredGrant },
+    Create {
+        /// Who the grant is for.
+        key: GrantKey,
+        /// The grant as desired.
+        grant: DesiredGrant,
+    },
     /// A grant whose settings differ, each field's before and after.
     Update {
+        /// The grant's id.
         id: String,
+        /// Who the grant is for.
         key: GrantKey,
+        /// Each setting that changes.
         fields: Vec<FieldChange>,
     },
     /// A grant whose subject type must change, which Auth0 does not allow in place: the new
     /// grant is created, then the old one deleted (authoritative mode only).
     Recreate {
+        /// The id of the grant to replace.
         id: String,
+        /// Who the grant to replace is for.
         from: GrantKey,
+        /// Who the new grant is for.
         key: GrantKey,
+        /// The new grant as desired.
         grant: DesiredGrant,
     },
     /// A grant the desired state does not name, on an audience it does (authoritative mode).
-    Delete { id: String, key: GrantKey },
+    Delete {
+        /// The grant's id.
+        id: String,
+        /// Who the grant is for.
+        key: GrantKey,
+    },
     /// An organization the grant must be associated with; `id` is `None` for a grant this plan
     /// creates.
     Associate {
+        /// The grant's id; `None` when this plan creates it.
         id: Option<String>,
+        /// Who the grant is for.
         key: GrantKey,
+        /// The organization.
         organization_id: String,
     },
     /// An organization the grant is associated with and must not be (authoritative mode).
     Dissociate {
+        /// The grant's id.
         id: String,
+        /// Who the grant is for.
         key: GrantKey,
+        /// The organization.
         organization_id: String,
     },
 }
@@ -150,8 +178,11 @@ impl Change {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Untouched {
+    /// The grant's id.
     pub id: String,
+    /// Who the grant is for.
     pub key: GrantKey,
+    /// Why it is left alone.
     pub reason: &'static str,
 }
 
@@ -159,6 +190,7 @@ pub struct Untouched {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Plan {
+    /// The mode it was planned in.
     pub mode: Mode,
     changes: Vec<Change>,
     untouched: Vec<Untouched>,
