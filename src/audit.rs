@@ -58,7 +58,9 @@ pub fn audit(grants: &[ClientGrant]) -> Vec<Finding> {
             });
         };
         let allows_all = grant.allow_all_scopes == Some(true);
-        let any_organization = grant.allow_any_organization == Some(true);
+        // With organization_usage `deny`, no organization can use the grant at all.
+        let any_organization = grant.allow_any_organization == Some(true)
+            && grant.organization_usage != Some(crate::OrganizationUsage::Deny);
         if allows_all {
             found(
                 FindingKind::AllowAllScopes,
@@ -89,7 +91,12 @@ pub fn audit(grants: &[ClientGrant]) -> Vec<Finding> {
             .map(String::as_str)
             .filter(|scope| is_write(scope))
             .collect();
-        if any_organization && !writes.is_empty() {
+        if any_organization && allows_all {
+            found(
+                FindingKind::WriteScopeAnyOrganization,
+                "every scope, writes included, with any organization".into(),
+            );
+        } else if any_organization && !writes.is_empty() {
             found(
                 FindingKind::WriteScopeAnyOrganization,
                 format!("writes ({}) with any organization", writes.join(", ")),
@@ -149,6 +156,26 @@ mod tests {
                 "id": "cgr_1", "default_for": "third_party_clients", "audience": api, "scope": ["read:things"],
             })),
             [FindingKind::DefaultFor]
+        );
+        assert_eq!(
+            kinds(json!({
+                "id": "cgr_1", "client_id": "a", "audience": api,
+                "allow_all_scopes": true, "allow_any_organization": true,
+            })),
+            [
+                FindingKind::AllowAllScopes,
+                FindingKind::AllowAnyOrganization,
+                FindingKind::WriteScopeAnyOrganization
+            ],
+            "every scope with any organization is the worst"
+        );
+        assert_eq!(
+            kinds(json!({
+                "id": "cgr_1", "client_id": "a", "audience": api, "scope": ["delete:things"],
+                "allow_any_organization": true, "organization_usage": "deny",
+            })),
+            [],
+            "no organization can use it"
         );
         assert_eq!(
             kinds(json!({"id": "cgr_1", "client_id": "a", "audience": api, "is_system": true})),

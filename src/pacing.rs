@@ -37,7 +37,7 @@
 //!
 //! Reactive retries stay as the safety net.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
@@ -87,8 +87,11 @@ impl Default for Pacer {
 struct State {
     /// `None` until an answer has carried the rate-limit headers.
     bucket: Option<Bucket>,
-    /// Requests sent and not answered yet: the server may not have counted them.
-    unanswered: usize,
+    /// The send numbers of the requests sent and not answered yet: the server may not have
+    /// counted them.
+    in_flight: BTreeSet<u64>,
+    /// The number the next request sent gets: requests are numbered in the order they go.
+    next_send: u64,
     /// The tickets of the requests waiting for their turn, first in line first.
     queue: VecDeque<u64>,
     next_ticket: u64,
@@ -106,6 +109,9 @@ struct Bucket {
     updated: SystemTime,
     /// When the latest answer came, or the latest request went if that was later.
     latest: SystemTime,
+    /// The send number of the latest-sent request whose answer corrected the model: an answer
+    /// to a request sent before it is older news (it came late, on a slower connection).
+    newest_answer: u64,
     /// The latest `X-RateLimit-Reset`: by then one more request is allowed, whatever it means.
     reset: SystemTime,
     /// A random fraction of a refill interval, drawn with every reset.
@@ -170,6 +176,8 @@ impl Drop for Ticket<'_> {
 #[derive(Debug)]
 pub(crate) struct Permit<'a> {
     pacer: &'a Pacer,
+    /// Its place in the order requests went.
+    number: u64,
     sent_at: SystemTime,
     answered: bool,
 }
@@ -177,7 +185,7 @@ pub(crate) struct Permit<'a> {
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
         if !self.answered {
-            self.pacer.state().unanswered -= 1;
+            self.pacer.state().in_flight.remove(&self.number);
         }
     }
 }
@@ -265,11 +273,14 @@ impl Pacer {
             bucket.latest = bucket.latest.max(now);
         }
         state.queue.pop_front();
-        state.unanswered += 1;
+        let number = state.next_send;
+        state.next_send += 1;
+        state.in_flight.insert(number);
         drop(state);
         self.notify();
         Turn::Go(Permit {
             pacer: self,
+            number,
             sent_at: now,
             answered: false,
         })
@@ -279,17 +290,21 @@ impl Pacer {
     pub(crate) fn observe(&self, mut permit: Permit<'_>, limit: &RateLimit, status: u16, now: SystemTime) {
         let answered_at = permit.sent_at + now.duration_since(permit.sent_at).unwrap_or_default() / 2;
         let mut state = self.state();
-        state.unanswered -= 1;
+        state.in_flight.remove(&permit.number);
         permit.answered = true;
-        // Requests still in flight may not have been counted when the server answered this
-        // one (even those sent before it, on another connection): assume none was.
-        let lower = limit.remaining as f64 - state.unanswered as f64;
+        // The server may have counted after this answer every request sent after this one,
+        // answered or not (answers can overtake each other on separate connections), and every
+        // request sent before it still unanswered: assume it counted them all.
+        let sent_after = state.next_send - permit.number - 1;
+        let unanswered_before = state.in_flight.range(..permit.number).count();
+        let lower = limit.remaining as f64 - sent_after as f64 - unanswered_before as f64;
         let State { bucket, random, .. } = &mut *state;
         let bucket = bucket.get_or_insert_with(|| Bucket {
             limit: limit.limit as f64,
             tokens: lower,
             updated: now,
             latest: now,
+            newest_answer: permit.number,
             reset: limit.reset,
             reset_spread: 0.0,
             probe: FIRST_PROBE,
@@ -302,7 +317,14 @@ impl Pacer {
         bucket.reset = limit.reset;
         bucket.reset_spread = random.f64();
         let refused = status == 429;
-        bucket.refill.observe(answered_at, limit, !refused);
+        let newest = permit.number >= bucket.newest_answer;
+        if newest {
+            bucket.newest_answer = permit.number;
+            bucket.refill.observe(answered_at, limit, !refused);
+        } else {
+            // Older news: what it says of the bucket is out of date, but its request was counted.
+            bucket.refill.counted += u64::from(!refused);
+        }
         if !refused {
             bucket.probe = (bucket.probe / 2).max(FIRST_PROBE);
         } else if permit.sent_at >= bucket.probe_doubled {
@@ -310,10 +332,11 @@ impl Pacer {
             bucket.probe = (bucket.probe * 2).min(LONGEST_PROBE);
             bucket.probe_doubled = now;
         }
-        // `remaining` is rounded down: the server holds between `remaining` and `remaining + 1`.
-        // An estimate inside that range keeps its fraction; one outside it was wrong, and
-        // starts again from the floor, which is never too many.
-        bucket.tokens = lower.min(bucket.limit);
+        // `remaining` is rounded down, so the floor is never too many; the fraction the model
+        // had is dropped, since other programs take requests at moments it cannot see.
+        if newest {
+            bucket.tokens = lower.min(bucket.limit);
+        }
         drop(state);
         self.notify();
     }
@@ -321,7 +344,12 @@ impl Pacer {
 
 impl Bucket {
     fn refill_until(&mut self, now: SystemTime) {
-        // A clock that went back refills nothing, and counts on from where it is now.
+        // A clock that went back refills nothing, and counts on from where it is now; what
+        // happened "later" than now happened now.
+        if now < self.updated {
+            self.latest = self.latest.min(now);
+            self.probe_doubled = self.probe_doubled.min(now);
+        }
         let elapsed = now.duration_since(self.updated).unwrap_or_default();
         self.updated = now;
         if let Some(rate) = self.refill.rate() {
@@ -332,7 +360,8 @@ impl Bucket {
     /// How long from `now` until one more request can go: at the learned rate, or while it is
     /// unknown, a probe after the latest answer or request, no later than the reset.
     fn wait_for_one(&self, now: SystemTime) -> Duration {
-        let needed = 1.0 + RESERVE;
+        // A bucket too small for the reserve still lets one request through.
+        let needed = (1.0 + RESERVE).min(self.limit).max(1.0);
         if self.tokens >= needed {
             return Duration::ZERO;
         }

@@ -273,3 +273,43 @@ async fn a_plan_reads_one_walk_of_the_grants_and_organizations_only_where_they_m
     );
     assert_eq!(reads.len(), 3, "{reads:?}");
 }
+
+#[tokio::test]
+async fn a_grant_deleted_since_the_plan_is_created_again_with_all_its_organizations() {
+    let tenant = FakeTenant::start().await;
+    let acme = tenant.add_organization("acme");
+    let globex = tenant.add_organization("globex");
+    let client = tenant.client();
+    let existing = client
+        .client_grants()
+        .create(
+            NewClientGrant::new("reports", API)
+                .scope(["read:invoices"])
+                .organization_usage(OrganizationUsage::Allow),
+        )
+        .await
+        .unwrap();
+    client
+        .organization(acme.id.clone())
+        .client_grants()
+        .associate(&existing.id)
+        .await
+        .unwrap();
+    let desired = DesiredState::new([DesiredGrant::new("reports", API)
+        .scope(["read:invoices", "write:invoices"])
+        .organization_usage(OrganizationUsage::Allow)
+        .organizations([acme.id.clone(), globex.id.clone()])])
+    .unwrap();
+    let reconcile = client.reconcile(&desired);
+    let plan = reconcile.plan().await.unwrap();
+    assert_eq!(plan.changes().len(), 2, "an update and one association: {plan}");
+    client.client_grants().delete(&existing.id).await.unwrap();
+
+    reconcile.apply(&plan).await.unwrap();
+    assert!(
+        reconcile.plan().await.unwrap().is_empty(),
+        "{}",
+        reconcile.plan().await.unwrap()
+    );
+    assert_eq!(scopes(&tenant, "reports"), ["read:invoices", "write:invoices"]);
+}

@@ -230,7 +230,7 @@ fn answered_and_failed_requests_leave_the_count_in_flight() {
     let pacer = Pacer::default();
     drop(send(&pacer, t0()));
     exchange(&pacer, t0(), limit(21, 0, at(1000)), 200);
-    assert_eq!(pacer.state().unanswered, 0);
+    assert!(pacer.state().in_flight.is_empty());
 }
 
 #[test]
@@ -269,4 +269,47 @@ fn a_clock_that_went_back_refills_from_where_it_is_now() {
     let hour_ago = at(3000) - Duration::from_secs(3600);
     assert_eq!(wait(&pacer, hour_ago), learned, "nothing refills going back");
     drop(send(&pacer, hour_ago + learned + Duration::from_millis(1)));
+}
+
+#[test]
+fn an_answer_that_overtook_none_but_came_late_does_not_raise_the_model() {
+    let pacer = Pacer::default();
+    learn_twenty_per_second(&pacer, 3, |now| now + Duration::from_secs(1));
+    let now = at(3000) + Duration::from_secs(1);
+    // A slow request goes first and is counted with 19 left; 15 fast ones after it are
+    // answered first, the last with 4 left.
+    let slow = send(&pacer, now);
+    for remaining in (4..19).rev() {
+        exchange(
+            &pacer,
+            now,
+            limit(21, remaining, now + Duration::from_secs(1)),
+            200,
+        );
+    }
+    // The slow answer reports 19: old news, which must not let 15 more requests go.
+    pacer.observe(slow, &limit(21, 19, now + Duration::from_secs(1)), 200, now);
+    // The model holds 3 (4 left, less the slow request it could not yet know was counted),
+    // and keeps one in reserve.
+    for _ in 0..2 {
+        drop(send(&pacer, now));
+    }
+    assert!(!wait(&pacer, now).is_zero());
+}
+
+#[test]
+fn a_bucket_of_one_still_lets_requests_through() {
+    let pacer = Pacer::default();
+    exchange(&pacer, t0(), limit(1, 1, at(1000)), 200);
+    drop(send(&pacer, t0()));
+}
+
+#[test]
+fn a_clock_that_went_back_does_not_hold_a_probe_until_it_catches_up() {
+    let pacer = Pacer::default();
+    for remaining in (0..10).rev() {
+        exchange(&pacer, t0(), limit(10, remaining, at(1000)), 200);
+    }
+    let hour_ago = t0() - Duration::from_secs(3600);
+    assert_eq!(wait(&pacer, hour_ago), Duration::from_millis(100));
 }

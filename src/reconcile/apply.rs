@@ -122,6 +122,10 @@ async fn apply_one(
                 Err(error) if error.is_not_found() => {
                     report.replanned.push(key.clone());
                     let (new_id, _) = create_or_adopt(client, grant, report).await?;
+                    // The plan associates only what the old grant lacked; the new one lacks all.
+                    for organization_id in &grant.organizations {
+                        associate(client, organization_id, &new_id).await?;
+                    }
                     created.insert(key.clone(), new_id);
                     return Ok(Outcome::Written);
                 }
@@ -142,7 +146,8 @@ async fn apply_one(
             key,
             organization_id,
         } => {
-            let Some(id) = id.clone().or_else(|| created.get(key).cloned()) else {
+            // A grant this apply created (or created again) wins over the plan's id.
+            let Some(id) = created.get(key).cloned().or_else(|| id.clone()) else {
                 return Err(Error::invalid_input(
                     "plan",
                     format!(
@@ -150,16 +155,7 @@ async fn apply_one(
                     ),
                 ));
             };
-            match client
-                .organization(organization_id.clone())
-                .client_grants()
-                .associate(&id)
-                .await
-            {
-                Ok(_) => Ok(Outcome::Written),
-                Err(error) if error.is_conflict() => Ok(Outcome::AlreadyDone),
-                Err(error) => Err(error),
-            }
+            associate(client, organization_id, &id).await
         }
         Change::Dissociate {
             id, organization_id, ..
@@ -176,6 +172,16 @@ async fn apply_one(
             .await
             .map(|()| Outcome::Written)
             .or_else(gone_outcome),
+    }
+}
+
+/// Associates; one already associated (a 409) is done.
+async fn associate(client: &Client, organization_id: &str, grant_id: &str) -> Result<Outcome, Error> {
+    let grants = client.organization(organization_id.to_owned()).client_grants();
+    match grants.associate(grant_id).await {
+        Ok(_) => Ok(Outcome::Written),
+        Err(error) if error.is_conflict() => Ok(Outcome::AlreadyDone),
+        Err(error) => Err(error),
     }
 }
 

@@ -290,7 +290,9 @@ impl DesiredState {
         };
         let mut seen: HashMap<GrantKey, usize> = HashMap::new();
         for (index, grant) in self.grants.iter().enumerate() {
-            if grant.client_id.is_some() == grant.default_for.is_some() {
+            if grant.client_id.is_some() == grant.default_for.is_some()
+                || grant.client_id.as_deref() == Some("")
+            {
                 return Err(Error::invalid_input(
                     format!("grant[{index}].client_id"),
                     format!(
@@ -305,6 +307,23 @@ impl DesiredState {
                     format!("{}: the audience is empty", at(index)),
                 ));
             }
+            if grant.organization_usage == Some(OrganizationUsage::Deny) && !grant.organizations.is_empty() {
+                return Err(Error::invalid_input(
+                    format!("grant[{index}].organizations"),
+                    format!(
+                        "{}: organizations are listed, but organization_usage is `deny`",
+                        at(index)
+                    ),
+                ));
+            }
+            let mut organizations: Vec<&str> = grant.organizations.iter().map(String::as_str).collect();
+            organizations.sort_unstable();
+            if let Some(twice) = organizations.windows(2).find(|pair| pair[0] == pair[1]) {
+                return Err(Error::invalid_input(
+                    format!("grant[{index}].organizations"),
+                    format!("{}: `{}` is listed twice", at(index), twice[0]),
+                ));
+            }
             if let Some(first) = seen.insert(grant.key(), index) {
                 return Err(Error::invalid_input(
                     format!("grant[{index}]"),
@@ -316,11 +335,15 @@ impl DesiredState {
     }
 }
 
-/// The line of each `[[grant]]` header, in order.
+/// The line of each `[[grant]]` header, in order (`[[ grant ]]` too). A header-like line
+/// inside a multi-line string would shift the count; the path in the error stays right.
 fn grant_lines(text: &str) -> Vec<usize> {
     text.lines()
         .enumerate()
-        .filter(|(_, line)| line.trim_start().starts_with("[[grant]]"))
+        .filter(|(_, line)| {
+            let header = line.split('#').next().unwrap_or_default();
+            header.chars().filter(|c| !c.is_whitespace()).collect::<String>() == "[[grant]]"
+        })
         .map(|(index, _)| index + 1)
         .collect()
 }
@@ -372,7 +395,49 @@ impl DesiredState {
     /// The tenant's grants as a desired state: every grant except `is_system` ones, each
     /// setting as the tenant has it, with the organizations `tenant` holds for it. Applying
     /// it to the same tenant changes nothing.
-    pub fn from_tenant(tenant: &super::TenantState) -> Self {
+    ///
+    /// A grant this crate could not write back is refused, naming it, rather than left out
+    /// (an authoritative apply of the file would then delete it): a value this version does
+    /// not know (`subject_type`, `organization_usage`, `default_for`), or a grant with neither
+    /// a client nor a `default_for` group.
+    pub fn from_tenant(tenant: &super::TenantState) -> Result<Self, Error> {
+        for grant in tenant.grants.iter().filter(|grant| grant.is_system != Some(true)) {
+            let unknown = [
+                grant
+                    .subject_type
+                    .as_ref()
+                    .filter(|value| !SubjectType::KNOWN.contains(&value.as_str()))
+                    .map(|value| ("subject_type", value.as_str())),
+                grant
+                    .organization_usage
+                    .as_ref()
+                    .filter(|value| !OrganizationUsage::KNOWN.contains(&value.as_str()))
+                    .map(|value| ("organization_usage", value.as_str())),
+                grant
+                    .default_for
+                    .as_ref()
+                    .filter(|value| !DefaultFor::KNOWN.contains(&value.as_str()))
+                    .map(|value| ("default_for", value.as_str())),
+            ];
+            if let Some((field, value)) = unknown.into_iter().flatten().next() {
+                return Err(Error::invalid_input(
+                    field,
+                    format!(
+                        "grant {} has {field} `{value}`, which this version of the crate does not know",
+                        grant.id
+                    ),
+                ));
+            }
+            if grant.client_id.is_none() && grant.default_for.is_none() {
+                return Err(Error::invalid_input(
+                    "client_id",
+                    format!(
+                        "grant {} names neither a client nor a default_for group",
+                        grant.id
+                    ),
+                ));
+            }
+        }
         let mut grants: Vec<DesiredGrant> = tenant
             .grants
             .iter()
@@ -398,6 +463,6 @@ impl DesiredState {
             })
             .collect();
         grants.sort_by_key(DesiredGrant::key);
-        Self { grants }
+        Ok(Self { grants })
     }
 }

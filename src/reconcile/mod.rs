@@ -92,10 +92,7 @@ pub async fn export(client: &Client) -> Result<DesiredState, Error> {
             organizations.insert(grant.id.clone(), read_organizations(client, &grant.id).await?);
         }
     }
-    Ok(DesiredState::from_tenant(&TenantState::new(
-        grants,
-        organizations,
-    )))
+    DesiredState::from_tenant(&TenantState::new(grants, organizations))
 }
 
 /// Every grant, in one checkpoint walk.

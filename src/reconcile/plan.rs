@@ -227,7 +227,7 @@ impl Plan {
                             id: old.id.clone(),
                             from: GrantKey::of(old),
                             key: key.clone(),
-                            grant: grant.clone(),
+                            grant: keeping_what_is_left_out(grant, old),
                         });
                     }
                     None => changes.push(Change::Create {
@@ -328,6 +328,21 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
+}
+
+/// `desired`, with the settings it leaves out taken from `old`: a recreate must not reset what
+/// the file leaves as the tenant has it.
+fn keeping_what_is_left_out(desired: &DesiredGrant, old: &ClientGrant) -> DesiredGrant {
+    let mut grant = desired.clone();
+    grant.organization_usage = grant
+        .organization_usage
+        .or_else(|| old.organization_usage.clone());
+    grant.allow_any_organization = grant.allow_any_organization.or(old.allow_any_organization);
+    grant.allow_all_scopes = grant.allow_all_scopes.or(old.allow_all_scopes);
+    if grant.authorization_details_types.is_none() && !old.authorization_details_types.is_empty() {
+        grant.authorization_details_types = Some(old.authorization_details_types.clone());
+    }
+    grant
 }
 
 /// In authoritative mode, a grant of the same client and audience with another subject type

@@ -21,7 +21,7 @@ struct Scenario {
     rate: f64,
     burst: u32,
     reset: ResetMeans,
-    /// Each way.
+    /// Each way, on average (see `Network`).
     latency: Duration,
     clients: usize,
     calls_per_client: usize,
@@ -80,6 +80,19 @@ impl ServerBucket {
     }
 }
 
+/// The way between client and server: each crossing takes between half and one and a half
+/// times the latency, so answers overtake each other as on separate connections.
+struct Network {
+    latency: Duration,
+    random: fastrand::Rng,
+}
+
+impl Network {
+    fn delay(&mut self) -> Duration {
+        self.latency.mul_f64(0.5 + self.random.f64())
+    }
+}
+
 /// One request slot of a client: waiting in its pacer's queue, in flight, or done.
 #[derive(Default)]
 struct Slot<'a> {
@@ -112,6 +125,10 @@ fn run(scenario: Scenario, seed: u64) -> Outcome {
         scenario,
         tokens: f64::from(scenario.burst),
         updated: start,
+    };
+    let mut network = Network {
+        latency: scenario.latency,
+        random: fastrand::Rng::with_seed(seed),
     };
     let mut events = BinaryHeap::new();
     let mut sequence = 0u64;
@@ -147,7 +164,7 @@ fn run(scenario: Scenario, seed: u64) -> Outcome {
                     Turn::Go(permit) => {
                         slot.ticket = None;
                         slot.permit = Some(permit);
-                        schedule(&mut events, now + scenario.latency, client, at, Step::Arrive);
+                        schedule(&mut events, now + network.delay(), client, at, Step::Arrive);
                         wake_others = true;
                     }
                     Turn::Wait(wait) => {
@@ -159,7 +176,7 @@ fn run(scenario: Scenario, seed: u64) -> Outcome {
             }
             Step::Arrive => {
                 slots[client][at].answer = Some(server.admit(now));
-                schedule(&mut events, now + scenario.latency, client, at, Step::Answer);
+                schedule(&mut events, now + network.delay(), client, at, Step::Answer);
             }
             Step::Answer => {
                 let slot = &mut slots[client][at];

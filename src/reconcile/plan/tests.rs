@@ -282,3 +282,41 @@ fn changes_come_in_a_safe_order_and_serialize_for_machines() {
         "{plan}"
     );
 }
+
+#[test]
+fn a_recreate_keeps_the_settings_the_file_leaves_out() {
+    let existing = grant(json!({
+        "id": "cgr_1", "client_id": "a", "audience": API, "scope": ["read"],
+        "organization_usage": "allow", "allow_any_organization": true,
+        "authorization_details_types": ["payment"],
+    }));
+    let plan = Plan::compute(
+        &tenant(vec![existing]),
+        &desired(vec![DesiredGrant::new("a", API).subject_type(SubjectType::User)]),
+        Mode::Authoritative,
+    );
+    let [Change::Recreate { grant, .. }] = plan.changes() else {
+        panic!("one recreate: {plan}");
+    };
+    assert_eq!(grant.organization_usage, Some(OrganizationUsage::Allow));
+    assert_eq!(grant.allow_any_organization, Some(true));
+    assert_eq!(
+        grant.authorization_details_types,
+        Some(vec!["payment".to_owned()])
+    );
+}
+
+#[test]
+fn an_export_refuses_what_it_could_not_write_back() {
+    let unknown = grant(json!({"id": "cgr_1", "client_id": "a", "audience": API, "subject_type": "robot"}));
+    let error = DesiredState::from_tenant(&tenant(vec![unknown])).unwrap_err();
+    assert!(
+        error.to_string().contains("cgr_1") && error.to_string().contains("robot"),
+        "{error}"
+    );
+    let nobody = grant(json!({"id": "cgr_2", "audience": API}));
+    assert!(DesiredState::from_tenant(&tenant(vec![nobody])).is_err());
+    let fine = app("cgr_3", "a", API, &["read"]);
+    let exported = DesiredState::from_tenant(&tenant(vec![fine.clone()])).unwrap();
+    assert!(Plan::compute(&tenant(vec![fine]), &exported, Mode::Authoritative).is_empty());
+}
