@@ -294,7 +294,12 @@ impl Pacer {
         permit.answered = true;
         // The server may have counted after this answer every request sent after this one,
         // answered or not (answers can overtake each other on separate connections), and every
-        // request sent before it still unanswered: assume it counted them all.
+        // request sent before it still unanswered: assume it counted them all. One sent before it
+        // and answered first is taken as counted first, although two requests can swap on
+        // their way to the server; the reserve absorbs a swap of one. Assuming instead that
+        // every request in flight at the send was counted after it leaves a concurrency's
+        // worth of the bucket unused (alone at 60 ms: 0.949 of the throughput in the
+        // simulations, against 0.973).
         let sent_after = state.next_send - permit.number - 1;
         let unanswered_before = state.in_flight.range(..permit.number).count();
         let lower = limit.remaining as f64 - sent_after as f64 - unanswered_before as f64;
@@ -314,6 +319,9 @@ impl Pacer {
         bucket.refill_until(now);
         bucket.limit = limit.limit as f64;
         bucket.latest = bucket.latest.max(now);
+        // Any answer's reset, even a late one's: the server set it when it counted that
+        // request, perhaps after a newer one (taking only the newest answers' resets met more
+        // 429s with four programs in the simulations).
         bucket.reset = limit.reset;
         bucket.reset_spread = random.f64();
         let refused = status == 429;
@@ -322,7 +330,7 @@ impl Pacer {
             bucket.newest_answer = permit.number;
             bucket.refill.observe(answered_at, limit, !refused);
         } else {
-            // Older news: what it says of the bucket is out of date, but its request was counted.
+            // Older news: what it says of the tokens is out of date, but its request was counted.
             bucket.refill.counted += u64::from(!refused);
         }
         if !refused {
@@ -332,8 +340,8 @@ impl Pacer {
             bucket.probe = (bucket.probe * 2).min(LONGEST_PROBE);
             bucket.probe_doubled = now;
         }
-        // `remaining` is rounded down, so the floor is never too many; the fraction the model
-        // had is dropped, since other programs take requests at moments it cannot see.
+        // `remaining` is rounded down: the model starts again from the floor, and drops the
+        // fraction it had, since other programs take requests at moments it cannot see.
         if newest {
             bucket.tokens = lower.min(bucket.limit);
         }
