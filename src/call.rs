@@ -14,8 +14,8 @@ use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
-use crate::client::Client;
-use crate::error::{ApiError, DecodeError, Error, TokenError, TransportError};
+use crate::client::{Client, locked};
+use crate::error::{ApiError, DecodeError, Error, HeldBackError, TokenError, TransportError};
 use crate::generated;
 use crate::hooks::request_builder;
 use crate::operations::Operation;
@@ -64,13 +64,14 @@ impl Client {
         let state = self.state();
         let mut spent = Spent::default();
         let mut refreshed_token = false;
+        let mut last_rate_limited = None;
         'attempts: loop {
             // Every request counts, the one sent again with a fresh token included.
             let attempt = 1 + spent.resent() + u32::from(refreshed_token);
             if attempt > 1 {
                 span.record("attempt", attempt);
             }
-            let token = state.tokens.token().await.map_err(Error::Token)?;
+            let token = state.tokens.token(&mut spent).await?;
             // A custom provider can hand out anything; never panic on it.
             let Some(authorization) = token.authorization() else {
                 return Err(Error::Token(TokenError::other(
@@ -78,7 +79,28 @@ impl Client {
                     None,
                 )));
             };
-            let (api, refused) = request_builder(state, authorization);
+            let permit = match &state.pacer {
+                Some(pacer) => {
+                    let queued_at = state.clock.now();
+                    let budget = spent.rate_limit_budget_left(&state.retry);
+                    let permit = pacer
+                        .admit(&*state.clock, state.retry.longest_wait(), budget)
+                        .await;
+                    spent.held(state.clock.now().duration_since(queued_at).unwrap_or_default());
+                    let Some(permit) = permit else {
+                        // The last 429 if the call met one, else what held it back.
+                        return Err(last_rate_limited.unwrap_or_else(|| {
+                            Error::HeldBack(HeldBackError::new(
+                                spent.rate_limit_wait,
+                                *locked(&state.last_rate_limit),
+                            ))
+                        }));
+                    };
+                    Some(permit)
+                }
+                None => None,
+            };
+            let (api, refused) = request_builder(state, authorization, permit);
             let outcome = call(api).await;
             // An answer from another origin, refused by the hook, whatever progenitor made of it.
             if let Some(refused) = refused.get() {
@@ -158,6 +180,7 @@ impl Client {
                     tracing::warn!(reason = %error, delay_ms = delay.as_millis() as u64, "retrying");
                     state.clock.sleep(delay).await;
                     spent.add(error.is_rate_limited(), delay);
+                    last_rate_limited = error.is_rate_limited().then_some(error);
                 }
                 Decision::GiveUp(why) => {
                     tracing::debug!(?why, "not retrying");

@@ -228,10 +228,14 @@ impl ClientBuilder {
     /// refill instead of being sent into 429s. The refill rate is learned from `remaining` over
     /// time, so it works whatever `X-RateLimit-Reset` means (the bucket full again, or one more
     /// request allowed: it is taken only as a bound) and when other programs share the tenant
-    /// (their requests show as a slower refill). Retries on 429 stay as the safety net. A wait
-    /// longer than the retry policy's [`max_delay`](RetryPolicy::max_delay) is not waited: the
-    /// request goes and the 429 is handled by the retry policy. A server that sends no
-    /// rate-limit headers is never paced.
+    /// (their requests show as a slower refill). Retries on 429 stay as the safety net. The
+    /// time a call is held counts against the retry policy's
+    /// [`rate_limit_budget`](RetryPolicy::rate_limit_budget), and no single wait is longer than
+    /// its [`max_delay`](RetryPolicy::max_delay): a call that would wait longer returns
+    /// [`Error::HeldBack`] at once, unsent. While the rate is unknown and the server refuses
+    /// requests, one request goes at a time, 100 ms after the latest response, the delay
+    /// doubling with each round of 429s up to 10 s. A server that sends no rate-limit headers
+    /// is never paced.
     #[must_use]
     pub fn pacing(mut self, enabled: bool) -> Self {
         self.pacing = enabled;
@@ -365,6 +369,7 @@ impl ClientBuilder {
                     clock: self.clock.clone(),
                     cached: Mutex::new(None),
                     refreshing: tokio::sync::Mutex::new(()),
+                    not_before: Mutex::new(None),
                 }))
             }
             (None, Some(token), None) => {

@@ -1,6 +1,7 @@
 //! The one error type of the crate, classified by what the caller can do next.
 
 use std::fmt;
+use std::time::Duration;
 
 use crate::RateLimit;
 
@@ -51,6 +52,13 @@ pub enum Error {
     /// answer is refused.
     #[error(transparent)]
     Redirect(RedirectError),
+    /// The request was not sent: the client's model of the tenant's rate limit held it back
+    /// until waiting longer would have passed the call's
+    /// [`rate_limit_budget`](crate::RetryPolicy::rate_limit_budget) (or one wait would have
+    /// been longer than [`max_delay`](crate::RetryPolicy::max_delay)). Retry later, as after a
+    /// 429: [`is_rate_limited`](Self::is_rate_limited) is true for it.
+    #[error(transparent)]
+    HeldBack(HeldBackError),
     /// An answer longer than [`max_answer_size`](crate::ClientBuilder::max_answer_size): it was
     /// not read further, and nothing of it is used.
     #[error(
@@ -92,15 +100,19 @@ impl Error {
         matches!(self, Error::Api(error) if error.status == 409)
     }
 
-    /// The API answered 429 Too Many Requests, and retrying within the policy did not help.
+    /// The tenant's rate limit stopped the call: the API answered 429 Too Many Requests and
+    /// retrying within the policy did not help, or pacing held the request back
+    /// ([`Error::HeldBack`]) for as long as the policy allows.
     pub fn is_rate_limited(&self) -> bool {
-        matches!(self, Error::Api(error) if error.status == 429)
+        matches!(self, Error::Api(error) if error.status == 429) || matches!(self, Error::HeldBack(_))
     }
 
-    /// The rate-limit headers of the answer behind this error, if it had them.
+    /// The rate-limit headers of the response behind this error, if it had them; for
+    /// [`Error::HeldBack`], those of the latest response the client had seen.
     pub fn rate_limit(&self) -> Option<&RateLimit> {
         match self {
             Error::Api(error) => error.rate_limit(),
+            Error::HeldBack(error) => error.rate_limit(),
             _ => None,
         }
     }
@@ -115,6 +127,43 @@ impl Error {
         })
     }
 }
+
+/// A request that pacing held back and never sent: see [`Error::HeldBack`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldBackError {
+    held_for: Duration,
+    rate_limit: Option<RateLimit>,
+}
+
+impl HeldBackError {
+    pub(crate) fn new(held_for: Duration, rate_limit: Option<RateLimit>) -> Self {
+        Self { held_for, rate_limit }
+    }
+
+    /// How long the call waited for the rate limit in all before it gave up: in the pacing
+    /// queue, and for any 429 before.
+    pub fn held_for(&self) -> Duration {
+        self.held_for
+    }
+
+    /// The rate-limit headers of the latest response the client had seen when it gave up.
+    pub fn rate_limit(&self) -> Option<&RateLimit> {
+        self.rate_limit.as_ref()
+    }
+}
+
+impl fmt::Display for HeldBackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "not sent: the tenant's rate limit held the request back for {:.1} s, and waiting longer would pass \
+             the retry policy's rate_limit_budget or max_delay",
+            self.held_for.as_secs_f64()
+        )
+    }
+}
+
+impl std::error::Error for HeldBackError {}
 
 /// An answer of the Management API that is not a success.
 ///

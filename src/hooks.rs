@@ -1,8 +1,9 @@
-//! progenitor's hooks, the per-request work of one attempt: headers (`pre`), then pacing, the
-//! timeout, sending, and what the answer says about the rate limit (`exec`). Everything
-//! around one attempt (its token, retries, errors) is [`Client::run`](crate::Client)'s.
+//! progenitor's hooks, the per-request work of one attempt: headers (`pre`), then the timeout,
+//! sending, and what the answer says about the rate limit (`exec`). Everything around one
+//! attempt (its token, its turn in the pacing queue, retries, errors) is
+//! [`Client::run`](crate::Client)'s.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
@@ -10,16 +11,19 @@ use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
 use crate::client::{ClientState, locked};
 use crate::error::RedirectError;
 use crate::generated;
+use crate::pacing::Permit;
 use crate::rate_limit::RateLimit;
 use crate::response_limits::{self, from_another_origin};
 
 /// What the hooks of one attempt need, as the generated client's inner value: the client's
-/// state, the `Authorization` header of the token this attempt sends, and where `exec` records
-/// an answer it refused for coming from another origin.
+/// state, the `Authorization` header of the token this attempt sends, the pacer's permit for
+/// it (given back with what the answer says of the rate limit), and where `exec` records an
+/// answer it refused for coming from another origin.
 #[derive(Clone, Debug)]
 pub(crate) struct Attempt {
     pub(crate) state: Arc<ClientState>,
     pub(crate) authorization: HeaderValue,
+    pub(crate) permit: Arc<Mutex<Option<Permit>>>,
     pub(crate) refused: Arc<OnceLock<RedirectError>>,
 }
 
@@ -29,11 +33,13 @@ pub(crate) struct Attempt {
 pub(crate) fn request_builder(
     state: &Arc<ClientState>,
     authorization: HeaderValue,
+    permit: Option<Permit>,
 ) -> (generated::Client, Arc<OnceLock<RedirectError>>) {
     let refused = Arc::new(OnceLock::new());
     let attempt = Attempt {
         state: state.clone(),
         authorization,
+        permit: Arc::new(Mutex::new(permit)),
         refused: refused.clone(),
     };
     let api = generated::Client::new_with_client(&state.api_root, state.http.clone(), attempt);
@@ -71,10 +77,7 @@ impl ClientHooks<Attempt> for generated::Client {
         span.record("path", request.url().path());
         *request.timeout_mut() = Some(state.timeout);
         let requested = request.url().origin();
-        let permit = match &state.pacer {
-            Some(pacer) => Some(pacer.admit(&*state.clock, state.retry.longest_wait()).await),
-            None => None,
-        };
+        let permit = locked(&attempt.permit).take();
         let response = self.client().execute(request).await?;
         let status = response.status();
         span.record("status", status.as_u16());

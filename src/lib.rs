@@ -41,7 +41,9 @@ pub use client_grants::{
     ClientGrants, DEFAULT_PER_PAGE, DEFAULT_TAKE, ListClientGrants, ListGrantOrganizations,
 };
 pub use clock::{Clock, Sleep, SystemClock};
-pub use error::{ApiError, DecodeError, Error, InvalidInput, RedirectError, TokenError, TransportError};
+pub use error::{
+    ApiError, DecodeError, Error, HeldBackError, InvalidInput, RedirectError, TokenError, TransportError,
+};
 pub use generated::types::{ClientGrant, Organization, OrganizationClientGrant};
 pub use models::{DefaultFor, OrganizationUsage, SubjectType};
 pub use organizations::{ListOrganizationClientGrants, OrganizationClientGrants, OrganizationHandle};

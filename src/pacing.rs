@@ -9,7 +9,9 @@
 //! requests still in flight (the server may not have counted them). Answers without the
 //! headers leave the model untouched, so a server that does not send them is never paced.
 //! Requests that must wait queue up, first come first served; only the first in line waits
-//! for the clock, and every answer makes it look again. One request's worth is left in the
+//! for the clock, and every answer makes it look again. Each waits at most what its call's
+//! rate-limit budget has left: one that would wait longer (for its turn, or behind a queue
+//! held by the empty bucket) leaves the queue at once, unsent, and the next one looks. One request's worth is left in the
 //! bucket: programs sharing the tenant send at moments no one of them sees, and the reserve
 //! absorbs that; alone, it costs one request's wait once.
 //!
@@ -38,7 +40,7 @@
 //! Reactive retries stay as the safety net.
 
 use std::collections::{BTreeSet, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use futures_util::future::{Either, select};
@@ -66,15 +68,21 @@ const LONGEST_SPREAD: Duration = Duration::from_millis(250);
 /// is a small number, and the reset bounds the wait anyway.
 const LONGEST_WAIT: Duration = Duration::from_secs(3600);
 
-/// The allowance model of one client and its clones.
-#[derive(Debug)]
+/// The allowance model of one client and its clones; a handle, so that a request's
+/// [`Permit`] can hold it until the response comes.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Pacer {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
     state: Mutex<State>,
     /// Bumped whenever the model or the queue changes, so that waiting requests look again.
     changed: watch::Sender<u64>,
 }
 
-impl Default for Pacer {
+impl Default for Shared {
     fn default() -> Self {
         Self {
             state: Mutex::default(),
@@ -118,8 +126,10 @@ struct Bucket {
     reset_spread: f64,
     /// How long to wait for a probe while the rate is unknown.
     probe: Duration,
-    /// When `probe` was last doubled.
-    probe_doubled: SystemTime,
+    /// The send number from which a 429 starts a new round of probes: the requests sent
+    /// before the latest doubling were of its round. Send order, not time, since requests sent
+    /// at the instant of the answer that doubled it were sent after it.
+    next_round: u64,
     refill: RefillEstimate,
 }
 
@@ -174,15 +184,15 @@ impl Drop for Ticket<'_> {
 /// A request that went: given back when it is answered (with the rate-limit headers, to
 /// [`Pacer::observe`]) or when it fails.
 #[derive(Debug)]
-pub(crate) struct Permit<'a> {
-    pacer: &'a Pacer,
+pub(crate) struct Permit {
+    pacer: Pacer,
     /// Its place in the order requests went.
     number: u64,
     sent_at: SystemTime,
     answered: bool,
 }
 
-impl Drop for Permit<'_> {
+impl Drop for Permit {
     fn drop(&mut self) {
         if !self.answered {
             self.pacer.state().in_flight.remove(&self.number);
@@ -190,14 +200,18 @@ impl Drop for Permit<'_> {
     }
 }
 
-/// What the first request in line may do now.
+/// What a request in line may do now.
 #[derive(Debug)]
-enum Turn<'a> {
-    Go(Permit<'a>),
-    /// Wait this long, or until the model changes.
+enum Turn {
+    Go(Permit),
+    /// First in line: wait this long, or until the model changes.
     Wait(Duration),
-    /// Not first in line: wait until the queue moves.
-    Queued,
+    /// Not first in line: wait until the queue moves. `held`: the first in line waits for the
+    /// bucket to refill, so this request is held by the rate limit too; otherwise the queue is
+    /// only passing requests along.
+    Queued {
+        held: bool,
+    },
 }
 
 impl Pacer {
@@ -210,37 +224,53 @@ impl Pacer {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        locked(&self.state)
+        locked(&self.shared.state)
     }
 
     fn notify(&self) {
-        self.changed
+        self.shared
+            .changed
             .send_modify(|version| *version = version.wrapping_add(1));
     }
 
-    /// Waits until the model says the tenant can take one more request, then lets it through.
-    /// A wait longer than `max_wait` is not waited: the request goes at once and the server's
-    /// answer (a 429 with its reset) decides, as without pacing.
-    pub(crate) async fn admit(&self, clock: &dyn Clock, max_wait: Duration) -> Permit<'_> {
-        let mut changes = self.changed.subscribe();
+    /// Waits until the model says the tenant can take one more request, then lets it through;
+    /// `None` when that would take longer than `budget` in all, or one wait longer than
+    /// `longest_wait`: the request is held back, not sent, and leaves the queue at once.
+    pub(crate) async fn admit(
+        &self,
+        clock: &dyn Clock,
+        longest_wait: Duration,
+        budget: Duration,
+    ) -> Option<Permit> {
+        let mut changes = self.shared.changed.subscribe();
         let ticket = self.join();
+        let deadline = clock.now().checked_add(budget);
         loop {
             changes.borrow_and_update();
-            let wait = match self.turn(&ticket, clock.now(), max_wait) {
-                Turn::Go(permit) => return permit,
-                Turn::Wait(wait) => wait,
-                Turn::Queued => {
-                    // The sender lives as long as `self`.
-                    let _ = changes.changed().await;
-                    continue;
-                }
+            let now = clock.now();
+            let left = deadline.map_or(Duration::MAX, |deadline| {
+                deadline.duration_since(now).unwrap_or_default()
+            });
+            let wait = match self.turn(&ticket, now) {
+                Turn::Go(permit) => return Some(permit),
+                // Returned at once rather than slept to the end of the budget: no request would go.
+                Turn::Wait(wait) if wait > left.min(longest_wait) => return None,
+                Turn::Wait(wait) => Some(wait),
+                Turn::Queued { held: true } if left.is_zero() => return None,
+                Turn::Queued { held: true } => Some(left),
+                Turn::Queued { held: false } => None,
+            };
+            let changed = std::pin::pin!(changes.changed());
+            let Some(wait) = wait else {
+                // The sender lives as long as `self`.
+                let _ = changed.await;
+                continue;
             };
             tracing::debug!(
                 wait_ms = wait.as_millis() as u64,
                 "pacing: waiting for the rate limit to refill"
             );
             // Dropped here (the caller gave up), the ticket leaves the queue.
-            let changed = std::pin::pin!(changes.changed());
             if let Either::Right((Err(_), _)) = select(clock.sleep(wait), changed).await {
                 unreachable!("the pacer outlives its waiters");
             }
@@ -257,37 +287,50 @@ impl Pacer {
 
     /// Whether `ticket`'s request may go at `now`; if it may, it leaves the queue and takes
     /// one request from the modelled allowance.
-    fn turn(&self, ticket: &Ticket<'_>, now: SystemTime, max_wait: Duration) -> Turn<'_> {
+    fn turn(&self, ticket: &Ticket<'_>, now: SystemTime) -> Turn {
         let mut state = self.state();
-        if state.queue.front() != Some(&ticket.number) {
-            return Turn::Queued;
-        }
-        if let Some(bucket) = state.bucket.as_mut() {
-            bucket.refill_until(now);
-            let wait = bucket.wait_for_one(now);
-            if !wait.is_zero() && wait <= max_wait {
-                return Turn::Wait(wait);
+        let wait = match state.bucket.as_mut() {
+            Some(bucket) => {
+                bucket.refill_until(now);
+                bucket.wait_for_one(now)
             }
-            // Impatient or not, the request goes and the server counts it.
+            None => Duration::ZERO,
+        };
+        if state.queue.front() != Some(&ticket.number) {
+            return Turn::Queued {
+                held: !wait.is_zero(),
+            };
+        }
+        if !wait.is_zero() {
+            return Turn::Wait(wait);
+        }
+        state.queue.pop_front();
+        drop(state);
+        Turn::Go(self.send(now))
+    }
+
+    /// Takes one request from the modelled allowance for a request that goes at `now`.
+    fn send(&self, now: SystemTime) -> Permit {
+        let mut state = self.state();
+        if let Some(bucket) = state.bucket.as_mut() {
             bucket.tokens -= 1.0;
             bucket.latest = bucket.latest.max(now);
         }
-        state.queue.pop_front();
         let number = state.next_send;
         state.next_send += 1;
         state.in_flight.insert(number);
         drop(state);
         self.notify();
-        Turn::Go(Permit {
-            pacer: self,
+        Permit {
+            pacer: self.clone(),
             number,
             sent_at: now,
             answered: false,
-        })
+        }
     }
 
     /// Corrects the model with what the answer to `permit`'s request reported.
-    pub(crate) fn observe(&self, mut permit: Permit<'_>, limit: &RateLimit, status: u16, now: SystemTime) {
+    pub(crate) fn observe(&self, mut permit: Permit, limit: &RateLimit, status: u16, now: SystemTime) {
         let answered_at = permit.sent_at + now.duration_since(permit.sent_at).unwrap_or_default() / 2;
         let mut state = self.state();
         state.in_flight.remove(&permit.number);
@@ -303,7 +346,12 @@ impl Pacer {
         let sent_after = state.next_send - permit.number - 1;
         let unanswered_before = state.in_flight.range(..permit.number).count();
         let lower = limit.remaining as f64 - sent_after as f64 - unanswered_before as f64;
-        let State { bucket, random, .. } = &mut *state;
+        let State {
+            bucket,
+            random,
+            next_send,
+            ..
+        } = &mut *state;
         let bucket = bucket.get_or_insert_with(|| Bucket {
             limit: limit.limit as f64,
             tokens: lower,
@@ -313,7 +361,7 @@ impl Pacer {
             reset: limit.reset,
             reset_spread: 0.0,
             probe: FIRST_PROBE,
-            probe_doubled: now,
+            next_round: *next_send,
             refill: RefillEstimate::default(),
         });
         bucket.refill_until(now);
@@ -335,10 +383,10 @@ impl Pacer {
         }
         if !refused {
             bucket.probe = (bucket.probe / 2).max(FIRST_PROBE);
-        } else if permit.sent_at >= bucket.probe_doubled {
+        } else if permit.number >= bucket.next_round {
             // Once for the requests that went together, not for each of their 429s.
             bucket.probe = (bucket.probe * 2).min(LONGEST_PROBE);
-            bucket.probe_doubled = now;
+            bucket.next_round = *next_send;
         }
         // `remaining` is rounded down: the model starts again from the floor, and drops the
         // fraction it had, since other programs take requests at moments it cannot see.
@@ -356,7 +404,6 @@ impl Bucket {
         // happened "later" than now happened now.
         if now < self.updated {
             self.latest = self.latest.min(now);
-            self.probe_doubled = self.probe_doubled.min(now);
         }
         let elapsed = now.duration_since(self.updated).unwrap_or_default();
         self.updated = now;

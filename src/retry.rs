@@ -49,7 +49,9 @@ impl RetryPolicy {
         }
     }
 
-    /// No retries: every failure and every 429 is returned to the caller as it happens.
+    /// No retries: every failure and every 429 is returned to the caller as it happens, and
+    /// a request that pacing would hold back returns [`Error::HeldBack`](crate::Error::HeldBack)
+    /// at once (a budget of zero).
     pub const fn disabled() -> Self {
         Self {
             max_retries: 0,
@@ -58,10 +60,15 @@ impl RetryPolicy {
         }
     }
 
-    /// How long one call may wait out 429s in all, however many there are; then the 429 comes
-    /// back with its [`RateLimit`](crate::RateLimit). Default: 60 s, which suits batch jobs
-    /// sharing a tenant with other clients; a latency-bound service may want less. 429s do not
-    /// count against [`max_retries`](Self::max_retries).
+    /// How long one call may wait for the tenant's rate limit in all: 429s waited out, time
+    /// held in the pacing queue however many calls wait ahead of it, and waits for the token
+    /// endpoint's 429s. When the next wait would pass it, the call returns at once: the last
+    /// 429 with its [`RateLimit`](crate::RateLimit), or
+    /// [`Error::HeldBack`](crate::Error::HeldBack) if it was never sent. A call so ends no
+    /// later than this budget plus one attempt's timeout, beyond its requests' own time and
+    /// other retries' backoff. Default: 60 s, which suits batch jobs sharing a tenant with
+    /// other clients; a service with a deadline sets less. 429s do not count against
+    /// [`max_retries`](Self::max_retries).
     #[must_use]
     pub const fn rate_limit_budget(mut self, budget: Duration) -> Self {
         self.rate_limit_budget = budget;
@@ -83,7 +90,8 @@ impl RetryPolicy {
         self
     }
 
-    /// The longest the client waits before one retry. A rate limit that resets later than
+    /// The longest the client waits before one retry, and the longest single wait pacing
+    /// holds a request (however generous the budget). A rate limit that resets later than
     /// this is returned to the caller instead of slept through.
     #[must_use]
     pub const fn max_delay(mut self, max_delay: Duration) -> Self {
@@ -136,14 +144,15 @@ pub(crate) enum GiveUp {
     RateLimitBudgetSpent,
 }
 
-/// What one call has spent on retries so far.
+/// What one call has spent on retries and on waiting for the rate limit so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Spent {
     /// Retries after anything but a 429.
     pub(crate) retries: u32,
-    /// 429s waited out.
+    /// The API's 429s waited out.
     pub(crate) rate_limited: u32,
-    /// How long they were waited out, in all.
+    /// How long the call waited for the rate limit in all: 429s waited out, time held back by
+    /// pacing, and waits for the token endpoint's rate limit.
     pub(crate) rate_limit_wait: Duration,
 }
 
@@ -152,10 +161,20 @@ impl Spent {
     pub(crate) fn add(&mut self, rate_limited: bool, delay: Duration) {
         if rate_limited {
             self.rate_limited += 1;
-            self.rate_limit_wait = self.rate_limit_wait.saturating_add(delay);
+            self.held(delay);
         } else {
             self.retries += 1;
         }
+    }
+
+    /// Counts `waited` against the rate-limit budget.
+    pub(crate) fn held(&mut self, waited: Duration) {
+        self.rate_limit_wait = self.rate_limit_wait.saturating_add(waited);
+    }
+
+    /// How much longer the call may wait for the rate limit under `policy`.
+    pub(crate) fn rate_limit_budget_left(&self, policy: &RetryPolicy) -> Duration {
+        policy.rate_limit_budget.saturating_sub(self.rate_limit_wait)
     }
 
     /// How many requests were sent again.

@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::client::locked;
 use crate::clock::Clock;
-use crate::error::{TokenError, TransportError};
+use crate::error::{Error, HeldBackError, TokenError, TransportError};
 use crate::response_limits::{from_another_origin, guard, redirect, too_large};
 use crate::retry::{Decision, Outcome, RetryPolicy, Spent, decide};
 use reqwest::Method;
@@ -133,12 +133,13 @@ pub(crate) enum Tokens {
 }
 
 impl Tokens {
-    /// A token to send now.
-    pub(crate) async fn token(&self) -> Result<AccessToken, TokenError> {
+    /// A token to send now. The time a call waits for the token endpoint's rate limit is
+    /// added to its `spent`, and bounded by the retry policy's budget like the API's.
+    pub(crate) async fn token(&self, spent: &mut Spent) -> Result<AccessToken, Error> {
         match self {
             Self::Fixed(token) => Ok(token.clone()),
-            Self::ClientCredentials(credentials) => credentials.token().await,
-            Self::Provider(provider) => provider.token().await,
+            Self::ClientCredentials(credentials) => credentials.token(spent).await,
+            Self::Provider(provider) => provider.token().await.map_err(Error::Token),
         }
     }
 
@@ -175,8 +176,12 @@ pub(crate) struct ClientCredentials {
     pub(crate) max_answer_size: usize,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) cached: Mutex<Option<Cached>>,
-    /// Held while a token request is in flight, so that there is only ever one.
+    /// Held while a token request is in flight, so that there is only ever one; not while a
+    /// 429 is waited out, so that each call waits only as long as its own budget allows.
     pub(crate) refreshing: tokio::sync::Mutex<()>,
+    /// After a 429 of the token endpoint: no token request before this time, whichever call
+    /// sends it.
+    pub(crate) not_before: Mutex<Option<SystemTime>>,
 }
 
 impl fmt::Debug for ClientCredentials {
@@ -348,28 +353,52 @@ pub(crate) fn read_token_answer(
 }
 
 impl ClientCredentials {
-    async fn token(&self) -> Result<AccessToken, TokenError> {
+    async fn token(&self, spent: &mut Spent) -> Result<AccessToken, Error> {
         if let Some(token) = self.usable_cached() {
             return Ok(token);
         }
         // The fetch is boxed: it is rare, and inline it would make every call's future larger.
-        Box::pin(self.fetch_once()).await
+        Box::pin(self.fetch_once(spent)).await
     }
 
-    /// Fetches a token unless a request in flight already did; one request at a time.
-    async fn fetch_once(&self) -> Result<AccessToken, TokenError> {
-        let _only_one_request = self.refreshing.lock().await;
-        // Whoever held the lock before us may have fetched one already.
-        if let Some(token) = self.usable_cached() {
-            return Ok(token);
-        }
-        // The token endpoint is rate limited like the API: its 429s are waited out as the retry
-        // policy says for the API's, while the lock keeps every other caller waiting too.
-        let mut spent = Spent::default();
-        let fetched = loop {
+    /// Fetches a token unless a request in flight already did; one request at a time. The
+    /// token endpoint is rate limited like the API: its 429s are waited out as the retry policy
+    /// says for the API's, each call within its own budget.
+    async fn fetch_once(&self, spent: &mut Spent) -> Result<AccessToken, Error> {
+        // The token endpoint's own 429s set its backoff; the call's count is of API requests.
+        let mut refused = 0;
+        loop {
+            let now = self.clock.now();
+            let wait = locked(&self.not_before)
+                .and_then(|not_before| not_before.duration_since(now).ok())
+                .unwrap_or_default();
+            if !wait.is_zero() {
+                if wait > spent.rate_limit_budget_left(&self.retry) {
+                    return Err(Error::HeldBack(HeldBackError::new(spent.rate_limit_wait, None)));
+                }
+                tracing::warn!(
+                    delay_ms = wait.as_millis() as u64,
+                    "the token endpoint answered 429; waiting before asking again"
+                );
+                self.clock.sleep(wait).await;
+                spent.held(wait);
+            }
+            let _only_one_request = self.refreshing.lock().await;
+            // Whoever held the lock before us may have fetched one already, or met a 429.
+            if let Some(token) = self.usable_cached() {
+                return Ok(token);
+            }
+            if locked(&self.not_before).is_some_and(|not_before| not_before > self.clock.now()) {
+                continue;
+            }
             let (error, headers) = match self.fetch().await {
-                Ok(fetched) => break fetched,
-                Err(FetchFailed::Other(error)) => return Err(error),
+                Ok(fetched) => {
+                    let token = fetched.token.clone();
+                    *locked(&self.cached) = Some(fetched);
+                    *locked(&self.not_before) = None;
+                    return Ok(token);
+                }
+                Err(FetchFailed::Other(error)) => return Err(Error::Token(error)),
                 Err(FetchFailed::RateLimited(error, headers)) => (error, headers),
             };
             let outcome = Outcome::Status {
@@ -377,21 +406,25 @@ impl ClientCredentials {
                 headers: &headers,
             };
             let now = self.clock.now();
-            match decide(&self.retry, &Method::POST, outcome, spent, now, fastrand::f64()) {
+            let spent_here = Spent {
+                rate_limited: refused,
+                ..*spent
+            };
+            match decide(
+                &self.retry,
+                &Method::POST,
+                outcome,
+                spent_here,
+                now,
+                fastrand::f64(),
+            ) {
                 Decision::RetryAfter(wait) => {
-                    tracing::warn!(
-                        delay_ms = wait.as_millis() as u64,
-                        "the token endpoint answered 429; retrying"
-                    );
-                    self.clock.sleep(wait).await;
-                    spent.add(true, wait);
+                    refused += 1;
+                    *locked(&self.not_before) = Some(now + wait);
                 }
-                Decision::GiveUp(_) => return Err(error),
+                Decision::GiveUp(_) => return Err(Error::Token(error)),
             }
-        };
-        let token = fetched.token.clone();
-        *locked(&self.cached) = Some(fetched);
-        Ok(token)
+        }
     }
 
     fn invalidate(&self, rejected: &AccessToken) -> bool {

@@ -27,16 +27,16 @@ fn limit(limit: u64, remaining: u64, reset: SystemTime) -> RateLimit {
 }
 
 /// What the first request in line may do at `now`, leaving the queue as it was unless it goes.
-fn try_send(pacer: &Pacer, now: SystemTime) -> Result<Permit<'_>, Duration> {
+fn try_send(pacer: &Pacer, now: SystemTime) -> Result<Permit, Duration> {
     let ticket = pacer.join();
-    match pacer.turn(&ticket, now, LONG) {
+    match pacer.turn(&ticket, now) {
         Turn::Go(permit) => Ok(permit),
         Turn::Wait(wait) => Err(wait),
-        Turn::Queued => panic!("nothing else is queued"),
+        Turn::Queued { .. } => panic!("nothing else is queued"),
     }
 }
 
-fn send(pacer: &Pacer, now: SystemTime) -> Permit<'_> {
+fn send(pacer: &Pacer, now: SystemTime) -> Permit {
     try_send(pacer, now).unwrap_or_else(|wait| panic!("expected to go at once, must wait {wait:?}"))
 }
 
@@ -49,10 +49,7 @@ fn wait(pacer: &Pacer, now: SystemTime) -> Duration {
 
 /// One request sent at `sent`, whatever the model says, and answered at once with `answer`.
 fn exchange(pacer: &Pacer, sent: SystemTime, answer: RateLimit, status: u16) {
-    let ticket = pacer.join();
-    let Turn::Go(permit) = pacer.turn(&ticket, sent, Duration::ZERO) else {
-        panic!("an impatient request goes");
-    };
+    let permit = pacer.send(sent);
     pacer.observe(permit, &answer, status, sent);
 }
 
@@ -240,25 +237,136 @@ fn requests_wait_their_turn_in_order_and_one_that_gives_up_leaves_the_line() {
     let first = pacer.join();
     let second = pacer.join();
     let third = pacer.join();
-    assert!(matches!(pacer.turn(&second, at(3000), LONG), Turn::Queued));
-    assert!(matches!(pacer.turn(&first, at(3000), LONG), Turn::Wait(_)));
+    assert!(matches!(
+        pacer.turn(&second, at(3000)),
+        Turn::Queued { held: true }
+    ));
+    assert!(matches!(pacer.turn(&first, at(3000)), Turn::Wait(_)));
     drop(first);
-    let Turn::Wait(wait) = pacer.turn(&second, at(3000), LONG) else {
+    let Turn::Wait(wait) = pacer.turn(&second, at(3000)) else {
         panic!("second in line is first now");
     };
-    assert!(matches!(pacer.turn(&second, at(3001) + wait, LONG), Turn::Go(_)));
-    assert!(matches!(pacer.turn(&third, at(3001) + wait, LONG), Turn::Wait(_)));
+    assert!(matches!(pacer.turn(&second, at(3001) + wait), Turn::Go(_)));
+    assert!(matches!(pacer.turn(&third, at(3001) + wait), Turn::Wait(_)));
 }
 
-#[test]
-fn a_wait_longer_than_the_longest_accepted_is_not_waited() {
+/// A clock standing at a fixed time, whose sleeps move it on at once and are recorded.
+#[derive(Debug)]
+struct SteppingClock {
+    now: Mutex<SystemTime>,
+    slept: Mutex<Vec<Duration>>,
+}
+
+impl SteppingClock {
+    fn at(now: SystemTime) -> Self {
+        Self {
+            now: Mutex::new(now),
+            slept: Mutex::default(),
+        }
+    }
+
+    fn slept(&self) -> Vec<Duration> {
+        locked(&self.slept).clone()
+    }
+}
+
+impl Clock for SteppingClock {
+    fn now(&self) -> SystemTime {
+        *locked(&self.now)
+    }
+
+    fn sleep(&self, duration: Duration) -> crate::clock::Sleep {
+        locked(&self.slept).push(duration);
+        *locked(&self.now) += duration;
+        Box::pin(std::future::ready(()))
+    }
+}
+
+/// A pacer that has learned 20 a second and spent its bucket, so the next request must wait.
+fn spent_pacer() -> Pacer {
     let pacer = Pacer::default();
     learn_twenty_per_second(&pacer, 3, |now| now + Duration::from_secs(1));
-    let ticket = pacer.join();
-    assert!(matches!(
-        pacer.turn(&ticket, at(3000), Duration::from_millis(10)),
-        Turn::Go(_)
-    ));
+    pacer
+}
+
+#[tokio::test]
+async fn a_wait_longer_than_the_longest_single_wait_holds_the_request_back_at_once() {
+    let pacer = spent_pacer();
+    let clock = SteppingClock::at(at(3000));
+    let needed = wait(&pacer, at(3000));
+    assert!(!needed.is_zero());
+
+    let admitted = pacer.admit(&clock, needed / 2, LONG).await;
+
+    assert!(admitted.is_none());
+    assert!(
+        clock.slept().is_empty(),
+        "nothing was waited: {:?}",
+        clock.slept()
+    );
+    assert!(pacer.state().queue.is_empty(), "the request left the queue");
+}
+
+#[tokio::test]
+async fn a_wait_past_the_budget_holds_the_request_back_at_once() {
+    let pacer = spent_pacer();
+    let clock = SteppingClock::at(at(3000));
+    let needed = wait(&pacer, at(3000));
+
+    let admitted = pacer.admit(&clock, LONG, needed / 2).await;
+
+    assert!(admitted.is_none());
+    assert!(
+        clock.slept().is_empty(),
+        "nothing was waited: {:?}",
+        clock.slept()
+    );
+}
+
+#[tokio::test]
+async fn a_wait_within_the_budget_is_waited_and_the_request_goes() {
+    let pacer = spent_pacer();
+    let clock = SteppingClock::at(at(3000));
+    let needed = wait(&pacer, at(3000));
+
+    let admitted = pacer.admit(&clock, LONG, needed).await;
+
+    assert!(admitted.is_some());
+    assert_eq!(clock.slept(), [needed]);
+}
+
+#[tokio::test]
+async fn a_request_queued_behind_a_held_one_leaves_when_its_budget_is_spent() {
+    let pacer = spent_pacer();
+    let clock = SteppingClock::at(at(3000));
+    let front = pacer.join();
+    assert!(matches!(pacer.turn(&front, at(3000)), Turn::Wait(_)));
+
+    let budget = Duration::from_millis(30);
+    let admitted = pacer.admit(&clock, LONG, budget).await;
+
+    assert!(admitted.is_none());
+    assert_eq!(
+        clock.slept(),
+        [budget],
+        "it waited for its turn as long as its budget, no longer"
+    );
+    assert_eq!(pacer.state().queue.len(), 1, "the first in line is still waiting");
+    // With no budget at all it does not wait.
+    assert!(pacer.admit(&clock, LONG, Duration::ZERO).await.is_none());
+    assert_eq!(clock.slept().len(), 1);
+}
+
+#[tokio::test]
+async fn with_the_allowance_left_no_budget_is_needed_to_go() {
+    let pacer = Pacer::default();
+    exchange(&pacer, t0(), limit(21, 15, at(1000)), 200);
+    let clock = SteppingClock::at(t0());
+
+    for _ in 0..10 {
+        assert!(pacer.admit(&clock, LONG, Duration::ZERO).await.is_some());
+    }
+    assert!(clock.slept().is_empty());
 }
 
 #[test]

@@ -5,6 +5,7 @@
 pub mod captured_log;
 pub mod contract;
 pub mod raw_server;
+pub mod virtual_clock;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -97,7 +97,7 @@ impl Network {
 #[derive(Default)]
 struct Slot<'a> {
     ticket: Option<Ticket<'a>>,
-    permit: Option<Permit<'a>>,
+    permit: Option<Permit>,
     answer: Option<(bool, RateLimit)>,
     /// Polls scheduled before the latest one are stale.
     generation: u64,
@@ -160,7 +160,7 @@ fn run(scenario: Scenario, seed: u64) -> Outcome {
                 let Some(ticket) = slot.ticket.as_ref().filter(|_| slot.generation == generation) else {
                     continue;
                 };
-                match pacer.turn(ticket, now, LONG) {
+                match pacer.turn(ticket, now) {
                     Turn::Go(permit) => {
                         slot.ticket = None;
                         slot.permit = Some(permit);
@@ -171,7 +171,7 @@ fn run(scenario: Scenario, seed: u64) -> Outcome {
                         slot.generation += 1;
                         schedule(&mut events, now + wait, client, at, Step::Poll(slot.generation));
                     }
-                    Turn::Queued => {}
+                    Turn::Queued { .. } => {}
                 }
             }
             Step::Arrive => {

@@ -1,0 +1,133 @@
+//! Virtual time for many calls at once. [`FakeClock`](super::FakeClock) moves time on as
+//! soon as anyone sleeps, so concurrent sleeps add up; here a sleep ends only when virtual
+//! time reaches its end, and time moves on (to the earliest end) only while every running
+//! call sleeps. No call is on the network then, so a request takes no virtual time and each
+//! call's virtual duration is exactly what it waited.
+
+use std::collections::BTreeMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use auth0_client_grants::{Clock, Sleep};
+
+use super::START_SECS;
+
+#[derive(Clone, Debug, Default)]
+pub struct VirtualClock {
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Debug)]
+struct State {
+    now: SystemTime,
+    /// The pending sleeps, by number: when each ends, and who to wake then.
+    sleeps: BTreeMap<u64, (SystemTime, Waker)>,
+    next_sleep: u64,
+    /// Calls started with [`VirtualClock::run`] and not finished.
+    running: usize,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            now: UNIX_EPOCH + Duration::from_secs(START_SECS),
+            sleeps: BTreeMap::new(),
+            next_sleep: 0,
+            running: 0,
+        }
+    }
+}
+
+impl VirtualClock {
+    /// Runs `call`, counted as running until it returns: virtual time moves on only while
+    /// every running call sleeps. The driver must be running (see [`drive`](Self::drive)).
+    pub async fn run<T>(&self, call: impl Future<Output = T>) -> T {
+        self.state.lock().unwrap().running += 1;
+        let result = call.await;
+        self.state.lock().unwrap().running -= 1;
+        result
+    }
+
+    /// Moves virtual time on whenever every running call sleeps, until the returned task is
+    /// aborted (dropping the guard aborts it).
+    pub fn drive(&self) -> Driver {
+        let state = self.state.clone();
+        Driver(tokio::spawn(async move {
+            loop {
+                // Real time for the network and the runtime to make progress in between.
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                let mut state = state.lock().unwrap();
+                if state.running == 0 || state.sleeps.len() < state.running {
+                    continue;
+                }
+                let Some(next) = state.sleeps.values().map(|(end, _)| *end).min() else {
+                    continue;
+                };
+                state.now = state.now.max(next);
+                let now = state.now;
+                for (end, waker) in state.sleeps.values() {
+                    if *end <= now {
+                        waker.wake_by_ref();
+                    }
+                }
+            }
+        }))
+    }
+}
+
+/// Aborts the driver when dropped.
+pub struct Driver(tokio::task::JoinHandle<()>);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Clock for VirtualClock {
+    fn now(&self) -> SystemTime {
+        self.state.lock().unwrap().now
+    }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        let mut state = self.state.lock().unwrap();
+        let number = state.next_sleep;
+        state.next_sleep += 1;
+        let end = state.now + duration;
+        Box::pin(VirtualSleep {
+            state: self.state.clone(),
+            number,
+            end,
+        })
+    }
+}
+
+struct VirtualSleep {
+    state: Arc<Mutex<State>>,
+    number: u64,
+    end: SystemTime,
+}
+
+impl Future for VirtualSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.state.lock().unwrap();
+        if state.now >= self.end {
+            state.sleeps.remove(&self.number);
+            return Poll::Ready(());
+        }
+        state
+            .sleeps
+            .insert(self.number, (self.end, context.waker().clone()));
+        Poll::Pending
+    }
+}
+
+impl Drop for VirtualSleep {
+    fn drop(&mut self) {
+        self.state.lock().unwrap().sleeps.remove(&self.number);
+    }
+}
