@@ -87,11 +87,15 @@ impl ClientHooks<Attempt> for generated::Client {
             let _ = attempt.refused.set(refused);
             return Ok(response);
         }
-        if let Some(limit) = RateLimit::from_headers(response.headers()) {
-            if let (Some(pacer), Some(permit)) = (&state.pacer, permit) {
-                pacer.observe(permit, &limit, status.as_u16(), state.clock.now());
+        let limit = RateLimit::from_headers(response.headers());
+        if let (Some(pacer), Some(permit)) = (&state.pacer, permit) {
+            match &limit {
+                Some(limit) => pacer.observe(permit, limit, status.as_u16(), state.clock.now()),
+                None => pacer.unmetered(permit),
             }
-            *locked(&state.last_rate_limit) = Some(limit);
+        }
+        if limit.is_some() {
+            *locked(&state.last_rate_limit) = limit;
         }
         Ok(response_limits::guard(response, state.max_answer_size))
     }

@@ -57,10 +57,16 @@ const LEARNING_SPAN: Duration = Duration::from_secs(5);
 /// The least refill time before a learned rate is used.
 const SHORTEST_SPAN: Duration = Duration::from_millis(250);
 /// How long after an answer that left nothing the first request in line waits while the
-/// rate is unknown; doubled after every 429, halved after every success.
+/// rate is unknown; doubled after every round of 429s, halved after every success once the
+/// rate is known.
 const FIRST_PROBE: Duration = Duration::from_millis(100);
 const LONGEST_PROBE: Duration = Duration::from_secs(10);
 const RESERVE: f64 = 1.0;
+/// While the refill rate is unknown, how many requests' worth of the bucket each request in
+/// flight is taken to hold. Programs that start together each see the whole bucket and would
+/// each spend it; sending a quarter of what is left per round trip keeps up to four of them
+/// within it, and costs a program alone nothing, since a bucket that is not full refills.
+const STARTING_SHARE: f64 = 4.0;
 /// The most the first in line waits past a reset, so that programs sharing a tenant do not all
 /// go at that instant.
 const LONGEST_SPREAD: Duration = Duration::from_millis(250);
@@ -100,6 +106,9 @@ struct State {
     in_flight: BTreeSet<u64>,
     /// The number the next request sent gets: requests are numbered in the order they go.
     next_send: u64,
+    /// A response came without the rate-limit headers before any with them: the server does
+    /// not report its limit, and nothing is paced.
+    unmetered: bool,
     /// The tickets of the requests waiting for their turn, first in line first.
     queue: VecDeque<u64>,
     next_ticket: u64,
@@ -196,6 +205,8 @@ impl Drop for Permit {
     fn drop(&mut self) {
         if !self.answered {
             self.pacer.state().in_flight.remove(&self.number);
+            // Requests that wait for a response to come look again.
+            self.pacer.notify();
         }
     }
 }
@@ -206,6 +217,9 @@ enum Turn {
     Go(Permit),
     /// First in line: wait this long, or until the model changes.
     Wait(Duration),
+    /// First in line, while the rate is unknown: wait until a request in flight is answered,
+    /// which tells what is left (no longer than that request's timeout).
+    AwaitAnswer,
     /// Not first in line: wait until the queue moves. `held`: the first in line waits for the
     /// bucket to refill, so this request is held by the rate limit too; otherwise the queue is
     /// only passing requests along.
@@ -258,7 +272,7 @@ impl Pacer {
                 Turn::Wait(wait) => Some(wait),
                 Turn::Queued { held: true } if left.is_zero() => return None,
                 Turn::Queued { held: true } => Some(left),
-                Turn::Queued { held: false } => None,
+                Turn::Queued { held: false } | Turn::AwaitAnswer => None,
             };
             let changed = std::pin::pin!(changes.changed());
             let Some(wait) = wait else {
@@ -304,6 +318,9 @@ impl Pacer {
         if !wait.is_zero() {
             return Turn::Wait(wait);
         }
+        if state.starting_up() {
+            return Turn::AwaitAnswer;
+        }
         state.queue.pop_front();
         drop(state);
         Turn::Go(self.send(now))
@@ -327,6 +344,15 @@ impl Pacer {
             sent_at: now,
             answered: false,
         }
+    }
+
+    /// The response to `permit`'s request carried no rate-limit headers: unless an earlier one
+    /// did, the server does not report its limit, and nothing is paced.
+    pub(crate) fn unmetered(&self, permit: Permit) {
+        let mut state = self.state();
+        state.unmetered |= state.bucket.is_none();
+        drop(state);
+        drop(permit);
     }
 
     /// Corrects the model with what the answer to `permit`'s request reported.
@@ -382,7 +408,12 @@ impl Pacer {
             bucket.refill.counted += u64::from(!refused);
         }
         if !refused {
-            bucket.probe = (bucket.probe / 2).max(FIRST_PROBE);
+            // Until the rate is learned, a success says only that this probe got through, not
+            // that others sharing the tenant left room for more: the delay stays where 429s
+            // put it, so that programs probing together stop colliding and the rate shows.
+            if bucket.refill.rate().is_some() {
+                bucket.probe = (bucket.probe / 2).max(FIRST_PROBE);
+            }
         } else if permit.number >= bucket.next_round {
             // Once for the requests that went together, not for each of their 429s.
             bucket.probe = (bucket.probe * 2).min(LONGEST_PROBE);
@@ -398,7 +429,32 @@ impl Pacer {
     }
 }
 
+impl State {
+    /// Whether the next request must wait for a response while the rate is unknown: before
+    /// any response, one request goes at a time; then each request in flight holds
+    /// [`STARTING_SHARE`] requests' worth of what the model holds.
+    fn starting_up(&self) -> bool {
+        let in_flight = self.in_flight.len() as f64;
+        if in_flight == 0.0 {
+            return false;
+        }
+        match &self.bucket {
+            None => !self.unmetered,
+            Some(bucket) if bucket.refill.rate().is_none() => {
+                bucket.tokens - (STARTING_SHARE - 1.0) * in_flight < bucket.needed()
+            }
+            Some(_) => false,
+        }
+    }
+}
+
 impl Bucket {
+    /// What the model must hold for one more request to go: one, and the reserve, unless the
+    /// bucket is too small for it.
+    fn needed(&self) -> f64 {
+        (1.0 + RESERVE).min(self.limit).max(1.0)
+    }
+
     fn refill_until(&mut self, now: SystemTime) {
         // A clock that went back refills nothing, and counts on from where it is now; what
         // happened "later" than now happened now.
@@ -415,8 +471,7 @@ impl Bucket {
     /// How long from `now` until one more request can go: at the learned rate, or while it is
     /// unknown, a probe after the latest answer or request, no later than the reset.
     fn wait_for_one(&self, now: SystemTime) -> Duration {
-        // A bucket too small for the reserve still lets one request through.
-        let needed = (1.0 + RESERVE).min(self.limit).max(1.0);
+        let needed = self.needed();
         if self.tokens >= needed {
             return Duration::ZERO;
         }
@@ -425,6 +480,8 @@ impl Bucket {
                 let wait = Duration::try_from_secs_f64((needed - self.tokens) / rate).unwrap_or(LONGEST_WAIT);
                 now + wait.min(LONGEST_WAIT)
             }
+            // Spread over half to one and a half probes, so that programs that read the same
+            // response do not all probe at the same instant.
             None => self.latest + self.probe,
         };
         // By the reset one more request is allowed, whatever the reset means: one request,

@@ -33,6 +33,7 @@ fn try_send(pacer: &Pacer, now: SystemTime) -> Result<Permit, Duration> {
         Turn::Go(permit) => Ok(permit),
         Turn::Wait(wait) => Err(wait),
         Turn::Queued { .. } => panic!("nothing else is queued"),
+        Turn::AwaitAnswer => panic!("waits for a response while the rate is unknown"),
     }
 }
 
@@ -186,9 +187,10 @@ fn until_the_rate_is_known_the_first_in_line_probes_soon_after_the_reset() {
         wait(&pacer, at(300) + wait_after_reset),
         Duration::from_millis(800)
     );
-    // A success halves it again.
+    // A success while the rate is still unknown says only that this probe got through, not
+    // that programs probing with it left room for more: the delay stays where the 429s put it.
     exchange(&pacer, at(2000), limit(10, 0, at(2000)), 200);
-    assert_eq!(wait(&pacer, at(2000)), Duration::from_millis(400));
+    assert_eq!(wait(&pacer, at(2000)), Duration::from_millis(800));
 }
 
 #[test]
@@ -213,13 +215,38 @@ fn requests_still_in_flight_are_taken_as_not_yet_counted() {
     let answered = send(&pacer, t0());
     let _later = send(&pacer, t0());
     pacer.observe(answered, &limit(21, 5, at(1000)), 200, t0());
-    for _ in 0..2 {
-        drop(send(&pacer, t0()));
-    }
-    assert!(
-        !wait(&pacer, t0()).is_zero(),
-        "5 left, 2 of them taken by requests in flight, 1 kept in reserve"
-    );
+    let tokens = pacer.state().bucket.as_ref().unwrap().tokens;
+    assert_eq!(tokens, 3.0, "5 left, 2 of them taken by the requests still in flight");
+}
+
+#[test]
+fn before_any_response_one_request_goes_at_a_time() {
+    let pacer = Pacer::default();
+    let scout = send(&pacer, t0());
+    let ticket = pacer.join();
+    assert!(matches!(pacer.turn(&ticket, t0()), Turn::AwaitAnswer));
+    pacer.observe(scout, &limit(20, 19, at(1000)), 200, t0());
+    assert!(matches!(pacer.turn(&ticket, t0()), Turn::Go(_)));
+}
+
+#[test]
+fn a_server_without_rate_limit_headers_is_not_held_to_one_request_at_a_time() {
+    let pacer = Pacer::default();
+    let first = send(&pacer, t0());
+    pacer.unmetered(first);
+    let _in_flight: Vec<Permit> = (0..10).map(|_| send(&pacer, t0())).collect();
+}
+
+#[test]
+fn while_the_rate_is_unknown_each_request_in_flight_holds_a_share_of_the_bucket() {
+    let pacer = Pacer::default();
+    exchange(&pacer, t0(), limit(20, 20, at(1000)), 200);
+    // 20 left: with a share of four each and two kept for the next, five go before a response.
+    let in_flight: Vec<Permit> = (0..5).map(|_| send(&pacer, t0())).collect();
+    let ticket = pacer.join();
+    assert!(matches!(pacer.turn(&ticket, t0()), Turn::AwaitAnswer));
+    drop(in_flight);
+    assert!(matches!(pacer.turn(&ticket, t0()), Turn::Go(_)));
 }
 
 #[test]
