@@ -14,6 +14,8 @@ mod operations;
 mod overlay;
 mod probe;
 mod provenance;
+mod rules;
+mod schemas;
 mod source;
 
 #[allow(dead_code)] // Only `generate_client` is used here; `main` is the build script's.
@@ -128,20 +130,30 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Produces the text of `spec/client-grants.json` from the upstream subset and the overlay:
-/// convert to OpenAPI 3.0.3 with JSON-only bodies, apply the overlay, check the result is fit
-/// for generation (lint rules, then progenitor itself).
-pub fn derive_client_spec(subset: &Value, overlay_yaml: &str) -> Result<String> {
+/// `spec/client-grants.json` as the pipeline makes it, and the notes a person should read.
+#[derive(Debug)]
+pub struct ClientSpec {
+    pub text: String,
+    /// Schemas both sides use that the response rules loosened (see `rules.rs`).
+    pub notes: Vec<String>,
+}
+
+/// Produces `spec/client-grants.json` from the upstream subset and the overlay: convert to
+/// OpenAPI 3.0.3 with JSON-only bodies, apply the overlay (corrections of named places), then
+/// the rules (corrections of every place they concern), and check the result is fit for
+/// generation (lint rules, then progenitor itself).
+pub fn derive_client_spec(subset: &Value, overlay_yaml: &str) -> Result<ClientSpec> {
     let mut document = subset.clone();
     convert::to_openapi_3_0(&mut document)?;
     let overlay =
         overlay::parse_overlay(overlay_yaml).with_context(|| format!("{OVERLAY_PATH} is unusable"))?;
     overlay::apply_overlay(&overlay, &mut document)
         .with_context(|| format!("{OVERLAY_PATH} is out of date"))?;
+    let notes = rules::apply_rules(&mut document)?;
     let problems = lint::lint(&document);
     if !problems.is_empty() {
         bail!(
-            "after {OVERLAY_PATH}, the spec still has {} problem(s); add overlay actions for them:\n  - {}",
+            "after {OVERLAY_PATH} and the rules, the spec still has {} problem(s); correct them in {OVERLAY_PATH} or xtask/src/spec/rules.rs:\n  - {}",
             problems.len(),
             problems.join("\n  - ")
         );
@@ -149,7 +161,7 @@ pub fn derive_client_spec(subset: &Value, overlay_yaml: &str) -> Result<String> 
     let text = to_canonical_json(&document);
     build_script::generate_client(&text)
         .map_err(|reason| anyhow::anyhow!("progenitor cannot use the result: {reason}"))?;
-    Ok(text)
+    Ok(ClientSpec { text, notes })
 }
 
 /// The corrections of the overlay that the converted `subset` no longer needs.
@@ -158,7 +170,15 @@ pub fn redundant_corrections(subset: &Value, overlay_yaml: &str) -> Result<Vec<S
     convert::to_openapi_3_0(&mut document)?;
     let overlay =
         overlay::parse_overlay(overlay_yaml).with_context(|| format!("{OVERLAY_PATH} is unusable"))?;
-    Ok(overlay::redundant_corrections(&overlay, &document))
+    Ok(overlay::redundant_corrections(&overlay, &document, &|document| {
+        rules::apply_rules(document).map(drop)
+    }))
+}
+
+fn print_notes(notes: &[String]) {
+    for note in notes {
+        println!("note: {note}");
+    }
 }
 
 fn read(root: &Path, relative: &str) -> Result<String> {
@@ -211,7 +231,8 @@ fn refresh(root: &Path, from: &str) -> Result<()> {
             upstream.sha256
         );
     }
-    let written = write_if_changed(root, CLIENT_SPEC_PATH, &client_spec)?;
+    let written = write_if_changed(root, CLIENT_SPEC_PATH, &client_spec.text)?;
+    print_notes(&client_spec.notes);
     println!(
         "{CLIENT_SPEC_PATH}: {}",
         if written { "rewritten" } else { "unchanged" }
@@ -241,7 +262,7 @@ fn check(root: &Path) -> Result<()> {
     if provenance.operations != expected || provenance::operation_ids(&subset) != expected {
         bail!("{SUBSET_PATH} and {PROVENANCE_PATH} do not hold exactly the operations xtask extracts; {fix}");
     }
-    let derived = derive_client_spec(&subset, &read(root, OVERLAY_PATH)?)?;
+    let derived = derive_client_spec(&subset, &read(root, OVERLAY_PATH)?)?.text;
     let committed = read(root, CLIENT_SPEC_PATH)?;
     if derived != committed {
         let line = derived
@@ -263,7 +284,8 @@ fn check(root: &Path) -> Result<()> {
 fn generate(root: &Path) -> Result<bool> {
     let subset = parse_json(&read(root, SUBSET_PATH)?, SUBSET_PATH)?;
     let derived = derive_client_spec(&subset, &read(root, OVERLAY_PATH)?)?;
-    write_if_changed(root, CLIENT_SPEC_PATH, &derived)
+    print_notes(&derived.notes);
+    write_if_changed(root, CLIENT_SPEC_PATH, &derived.text)
 }
 
 fn diff(root: &Path, from: &str) -> Result<bool> {

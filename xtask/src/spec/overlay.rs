@@ -42,9 +42,10 @@ pub fn apply_overlay(overlay: &Overlay, document: &mut Value) -> Result<()> {
 /// The corrections `document` (the converted upstream) no longer needs: an action, or two
 /// consecutive ones written as one correction (remove, then add back changed), without which
 /// the overlay gives the same result. Upstream now says the same, and the correction can go.
-/// Each is named by its first action's index and target.
-pub fn redundant_corrections(overlay: &Overlay, document: &Value) -> Vec<String> {
-    let with_all = applied(overlay, document);
+/// Each is named by its first action's index and target. `finish` is what the pipeline does
+/// after the overlay: a correction that only says what a rule makes true is redundant too.
+pub fn redundant_corrections(overlay: &Overlay, document: &Value, finish: Finish) -> Vec<String> {
+    let with_all = applied(overlay, document, finish);
     let actions = overlay.actions.len();
     let mut redundant = Vec::new();
     let mut index = 0;
@@ -53,7 +54,7 @@ pub fn redundant_corrections(overlay: &Overlay, document: &Value) -> Vec<String>
             index + count <= actions && {
                 let mut without = overlay.clone();
                 without.actions.drain(index..index + count);
-                with_all.is_some() && applied(&without, document) == with_all
+                with_all.is_some() && applied(&without, document, finish) == with_all
             }
         });
         match found {
@@ -71,10 +72,14 @@ pub fn redundant_corrections(overlay: &Overlay, document: &Value) -> Vec<String>
     redundant
 }
 
-/// `document` with `overlay` applied, or `None` if it does not apply.
-fn applied(overlay: &Overlay, document: &Value) -> Option<Value> {
+/// What the pipeline does to the document after the overlay.
+pub type Finish<'a> = &'a dyn Fn(&mut Value) -> Result<()>;
+
+/// `document` with `overlay` applied and then `finish`, or `None` if either fails.
+fn applied(overlay: &Overlay, document: &Value, finish: Finish) -> Option<Value> {
     let mut document = document.clone();
     apply_overlay(overlay, &mut document).ok()?;
+    finish(&mut document).ok()?;
     Some(document)
 }
 
@@ -130,10 +135,13 @@ mod tests {
         ))
         .unwrap();
         let before = json!({"s": {"enum": ["a", "b"]}, "t": {}});
-        assert_eq!(redundant_corrections(&overlay, &before), Vec::<String>::new());
+        assert_eq!(
+            redundant_corrections(&overlay, &before, &|_| Ok(())),
+            Vec::<String>::new()
+        );
         let after = json!({"s": {"enum": ["a", "b", "c"]}, "t": {"x": 1}});
         assert_eq!(
-            redundant_corrections(&overlay, &after),
+            redundant_corrections(&overlay, &after, &|_| Ok(())),
             [
                 "overlay action 0 (target `$.s.enum`)",
                 "overlay action 2 (target `$.t`)"
