@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use enumset::EnumSet;
-use roas_overlay::apply::{Apply, ApplyOptions};
+use roas_overlay::apply::{Apply, ApplyErrorKind, ApplyOptions};
 use roas_overlay::v1_0::Overlay;
 use roas_overlay::validation::Validate;
 use serde_json::Value;
@@ -30,13 +30,33 @@ pub fn parse_overlay(yaml: &str) -> Result<Overlay> {
 }
 
 /// Applies every action of `overlay` to `document`, in order. An action whose target selects
-/// nothing is an error: it means the upstream document changed under the correction.
+/// nothing is an error naming it: the upstream document renamed or removed what it corrects.
 pub fn apply_overlay(overlay: &Overlay, document: &mut Value) -> Result<()> {
     overlay
         .apply(document, ApplyOptions::ErrorOnZeroMatch.into())
-        .map_err(|error| anyhow::anyhow!("{error}"))
-        .context("the overlay does not apply")?;
+        .map_err(|error| {
+            let action = &overlay.actions[error.action_index];
+            let named = format!(
+                "overlay action {} (target `{}`: \"{}\")",
+                error.action_index,
+                action.target.trim(),
+                first_sentence(action.description.as_deref().unwrap_or_default())
+            );
+            match error.kind {
+                ApplyErrorKind::ZeroMatch => anyhow::anyhow!(
+                    "{named} selects nothing in the upstream document, which renamed or removed what it \
+                     corrects: point the action at the new place, or drop it if it is no longer needed"
+                ),
+                other => anyhow::anyhow!("{named} does not apply: {other}"),
+            }
+        })?;
     Ok(())
+}
+
+/// The first sentence of `text`, which says why an action exists.
+fn first_sentence(text: &str) -> &str {
+    let text = text.trim();
+    text.find(". ").map_or(text, |end| &text[..=end])
 }
 
 /// The corrections `document` (the converted upstream) no longer needs: an action, or two
@@ -99,8 +119,13 @@ mod tests {
         .unwrap();
         let mut document = json!({"components": {"schemas": {}}});
         let error = format!("{:#}", apply_overlay(&overlay, &mut document).unwrap_err());
-        assert!(error.starts_with("the overlay does not apply: "), "{error}");
-        assert!(error.contains("$.components.schemas.Gone"), "{error}");
+        assert_eq!(
+            error,
+            "overlay action 0 (target `$.components.schemas.Gone`: \"why\") selects nothing in the upstream \
+             document, which renamed or removed what it corrects: point the action at the new place, or \
+             drop it if it is no longer needed"
+        );
+        assert_eq!(document, json!({"components": {"schemas": {}}}));
     }
 
     #[test]

@@ -243,17 +243,87 @@ fn an_overlay_action_that_no_longer_matches_fails_the_check() {
     let root = scratch_root();
     refresh(root.path(), &fixture(NEW_RELEASE)).unwrap();
     let overlay = read(root.path(), OVERLAY_PATH).unwrap()
-        + "  - target: $.components.schemas.NoSuchSchema\n    description: stale\n    remove: true\n";
+        + "  - target: $.components.schemas.NoSuchSchema\n    description: Stale. Long gone.\n    remove: true\n";
     std::fs::write(root.path().join(OVERLAY_PATH), overlay).unwrap();
 
     let error = error_text(check(root.path()));
     assert!(
+        error.starts_with(&format!("{OVERLAY_PATH} is out of date: overlay action ")),
+        "{error}"
+    );
+    assert!(
+        error.contains("(target `$.components.schemas.NoSuchSchema`: \"Stale.\") selects nothing"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_correction_whose_target_upstream_renamed_stops_refresh_naming_it_and_spec_is_left_as_it_was() {
+    let root = scratch_root();
+    refresh(root.path(), &fixture(NEW_RELEASE)).unwrap();
+    let before = spec_files(root.path());
+
+    // Upstream renames Organization, which several overlay actions correct.
+    let renamed = std::fs::read_to_string(fixture(NEW_RELEASE))
+        .unwrap()
+        .replace(
+            "\"#/components/schemas/Organization\"",
+            "\"#/components/schemas/OrganizationSummary\"",
+        )
+        .replace("\"Organization\": {", "\"OrganizationSummary\": {");
+    let source = root.path().join("renamed.json");
+    std::fs::write(&source, renamed).unwrap();
+
+    let error = error_text(refresh(root.path(), source.to_str().unwrap()));
+    let overlay = overlay::parse_overlay(&read(root.path(), OVERLAY_PATH).unwrap()).unwrap();
+    let index = overlay
+        .actions
+        .iter()
+        .position(|action| {
+            let target = action.target.trim();
+            target == "$.components.schemas.Organization"
+                || target.starts_with("$.components.schemas.Organization.")
+        })
+        .unwrap();
+    assert!(
         error.starts_with(&format!(
-            "{OVERLAY_PATH} is out of date: the overlay does not apply: "
+            "{OVERLAY_PATH} is out of date: overlay action {index} (target `{}`: ",
+            overlay.actions[index].target
         )),
         "{error}"
     );
-    assert!(error.contains("$.components.schemas.NoSuchSchema"), "{error}");
+    assert!(
+        error.ends_with(
+            "selects nothing in the upstream document, which renamed or removed what it corrects: \
+             point the action at the new place, or drop it if it is no longer needed"
+        ),
+        "{error}"
+    );
+    assert_eq!(spec_files(root.path()), before);
+}
+
+/// Every file under `spec/` with its bytes.
+fn spec_files(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    for relative in [OVERLAY_PATH, SUBSET_PATH, PROVENANCE_PATH, CLIENT_SPEC_PATH] {
+        files.push((relative.to_owned(), std::fs::read(root.join(relative)).unwrap()));
+    }
+    assert_eq!(
+        walk(&root.join("spec")),
+        files.len(),
+        "spec/ holds files this test does not compare"
+    );
+    files
+}
+
+fn walk(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            if path.is_dir() { walk(&path) } else { 1 }
+        })
+        .sum()
 }
 
 #[test]
