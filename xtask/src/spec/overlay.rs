@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, bail};
 use enumset::EnumSet;
 use roas_overlay::apply::{Apply, ApplyErrorKind, ApplyOptions};
-use roas_overlay::v1_0::Overlay;
+use roas_overlay::v1_0::{Action, Overlay};
 use roas_overlay::validation::Validate;
 use serde_json::Value;
 
@@ -59,18 +59,20 @@ fn first_sentence(text: &str) -> &str {
     text.find(". ").map_or(text, |end| &text[..=end])
 }
 
-/// The corrections `document` (the converted upstream) no longer needs: an action, or two
-/// consecutive ones written as one correction (remove, then add back changed), without which
-/// the overlay gives the same result. Upstream now says the same, and the correction can go.
-/// Each is named by its first action's index and target. `finish` is what the pipeline does
-/// after the overlay: a correction that only says what a rule makes true is redundant too.
+/// The corrections `document` (the converted upstream) no longer needs: an action, or
+/// consecutive ones written as one correction (described "(1/n)" to "(n/n)", or a pair that
+/// removes and then adds back changed), without which the overlay gives the same result.
+/// Upstream now says the same, and the correction can go. Each is named by its actions' indexes
+/// and targets. `finish` is what the pipeline does after the overlay: a correction that only
+/// says what a rule makes true is redundant too.
 pub fn redundant_corrections(overlay: &Overlay, document: &Value, finish: Finish) -> Vec<String> {
     let with_all = applied(overlay, document, finish);
     let actions = overlay.actions.len();
     let mut redundant = Vec::new();
     let mut index = 0;
     while index < actions {
-        let found = [1, 2].into_iter().find(|&count| {
+        let marked = marked_group(&overlay.actions[index]);
+        let found = [marked, 1, 2].into_iter().find(|&count| {
             index + count <= actions && {
                 let mut without = overlay.clone();
                 without.actions.drain(index..index + count);
@@ -79,17 +81,37 @@ pub fn redundant_corrections(overlay: &Overlay, document: &Value, finish: Finish
         });
         match found {
             Some(count) => {
-                let action = &overlay.actions[index];
-                redundant.push(format!(
-                    "overlay action {index} (target `{}`)",
-                    action.target.trim()
-                ));
+                let targets: Vec<String> = overlay.actions[index..index + count]
+                    .iter()
+                    .map(|action| format!("`{}`", action.target.trim()))
+                    .collect();
+                redundant.push(if count == 1 {
+                    format!("overlay action {index} (target {})", targets[0])
+                } else {
+                    format!(
+                        "overlay actions {index} to {} (targets {})",
+                        index + count - 1,
+                        targets.join(", ")
+                    )
+                });
                 index += count;
             }
             None => index += 1,
         }
     }
     redundant
+}
+
+/// How many actions the correction that `action` opens has: n when its description starts
+/// with "(1/n)", otherwise 1.
+fn marked_group(action: &Action) -> usize {
+    action
+        .description
+        .as_deref()
+        .and_then(|text| text.trim_start().strip_prefix("(1/"))
+        .and_then(|rest| rest.split_once(')'))
+        .and_then(|(count, _)| count.parse().ok())
+        .unwrap_or(1)
 }
 
 /// What the pipeline does to the document after the overlay.
@@ -168,7 +190,7 @@ mod tests {
         assert_eq!(
             redundant_corrections(&overlay, &after, &|_| Ok(())),
             [
-                "overlay action 0 (target `$.s.enum`)",
+                "overlay actions 0 to 1 (targets `$.s.enum`, `$.s`)",
                 "overlay action 2 (target `$.t`)"
             ]
         );

@@ -87,7 +87,7 @@ mod tests {
         let mut spec: Value = serde_json::from_str(&text).unwrap();
         let probed = add_probes(&mut spec);
         assert!(probed.objects >= 10, "{probed:?}");
-        assert_eq!((probed.enums, probed.operations), (4, 9), "{probed:?}");
+        assert_eq!((probed.enums, probed.operations), (5, 9), "{probed:?}");
         let grant = &spec["components"]["schemas"]["ClientGrantResponseContent"]["properties"][PROBE];
         assert_eq!(grant["type"], "string");
         let parameters = spec["paths"]["/client-grants"]["get"]["parameters"]

@@ -8,6 +8,9 @@ use super::*;
 
 const OLD_RELEASE: &str = "fixtures/management-api-oas.2026-04-14.client-grants.json";
 const NEW_RELEASE: &str = "fixtures/management-api-oas.2026-06-25.client-grants.json";
+/// The June release with exactly the client-grant changes of Auth0's release of 2026-08-20.
+const AUGUST_RELEASE: &str = "fixtures/management-api-oas.2026-08-20.client-grants.json";
+const AUGUST_PATCH: &str = "fixtures/management-api-oas.2026-08-20.client-grants.patch.json";
 
 fn fixture(relative: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -387,5 +390,132 @@ fn the_anonymous_user_correction_is_reported_redundant_once_upstream_lists_the_v
     assert!(
         redundant[0].contains("ClientGrantSubjectTypeEnum.enum"),
         "{redundant:?}"
+    );
+}
+
+#[test]
+fn the_august_fixture_is_the_june_release_with_exactly_the_changes_of_its_patch() {
+    let mut june = fixture_json(NEW_RELEASE);
+    let patch: json_patch::Patch = serde_json::from_value(fixture_json(AUGUST_PATCH)).unwrap();
+    json_patch::patch(&mut june, &patch).unwrap();
+    assert_eq!(june, fixture_json(AUGUST_RELEASE));
+}
+
+#[test]
+fn the_august_release_is_minor_and_diff_names_each_change() {
+    let changes = api_diff(&fixture_json(NEW_RELEASE), &fixture_json(AUGUST_RELEASE)).unwrap();
+    let lines: Vec<String> = changes.iter().map(ToString::to_string).collect();
+    let mut expected = vec![
+        "minor  get_client-grant: response 200 field `subject_type` gained the value \"anonymous_user\""
+            .to_owned(),
+    ];
+    let organizations = [
+        "(shape 1)[]",
+        "(shape 2).organizations[]",
+        "(shape 3).organizations[]",
+    ];
+    for shape in organizations {
+        for field in [
+            "client",
+            "client.use_for_member_access",
+            "is_app_entitlement_active",
+            "third_party_client_access",
+        ] {
+            expected.push(format!(
+                "minor  get_client-grant-organizations: response 200 field `{shape}.{field}` added"
+            ));
+        }
+    }
+    expected.extend([
+        "minor  get_client-grants: parameter `subject_type (query)` gained the value \"anonymous_user\""
+            .to_owned(),
+    ]);
+    for shape in [
+        "(shape 1)[]",
+        "(shape 2).client_grants[]",
+        "(shape 3).client_grants[]",
+    ] {
+        expected.push(format!(
+            "minor  get_client-grants: response 200 field `{shape}.subject_type` gained the value \"anonymous_user\""
+        ));
+    }
+    expected.extend(
+        [
+            "patch_client-grants_by_id: response 200 field `subject_type`",
+            "post_client-grants: request body field `subject_type`",
+            "post_client-grants: response 201 field `subject_type`",
+        ]
+        .map(|place| format!("minor  {place} gained the value \"anonymous_user\"")),
+    );
+    assert_eq!(lines, expected);
+    assert_eq!(lines.len(), 20);
+    assert_eq!(diff::needed_bump(&changes), diff::Bump::Minor);
+}
+
+#[test]
+fn refresh_from_the_august_release_needs_no_edit_and_gives_the_client_spec_the_corrections_gave() {
+    let june = scratch_root();
+    refresh(june.path(), &fixture(NEW_RELEASE)).unwrap();
+    let august = scratch_root();
+    refresh(august.path(), &fixture(AUGUST_RELEASE)).unwrap();
+    check(august.path()).unwrap();
+
+    // The overlay's corrections say what Auth0 published in August, to the byte: the client
+    // generated from either release is the same.
+    assert_eq!(
+        read(august.path(), CLIENT_SPEC_PATH).unwrap(),
+        read(june.path(), CLIENT_SPEC_PATH).unwrap()
+    );
+}
+
+#[test]
+fn once_upstream_has_the_august_changes_refresh_reports_each_of_their_corrections_redundant() {
+    let overlay_text = read(&workspace_root(), OVERLAY_PATH).unwrap();
+    let overlay = overlay::parse_overlay(&overlay_text).unwrap();
+    // The June release needs every correction.
+    assert_eq!(
+        redundant_corrections(&fixture_json(NEW_RELEASE), &overlay_text).unwrap(),
+        Vec::<String>::new()
+    );
+
+    let redundant = redundant_corrections(&fixture_json(AUGUST_RELEASE), &overlay_text).unwrap();
+    let index_of = |description_part: &str| {
+        overlay
+            .actions
+            .iter()
+            .position(|action| {
+                action
+                    .description
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains(description_part)
+            })
+            .unwrap_or_else(|| panic!("no overlay action says {description_part}"))
+    };
+    let (subject_type, access, entitlement, client) = (
+        index_of("`subject_type: anonymous_user`"),
+        index_of("`third_party_client_access` (GA)"),
+        index_of("`is_app_entitlement_active` (EA)"),
+        index_of("`client` (EA)"),
+    );
+    let (enum_target, organization, schemas) = (
+        "`$.components.schemas.ClientGrantSubjectTypeEnum.enum`",
+        "`$.components.schemas.Organization.properties`",
+        "`$.components.schemas`",
+    );
+    assert_eq!(
+        redundant,
+        [
+            format!("overlay action {subject_type} (target {enum_target})"),
+            format!(
+                "overlay actions {access} to {} (targets {organization}, {schemas})",
+                access + 1
+            ),
+            format!("overlay action {entitlement} (target {organization})"),
+            format!(
+                "overlay actions {client} to {} (targets {organization}, {schemas})",
+                client + 1
+            ),
+        ]
     );
 }
