@@ -55,13 +55,16 @@ pub enum SpecCommand {
     Check,
     /// Offline: rebuild spec/client-grants.json from spec/upstream/ and spec/overlay.yaml.
     Generate,
-    /// Apply every kind of additive change Auth0 makes to the spec at SPEC (a copy of
-    /// spec/client-grants.json), to check that a crate generated from it still builds and is a
-    /// minor release at most.
+    /// Refresh the spec/ of the workspace at ROOT (a copy of this one) from an upstream document
+    /// with every kind of additive change Auth0 ships applied, to check that a crate generated
+    /// from it needs no edit, still builds and is a minor release at most.
     Probe {
-        /// The spec file to rewrite.
-        #[arg(long, value_name = "PATH")]
-        spec: PathBuf,
+        /// The workspace whose spec/ is rewritten.
+        #[arg(long, value_name = "DIR")]
+        root: PathBuf,
+        /// The upstream document to change: a path or http(s) URL (default: ROOT's own subset).
+        #[arg(long, value_name = "PATH|URL")]
+        from: Option<String>,
     },
     /// Show what another release of Auth0's document changes for users of this crate, compared
     /// with spec/upstream/. Exits with status 2 when a change is breaking.
@@ -76,23 +79,7 @@ pub fn run(command: SpecCommand) -> Result<ExitCode> {
     let root = workspace_root();
     match command {
         SpecCommand::Refresh { from } => refresh(&root, &from).map(|()| ExitCode::SUCCESS),
-        SpecCommand::Probe { spec } => {
-            let text =
-                std::fs::read_to_string(&spec).with_context(|| format!("cannot read {}", spec.display()))?;
-            let mut document: Value =
-                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", spec.display()))?;
-            let probed = probe::add_probes(&mut document);
-            std::fs::write(&spec, to_canonical_json(&document))
-                .with_context(|| format!("cannot write {}", spec.display()))?;
-            println!(
-                "{}: probed {} object schemas, {} enums, {} operations",
-                spec.display(),
-                probed.objects,
-                probed.enums,
-                probed.operations
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        SpecCommand::Probe { root, from } => probe(&root, from.as_deref()).map(|()| ExitCode::SUCCESS),
         SpecCommand::Check => {
             check(&root)?;
             println!(
@@ -248,6 +235,30 @@ fn refresh(root: &Path, from: &str) -> Result<()> {
         );
     }
     Ok(())
+}
+
+fn probe(root: &Path, from: Option<&str>) -> Result<()> {
+    let mut subset = match from {
+        Some(from) => extract::extract_subset(&load_upstream(from)?.document, &CLIENT_GRANT_OPERATIONS)?,
+        None => parse_json(&read(root, SUBSET_PATH)?, SUBSET_PATH)?,
+    };
+    let probed = probe::add_probes(&mut subset);
+    let upstream = tempfile::Builder::new()
+        .prefix("probed-upstream-")
+        .suffix(".json")
+        .tempfile()
+        .context("cannot create a file for the probed document")?;
+    std::fs::write(upstream.path(), to_canonical_json(&subset))
+        .context("cannot write the probed document")?;
+    println!(
+        "probed {} object schemas, {} enums, {} schemas under responses, {} request bodies, {} operations",
+        probed.objects, probed.enums, probed.responses, probed.request_bodies, probed.operations
+    );
+    let path = upstream
+        .path()
+        .to_str()
+        .context("the temporary directory's path is not UTF-8")?;
+    refresh(root, path)
 }
 
 fn check(root: &Path) -> Result<()> {
