@@ -159,6 +159,7 @@ const ENUM_NAMES: &[(&str, &str)] = &[
     ("ClientGrantOrganizationUsageEnum", "OrganizationUsage"),
     ("OrganizationUsageEnum", "OrganizationUsage"),
     ("ClientGrantDefaultForEnum", "DefaultFor"),
+    ("OrganizationThirdPartyClientAccessEnum", "ThirdPartyClientAccess"),
 ];
 
 fn settings(spec: &openapiv3::OpenAPI) -> progenitor::GenerationSettings {

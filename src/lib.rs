@@ -44,8 +44,11 @@ pub use clock::{Clock, Sleep, SystemClock};
 pub use error::{
     ApiError, DecodeError, Error, HeldBackError, InvalidInput, RedirectError, TokenError, TransportError,
 };
-pub use generated::types::{ClientGrant, Organization, OrganizationClientGrant};
-pub use models::{DefaultFor, OrganizationUsage, SubjectType};
+pub use generated::types::{
+    ClientGrant, Organization, OrganizationClientAssociation, OrganizationClientGrant,
+};
+// Every open enum build.rs makes, so that one made from an enum Auth0 adds later is public too.
+pub use models::*;
 pub use organizations::{ListOrganizationClientGrants, OrganizationClientGrants, OrganizationHandle};
 pub use pagination::{OffsetPage, Page};
 pub use rate_limit::RateLimit;

@@ -133,6 +133,10 @@ mod tests {
             ("ClientGrantOrganizationUsageEnum", OrganizationUsage::KNOWN),
             ("OrganizationUsageEnum", OrganizationUsage::KNOWN),
             ("ClientGrantDefaultForEnum", DefaultFor::KNOWN),
+            (
+                "OrganizationThirdPartyClientAccessEnum",
+                ThirdPartyClientAccess::KNOWN,
+            ),
         ] {
             assert_eq!(
                 spec_enum(schema),
@@ -150,6 +154,23 @@ mod tests {
         .unwrap();
         assert_eq!(grant.subject_type, Some(SubjectType::AnonymousUser));
         assert_eq!(SubjectType::AnonymousUser.as_str(), "anonymous_user");
+    }
+
+    #[test]
+    fn the_organization_fields_of_auth0s_august_2026_release_are_typed() {
+        let organization: crate::Organization = serde_json::from_str(
+            r#"{"id":"org_1","third_party_client_access":"allow","is_app_entitlement_active":true,
+                "client":{"use_for_member_access":true,"added_later":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            organization.third_party_client_access,
+            Some(ThirdPartyClientAccess::Allow)
+        );
+        assert_eq!(organization.is_app_entitlement_active, Some(true));
+        let client = organization.client.unwrap();
+        assert_eq!(client.use_for_member_access, Some(true));
+        assert_eq!(ThirdPartyClientAccess::KNOWN, ["block", "allow"]);
     }
 
     #[test]
@@ -205,7 +226,8 @@ mod fuzzed {
             check!(SubjectType);
             check!(OrganizationUsage);
             check!(DefaultFor);
-            3
+            check!(ThirdPartyClientAccess);
+            4
         });
     }
 }

@@ -1,24 +1,38 @@
-//! An additive change upstream reaches users with no hand edit: `build.rs` regenerates the
-//! client whenever `spec/client-grants.json` changes, and every target still builds.
+//! An additive upstream change reaches users with no hand edit: a refresh from Auth0's next
+//! release needs no edit of the overlay, `build.rs` regenerates the client whenever
+//! `spec/client-grants.json` changes, and every target still builds.
 //!
-//! The whole workspace is copied to a scratch directory, its spec gets every kind of additive
-//! change Auth0 makes (`cargo xtask spec probe`: a property on every object schema, a value in
-//! every enum, an optional query parameter on every operation, ahead of the others, and a newly
-//! documented status on every operation), and then, with no other edit:
+//! The whole workspace is copied to a scratch directory and its spec/ refreshed, as
+//! `cargo xtask spec refresh` would, from Auth0's release of 2026-08-20 (the fixture in
+//! xtask/fixtures/) with every kind of additive change Auth0 ships applied on top
+//! (`cargo xtask spec probe`, xtask/src/spec/probe.rs: new properties on request and response
+//! schemas, a new closed nested object and a new `$ref`'d enum under responses, a new `$ref`'d
+//! property on request bodies, a value in every enum, a parameter and a documented error status
+//! on every operation). Then, with no other edit:
+//! - the refresh names each change with the release it needs (minor) and reports the overlay's
+//!   corrections that Auth0's release made redundant;
 //! - every target builds: the library with its features (`native-tls` aside, which needs a
 //!   system library), its tests, examples and benches, xtask and examples/downstream;
-//! - a test written as a user would shows the new enum value decoded as a named variant and the
-//!   new property in the models.
+//! - a test written as a user would shows the new values, properties and types in the models,
+//!   responses that decode what the server adds, and requests that stay strict.
 //!
 //! The copy shares this workspace's target directory, so that only the copied crates compile.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Auth0's release of 2026-08-20, as the fixture of xtask's tests holds it.
+const AUGUST_RELEASE: &str = "xtask/fixtures/management-api-oas.2026-08-20.client-grants.json";
+
 /// What a user's test checks after the regeneration, written into the copy.
 const USERS_TEST: &str = r#"
+use auth0_client_grants::mock::types;
 use auth0_client_grants::testing::FakeTenant;
-use auth0_client_grants::{ClientGrant, DefaultFor, NewClientGrant, Organization, OrganizationUsage, SubjectType};
+use auth0_client_grants::{
+    ClientGrant, DefaultFor, NewClientGrant, Organization, OrganizationUsage, RegenerationProbeEnum, SubjectType,
+    ThirdPartyClientAccess,
+};
+use serde_json::json;
 
 #[test]
 fn a_value_added_to_every_enum_is_a_named_variant() {
@@ -28,20 +42,61 @@ fn a_value_added_to_every_enum_is_a_named_variant() {
         OrganizationUsage::RegenerationProbeValue
     );
     assert_eq!("regeneration_probe_value".parse::<DefaultFor>().unwrap(), DefaultFor::RegenerationProbeValue);
+    assert_eq!(
+        "regeneration_probe_value".parse::<ThirdPartyClientAccess>().unwrap(),
+        ThirdPartyClientAccess::RegenerationProbeValue
+    );
+    assert_eq!("anonymous_user".parse::<SubjectType>().unwrap(), SubjectType::AnonymousUser);
 }
 
 #[test]
-fn a_property_added_to_every_schema_reaches_the_models() {
-    let grant: ClientGrant = serde_json::from_value(serde_json::json!({
-        "id": "cgr_1", "audience": "https://api.example.com/", "regeneration_probe": "seen",
-        "subject_type": "regeneration_probe_value"
+fn a_new_enum_is_a_public_open_enum() {
+    assert_eq!("probe_two".parse::<RegenerationProbeEnum>().unwrap(), RegenerationProbeEnum::ProbeTwo);
+    assert_eq!(RegenerationProbeEnum::KNOWN, ["probe_one", "probe_two"]);
+}
+
+#[test]
+fn new_properties_reach_the_models_and_responses_decode_what_the_server_adds() {
+    let nested = json!({"flag": true, "label": "longer than its limit", "added_later": 1});
+    let grant: ClientGrant = serde_json::from_value(json!({
+        "id": "cgr_1", "audience": "https://api.example.com/", "regeneration_probe": "not a date",
+        "subject_type": "regeneration_probe_value", "regeneration_probe_enum": "probe_one",
+        "regeneration_probe_object": nested
     }))
     .unwrap();
-    assert_eq!(grant.regeneration_probe.as_deref(), Some("seen"));
+    assert_eq!(grant.regeneration_probe.as_deref(), Some("not a date"));
     assert_eq!(grant.subject_type, Some(SubjectType::RegenerationProbeValue));
-    let organization: Organization =
-        serde_json::from_value(serde_json::json!({"id": "org_1", "regeneration_probe": "seen"})).unwrap();
+    assert_eq!(grant.regeneration_probe_enum, Some(RegenerationProbeEnum::ProbeOne));
+    let object = grant.regeneration_probe_object.unwrap();
+    assert_eq!((object.flag, object.label.as_deref()), (Some(true), Some("longer than its limit")));
+
+    let organization: Organization = serde_json::from_value(json!({
+        "id": "org_1", "regeneration_probe": "seen", "third_party_client_access": "allow",
+        "is_app_entitlement_active": true, "client": {"use_for_member_access": true, "added_later": 1},
+        "regeneration_probe_object": {"flag": false}
+    }))
+    .unwrap();
     assert_eq!(organization.regeneration_probe.as_deref(), Some("seen"));
+    assert_eq!(organization.third_party_client_access, Some(ThirdPartyClientAccess::Allow));
+    assert_eq!(organization.client.unwrap().use_for_member_access, Some(true));
+}
+
+#[test]
+fn request_bodies_take_the_new_property_and_stay_strict() {
+    let body: types::CreateClientGrantRequestContent = serde_json::from_value(json!({
+        "audience": "https://api.example.com/",
+        "regeneration_probe_settings": {"enabled": true, "mode": "probe_two"}
+    }))
+    .unwrap();
+    let settings = body.regeneration_probe_settings.unwrap();
+    assert_eq!(settings.mode, Some(RegenerationProbeEnum::ProbeTwo));
+    for refused in [
+        json!({"audience": "https://api.example.com/", "unknown": 1}),
+        json!({"audience": "https://api.example.com/", "regeneration_probe_settings": {"unknown": 1}}),
+        json!({"audience": "https://api.example.com/", "regeneration_probe": "x".repeat(65)}),
+    ] {
+        assert!(serde_json::from_value::<types::CreateClientGrantRequestContent>(refused.clone()).is_err(), "{refused}");
+    }
 }
 
 #[tokio::test]
@@ -66,7 +121,7 @@ fn additive_spec_changes_build_every_target_with_no_edit_and_reach_users_models(
     give_every_package_its_own_version(scratch.path());
 
     // The probes are xtask's (xtask/src/spec/probe.rs), which CI's semver check uses too.
-    let spec_path = scratch.path().join("spec/client-grants.json");
+    let release = scratch.path().join(AUGUST_RELEASE);
     let probed = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args([
             "run",
@@ -77,9 +132,11 @@ fn additive_spec_changes_build_every_target_with_no_edit_and_reach_users_models(
             "--",
             "spec",
             "probe",
-            "--spec",
         ])
-        .arg(&spec_path)
+        .arg("--root")
+        .arg(scratch.path())
+        .arg("--from")
+        .arg(&release)
         .current_dir(root)
         .output()
         .unwrap();
@@ -88,6 +145,32 @@ fn additive_spec_changes_build_every_target_with_no_edit_and_reach_users_models(
         probed.status.success() && said.contains("probed"),
         "cargo xtask spec probe failed: {said}{}",
         String::from_utf8_lossy(&probed.stderr)
+    );
+    for line in [
+        // Auth0's release of 2026-08-20.
+        "minor  get_client-grant-organizations: response 200 field `(shape 1)[].third_party_client_access` added",
+        "minor  get_client-grant-organizations: response 200 field `(shape 1)[].client.use_for_member_access` added",
+        "minor  get_client-grant-organizations: response 200 field `(shape 1)[].is_app_entitlement_active` added",
+        // The probes.
+        "minor  get_client-grant-organizations: response 200 field `(shape 1)[].regeneration_probe_object.flag` added",
+        "minor  get_client-grant: response 200 field `regeneration_probe_enum` added",
+        "minor  post_client-grants: request body field `regeneration_probe_settings.mode` added",
+        "minor  patch_client-grants_by_id: request body field `regeneration_probe` added",
+        "minor  get_client-grant: response 418 added",
+    ] {
+        assert!(
+            said.lines().any(|said| said == line),
+            "refresh did not say {line:?}:\n{said}"
+        );
+    }
+    assert!(said.contains("the crate needs a minor release"), "{said}");
+    let redundant = said
+        .lines()
+        .filter(|line| line.starts_with("redundant correction: "))
+        .count();
+    assert_eq!(
+        redundant, 4,
+        "the August corrections are redundant once upstream has them:\n{said}"
     );
     std::fs::write(
         scratch.path().join("tests/regeneration_reaches_users.rs"),

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use auth0_client_grants::testing::{FakeTenant, Fault, RateLimitReset, RateLimitSettings};
 use auth0_client_grants::{
-    Client, ClientGrant, ClientGrantUpdate, Error, NewClientGrant, OrganizationUsage, RetryPolicy,
+    Client, ClientGrant, ClientGrantUpdate, Error, NewClientGrant, Organization,
+    OrganizationClientAssociation, OrganizationUsage, RetryPolicy, ThirdPartyClientAccess,
 };
 use futures::TryStreamExt;
 
@@ -150,6 +151,53 @@ async fn organizations_hold_associations_and_list_them_both_ways() {
         .associate(&grant.id)
         .await;
     assert_eq!(api_error(unknown), (404, Some("inexistent_organization".into())));
+}
+
+#[tokio::test]
+async fn an_organization_keeps_the_fields_auth0_added_in_august_2026() {
+    let tenant = FakeTenant::start().await;
+    let association = OrganizationClientAssociation::builder()
+        .use_for_member_access(Some(true))
+        .try_into()
+        .unwrap();
+    let organization: Organization = Organization::builder()
+        .id("org_third_party")
+        .name(Some("acme".to_owned()))
+        .third_party_client_access(Some(ThirdPartyClientAccess::Allow))
+        .is_app_entitlement_active(Some(false))
+        .client(Some(association))
+        .try_into()
+        .unwrap();
+    let organization = tenant.insert_organization(organization);
+    let grant = tenant.seed_grants(1).remove(0);
+    let client = tenant.client();
+    client
+        .organization(&organization.id)
+        .client_grants()
+        .associate(&grant.id)
+        .await
+        .unwrap();
+
+    let listed: Vec<Organization> = client
+        .client_grants()
+        .organizations(&grant.id)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+
+    assert_eq!(listed, [organization]);
+    assert_eq!(
+        listed[0].third_party_client_access,
+        Some(ThirdPartyClientAccess::Allow)
+    );
+    assert_eq!(
+        listed[0]
+            .client
+            .as_ref()
+            .and_then(|client| client.use_for_member_access),
+        Some(true)
+    );
 }
 
 #[tokio::test]

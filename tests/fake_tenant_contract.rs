@@ -5,6 +5,7 @@
 mod common;
 
 use auth0_client_grants::testing::{ALL_SCOPES, FakeTenant};
+use auth0_client_grants::{Organization, OrganizationClientAssociation, ThirdPartyClientAccess};
 use common::contract::assert_matches;
 use serde_json::{Value, json};
 
@@ -41,7 +42,23 @@ impl Caller {
 async fn every_answer_of_every_operation_matches_its_schema() {
     let tenant = FakeTenant::start().await;
     tenant.seed_grants(3);
-    let organization = tenant.add_organization("acme");
+    // With every field an organization has, those of Auth0's August 2026 release included.
+    let organization = tenant.insert_organization(
+        Organization::builder()
+            .id("org_acme")
+            .name(Some("acme".to_owned()))
+            .display_name(Some("Acme".to_owned()))
+            .third_party_client_access(Some(ThirdPartyClientAccess::Block))
+            .is_app_entitlement_active(Some(true))
+            .client(Some(
+                OrganizationClientAssociation::builder()
+                    .use_for_member_access(Some(false))
+                    .try_into()
+                    .unwrap(),
+            ))
+            .try_into()
+            .unwrap(),
+    );
     let caller = Caller {
         http: reqwest::Client::new(),
         base: tenant.base_url(),

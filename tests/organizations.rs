@@ -311,3 +311,47 @@ async fn the_organization_limits_are_enforced_before_sending() {
     );
     anything.assert_calls_async(0).await;
 }
+
+#[tokio::test]
+async fn a_typed_mock_answers_the_organization_fields_auth0_added_in_august_2026() {
+    use auth0_client_grants::ThirdPartyClientAccess;
+    use auth0_client_grants::mock::operations::{
+        GetClientGrantOrganizationsThen, GetClientGrantOrganizationsWhen,
+    };
+    use auth0_client_grants::mock::types;
+
+    let server = MockServer::start_async().await;
+    let organization: types::Organization = serde_json::from_value(json!({
+        "id": "org_1", "third_party_client_access": "allow", "is_app_entitlement_active": true,
+        "client": {"use_for_member_access": true}
+    }))
+    .unwrap();
+    let answer = types::ListClientGrantOrganizationsResponseContent::from(vec![organization.clone()]);
+    let mock = server
+        .mock_async(|when, then| {
+            GetClientGrantOrganizationsWhen::new(when).id("cgr_1");
+            GetClientGrantOrganizationsThen::new(then).ok(&answer);
+        })
+        .await;
+    let client = auth0_client_grants::Client::builder()
+        .base_url(server.base_url())
+        .token("test")
+        .build()
+        .unwrap();
+
+    let listed: Vec<_> = client
+        .client_grants()
+        .organizations("cgr_1")
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+
+    assert_eq!(listed, [organization]);
+    assert_eq!(
+        listed[0].third_party_client_access,
+        Some(ThirdPartyClientAccess::Allow)
+    );
+    assert_eq!(listed[0].is_app_entitlement_active, Some(true));
+    mock.assert_async().await;
+}

@@ -216,7 +216,10 @@ fn requests_still_in_flight_are_taken_as_not_yet_counted() {
     let _later = send(&pacer, t0());
     pacer.observe(answered, &limit(21, 5, at(1000)), 200, t0());
     let tokens = pacer.state().bucket.as_ref().unwrap().tokens;
-    assert_eq!(tokens, 3.0, "5 left, 2 of them taken by the requests still in flight");
+    assert_eq!(
+        tokens, 3.0,
+        "5 left, 2 of them taken by the requests still in flight"
+    );
 }
 
 #[test]

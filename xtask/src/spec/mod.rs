@@ -14,6 +14,8 @@ mod operations;
 mod overlay;
 mod probe;
 mod provenance;
+mod rules;
+mod schemas;
 mod source;
 
 #[allow(dead_code)] // Only `generate_client` is used here; `main` is the build script's.
@@ -53,13 +55,16 @@ pub enum SpecCommand {
     Check,
     /// Offline: rebuild spec/client-grants.json from spec/upstream/ and spec/overlay.yaml.
     Generate,
-    /// Apply every kind of additive change Auth0 makes to the spec at SPEC (a copy of
-    /// spec/client-grants.json), to check that a crate generated from it still builds and is a
-    /// minor release at most.
+    /// Refresh the spec/ of the workspace at ROOT (a copy of this one) from an upstream document
+    /// with every kind of additive change Auth0 ships applied, to check that a crate generated
+    /// from it needs no edit, still builds and is a minor release at most.
     Probe {
-        /// The spec file to rewrite.
-        #[arg(long, value_name = "PATH")]
-        spec: PathBuf,
+        /// The workspace whose spec/ is rewritten.
+        #[arg(long, value_name = "DIR")]
+        root: PathBuf,
+        /// The upstream document to change: a path or http(s) URL (default: ROOT's own subset).
+        #[arg(long, value_name = "PATH|URL")]
+        from: Option<String>,
     },
     /// Show what another release of Auth0's document changes for users of this crate, compared
     /// with spec/upstream/. Exits with status 2 when a change is breaking.
@@ -74,23 +79,7 @@ pub fn run(command: SpecCommand) -> Result<ExitCode> {
     let root = workspace_root();
     match command {
         SpecCommand::Refresh { from } => refresh(&root, &from).map(|()| ExitCode::SUCCESS),
-        SpecCommand::Probe { spec } => {
-            let text =
-                std::fs::read_to_string(&spec).with_context(|| format!("cannot read {}", spec.display()))?;
-            let mut document: Value =
-                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", spec.display()))?;
-            let probed = probe::add_probes(&mut document);
-            std::fs::write(&spec, to_canonical_json(&document))
-                .with_context(|| format!("cannot write {}", spec.display()))?;
-            println!(
-                "{}: probed {} object schemas, {} enums, {} operations",
-                spec.display(),
-                probed.objects,
-                probed.enums,
-                probed.operations
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        SpecCommand::Probe { root, from } => probe(&root, from.as_deref()).map(|()| ExitCode::SUCCESS),
         SpecCommand::Check => {
             check(&root)?;
             println!(
@@ -128,20 +117,30 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Produces the text of `spec/client-grants.json` from the upstream subset and the overlay:
-/// convert to OpenAPI 3.0.3 with JSON-only bodies, apply the overlay, check the result is fit
-/// for generation (lint rules, then progenitor itself).
-pub fn derive_client_spec(subset: &Value, overlay_yaml: &str) -> Result<String> {
+/// `spec/client-grants.json` as the pipeline makes it, and the notes a person should read.
+#[derive(Debug)]
+pub struct ClientSpec {
+    pub text: String,
+    /// Schemas both sides use that the response rules loosened (see `rules.rs`).
+    pub notes: Vec<String>,
+}
+
+/// Produces `spec/client-grants.json` from the upstream subset and the overlay: convert to
+/// OpenAPI 3.0.3 with JSON-only bodies, apply the overlay (corrections of named places), then
+/// the rules (corrections of every place they concern), and check the result is fit for
+/// generation (lint rules, then progenitor itself).
+pub fn derive_client_spec(subset: &Value, overlay_yaml: &str) -> Result<ClientSpec> {
     let mut document = subset.clone();
     convert::to_openapi_3_0(&mut document)?;
     let overlay =
         overlay::parse_overlay(overlay_yaml).with_context(|| format!("{OVERLAY_PATH} is unusable"))?;
     overlay::apply_overlay(&overlay, &mut document)
         .with_context(|| format!("{OVERLAY_PATH} is out of date"))?;
+    let notes = rules::apply_rules(&mut document)?;
     let problems = lint::lint(&document);
     if !problems.is_empty() {
         bail!(
-            "after {OVERLAY_PATH}, the spec still has {} problem(s); add overlay actions for them:\n  - {}",
+            "after {OVERLAY_PATH} and the rules, the spec still has {} problem(s); correct them in {OVERLAY_PATH} or xtask/src/spec/rules.rs:\n  - {}",
             problems.len(),
             problems.join("\n  - ")
         );
@@ -149,7 +148,7 @@ pub fn derive_client_spec(subset: &Value, overlay_yaml: &str) -> Result<String> 
     let text = to_canonical_json(&document);
     build_script::generate_client(&text)
         .map_err(|reason| anyhow::anyhow!("progenitor cannot use the result: {reason}"))?;
-    Ok(text)
+    Ok(ClientSpec { text, notes })
 }
 
 /// The corrections of the overlay that the converted `subset` no longer needs.
@@ -158,7 +157,15 @@ pub fn redundant_corrections(subset: &Value, overlay_yaml: &str) -> Result<Vec<S
     convert::to_openapi_3_0(&mut document)?;
     let overlay =
         overlay::parse_overlay(overlay_yaml).with_context(|| format!("{OVERLAY_PATH} is unusable"))?;
-    Ok(overlay::redundant_corrections(&overlay, &document))
+    Ok(overlay::redundant_corrections(&overlay, &document, &|document| {
+        rules::apply_rules(document).map(drop)
+    }))
+}
+
+fn print_notes(notes: &[String]) {
+    for note in notes {
+        println!("note: {note}");
+    }
 }
 
 fn read(root: &Path, relative: &str) -> Result<String> {
@@ -211,7 +218,8 @@ fn refresh(root: &Path, from: &str) -> Result<()> {
             upstream.sha256
         );
     }
-    let written = write_if_changed(root, CLIENT_SPEC_PATH, &client_spec)?;
+    let written = write_if_changed(root, CLIENT_SPEC_PATH, &client_spec.text)?;
+    print_notes(&client_spec.notes);
     println!(
         "{CLIENT_SPEC_PATH}: {}",
         if written { "rewritten" } else { "unchanged" }
@@ -229,6 +237,30 @@ fn refresh(root: &Path, from: &str) -> Result<()> {
     Ok(())
 }
 
+fn probe(root: &Path, from: Option<&str>) -> Result<()> {
+    let mut subset = match from {
+        Some(from) => extract::extract_subset(&load_upstream(from)?.document, &CLIENT_GRANT_OPERATIONS)?,
+        None => parse_json(&read(root, SUBSET_PATH)?, SUBSET_PATH)?,
+    };
+    let probed = probe::add_probes(&mut subset);
+    let upstream = tempfile::Builder::new()
+        .prefix("probed-upstream-")
+        .suffix(".json")
+        .tempfile()
+        .context("cannot create a file for the probed document")?;
+    std::fs::write(upstream.path(), to_canonical_json(&subset))
+        .context("cannot write the probed document")?;
+    println!(
+        "probed {} object schemas, {} enums, {} schemas under responses, {} request bodies, {} operations",
+        probed.objects, probed.enums, probed.responses, probed.request_bodies, probed.operations
+    );
+    let path = upstream
+        .path()
+        .to_str()
+        .context("the temporary directory's path is not UTF-8")?;
+    refresh(root, path)
+}
+
 fn check(root: &Path) -> Result<()> {
     let subset_text = read(root, SUBSET_PATH)?;
     let provenance = Provenance::parse(&read(root, PROVENANCE_PATH)?)?;
@@ -241,7 +273,7 @@ fn check(root: &Path) -> Result<()> {
     if provenance.operations != expected || provenance::operation_ids(&subset) != expected {
         bail!("{SUBSET_PATH} and {PROVENANCE_PATH} do not hold exactly the operations xtask extracts; {fix}");
     }
-    let derived = derive_client_spec(&subset, &read(root, OVERLAY_PATH)?)?;
+    let derived = derive_client_spec(&subset, &read(root, OVERLAY_PATH)?)?.text;
     let committed = read(root, CLIENT_SPEC_PATH)?;
     if derived != committed {
         let line = derived
@@ -263,7 +295,8 @@ fn check(root: &Path) -> Result<()> {
 fn generate(root: &Path) -> Result<bool> {
     let subset = parse_json(&read(root, SUBSET_PATH)?, SUBSET_PATH)?;
     let derived = derive_client_spec(&subset, &read(root, OVERLAY_PATH)?)?;
-    write_if_changed(root, CLIENT_SPEC_PATH, &derived)
+    print_notes(&derived.notes);
+    write_if_changed(root, CLIENT_SPEC_PATH, &derived.text)
 }
 
 fn diff(root: &Path, from: &str) -> Result<bool> {

@@ -2,8 +2,8 @@
 
 use anyhow::{Context, Result, bail};
 use enumset::EnumSet;
-use roas_overlay::apply::{Apply, ApplyOptions};
-use roas_overlay::v1_0::Overlay;
+use roas_overlay::apply::{Apply, ApplyErrorKind, ApplyOptions};
+use roas_overlay::v1_0::{Action, Overlay};
 use roas_overlay::validation::Validate;
 use serde_json::Value;
 
@@ -30,39 +30,70 @@ pub fn parse_overlay(yaml: &str) -> Result<Overlay> {
 }
 
 /// Applies every action of `overlay` to `document`, in order. An action whose target selects
-/// nothing is an error: it means the upstream document changed under the correction.
+/// nothing is an error naming it: the upstream document renamed or removed what it corrects.
 pub fn apply_overlay(overlay: &Overlay, document: &mut Value) -> Result<()> {
     overlay
         .apply(document, ApplyOptions::ErrorOnZeroMatch.into())
-        .map_err(|error| anyhow::anyhow!("{error}"))
-        .context("the overlay does not apply")?;
+        .map_err(|error| {
+            let action = &overlay.actions[error.action_index];
+            let named = format!(
+                "overlay action {} (target `{}`: \"{}\")",
+                error.action_index,
+                action.target.trim(),
+                first_sentence(action.description.as_deref().unwrap_or_default())
+            );
+            match error.kind {
+                ApplyErrorKind::ZeroMatch => anyhow::anyhow!(
+                    "{named} selects nothing in the upstream document, which renamed or removed what it \
+                     corrects: point the action at the new place, or drop it if it is no longer needed"
+                ),
+                other => anyhow::anyhow!("{named} does not apply: {other}"),
+            }
+        })?;
     Ok(())
 }
 
-/// The corrections `document` (the converted upstream) no longer needs: an action, or two
-/// consecutive ones written as one correction (remove, then add back changed), without which
-/// the overlay gives the same result. Upstream now says the same, and the correction can go.
-/// Each is named by its first action's index and target.
-pub fn redundant_corrections(overlay: &Overlay, document: &Value) -> Vec<String> {
-    let with_all = applied(overlay, document);
+/// The first sentence of `text`, which says why an action exists.
+fn first_sentence(text: &str) -> &str {
+    let text = text.trim();
+    text.find(". ").map_or(text, |end| &text[..=end])
+}
+
+/// The corrections `document` (the converted upstream) no longer needs: an action, or
+/// consecutive ones written as one correction (described "(1/n)" to "(n/n)", or a pair that
+/// removes and then adds back changed), without which the overlay gives the same result.
+/// Upstream now says the same, and the correction can go. Each is named by its actions' indexes
+/// and targets. `finish` is what the pipeline does after the overlay: a correction that only
+/// says what a rule makes true is redundant too.
+pub fn redundant_corrections(overlay: &Overlay, document: &Value, finish: Finish) -> Vec<String> {
+    let with_all = applied(overlay, document, finish);
     let actions = overlay.actions.len();
     let mut redundant = Vec::new();
     let mut index = 0;
     while index < actions {
-        let found = [1, 2].into_iter().find(|&count| {
+        let marked = marked_group(&overlay.actions[index]);
+        let found = [marked, 1, 2].into_iter().find(|&count| {
             index + count <= actions && {
                 let mut without = overlay.clone();
                 without.actions.drain(index..index + count);
-                with_all.is_some() && applied(&without, document) == with_all
+                with_all.is_some() && applied(&without, document, finish) == with_all
             }
         });
         match found {
             Some(count) => {
-                let action = &overlay.actions[index];
-                redundant.push(format!(
-                    "overlay action {index} (target `{}`)",
-                    action.target.trim()
-                ));
+                let targets: Vec<String> = overlay.actions[index..index + count]
+                    .iter()
+                    .map(|action| format!("`{}`", action.target.trim()))
+                    .collect();
+                redundant.push(if count == 1 {
+                    format!("overlay action {index} (target {})", targets[0])
+                } else {
+                    format!(
+                        "overlay actions {index} to {} (targets {})",
+                        index + count - 1,
+                        targets.join(", ")
+                    )
+                });
                 index += count;
             }
             None => index += 1,
@@ -71,10 +102,26 @@ pub fn redundant_corrections(overlay: &Overlay, document: &Value) -> Vec<String>
     redundant
 }
 
-/// `document` with `overlay` applied, or `None` if it does not apply.
-fn applied(overlay: &Overlay, document: &Value) -> Option<Value> {
+/// How many actions the correction that `action` opens has: n when its description starts
+/// with "(1/n)", otherwise 1.
+fn marked_group(action: &Action) -> usize {
+    action
+        .description
+        .as_deref()
+        .and_then(|text| text.trim_start().strip_prefix("(1/"))
+        .and_then(|rest| rest.split_once(')'))
+        .and_then(|(count, _)| count.parse().ok())
+        .unwrap_or(1)
+}
+
+/// What the pipeline does to the document after the overlay.
+pub type Finish<'a> = &'a dyn Fn(&mut Value) -> Result<()>;
+
+/// `document` with `overlay` applied and then `finish`, or `None` if either fails.
+fn applied(overlay: &Overlay, document: &Value, finish: Finish) -> Option<Value> {
     let mut document = document.clone();
     apply_overlay(overlay, &mut document).ok()?;
+    finish(&mut document).ok()?;
     Some(document)
 }
 
@@ -94,8 +141,13 @@ mod tests {
         .unwrap();
         let mut document = json!({"components": {"schemas": {}}});
         let error = format!("{:#}", apply_overlay(&overlay, &mut document).unwrap_err());
-        assert!(error.starts_with("the overlay does not apply: "), "{error}");
-        assert!(error.contains("$.components.schemas.Gone"), "{error}");
+        assert_eq!(
+            error,
+            "overlay action 0 (target `$.components.schemas.Gone`: \"why\") selects nothing in the upstream \
+             document, which renamed or removed what it corrects: point the action at the new place, or \
+             drop it if it is no longer needed"
+        );
+        assert_eq!(document, json!({"components": {"schemas": {}}}));
     }
 
     #[test]
@@ -130,12 +182,15 @@ mod tests {
         ))
         .unwrap();
         let before = json!({"s": {"enum": ["a", "b"]}, "t": {}});
-        assert_eq!(redundant_corrections(&overlay, &before), Vec::<String>::new());
+        assert_eq!(
+            redundant_corrections(&overlay, &before, &|_| Ok(())),
+            Vec::<String>::new()
+        );
         let after = json!({"s": {"enum": ["a", "b", "c"]}, "t": {"x": 1}});
         assert_eq!(
-            redundant_corrections(&overlay, &after),
+            redundant_corrections(&overlay, &after, &|_| Ok(())),
             [
-                "overlay action 0 (target `$.s.enum`)",
+                "overlay actions 0 to 1 (targets `$.s.enum`, `$.s`)",
                 "overlay action 2 (target `$.t`)"
             ]
         );

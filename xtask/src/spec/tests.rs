@@ -8,6 +8,9 @@ use super::*;
 
 const OLD_RELEASE: &str = "fixtures/management-api-oas.2026-04-14.client-grants.json";
 const NEW_RELEASE: &str = "fixtures/management-api-oas.2026-06-25.client-grants.json";
+/// The June release with exactly the client-grant changes of Auth0's release of 2026-08-20.
+const AUGUST_RELEASE: &str = "fixtures/management-api-oas.2026-08-20.client-grants.json";
+const AUGUST_PATCH: &str = "fixtures/management-api-oas.2026-08-20.client-grants.patch.json";
 
 fn fixture(relative: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -243,17 +246,87 @@ fn an_overlay_action_that_no_longer_matches_fails_the_check() {
     let root = scratch_root();
     refresh(root.path(), &fixture(NEW_RELEASE)).unwrap();
     let overlay = read(root.path(), OVERLAY_PATH).unwrap()
-        + "  - target: $.components.schemas.NoSuchSchema\n    description: stale\n    remove: true\n";
+        + "  - target: $.components.schemas.NoSuchSchema\n    description: Stale. Long gone.\n    remove: true\n";
     std::fs::write(root.path().join(OVERLAY_PATH), overlay).unwrap();
 
     let error = error_text(check(root.path()));
     assert!(
+        error.starts_with(&format!("{OVERLAY_PATH} is out of date: overlay action ")),
+        "{error}"
+    );
+    assert!(
+        error.contains("(target `$.components.schemas.NoSuchSchema`: \"Stale.\") selects nothing"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_correction_whose_target_upstream_renamed_stops_refresh_naming_it_and_spec_is_left_as_it_was() {
+    let root = scratch_root();
+    refresh(root.path(), &fixture(NEW_RELEASE)).unwrap();
+    let before = spec_files(root.path());
+
+    // Upstream renames Organization, which several overlay actions correct.
+    let renamed = std::fs::read_to_string(fixture(NEW_RELEASE))
+        .unwrap()
+        .replace(
+            "\"#/components/schemas/Organization\"",
+            "\"#/components/schemas/OrganizationSummary\"",
+        )
+        .replace("\"Organization\": {", "\"OrganizationSummary\": {");
+    let source = root.path().join("renamed.json");
+    std::fs::write(&source, renamed).unwrap();
+
+    let error = error_text(refresh(root.path(), source.to_str().unwrap()));
+    let overlay = overlay::parse_overlay(&read(root.path(), OVERLAY_PATH).unwrap()).unwrap();
+    let index = overlay
+        .actions
+        .iter()
+        .position(|action| {
+            let target = action.target.trim();
+            target == "$.components.schemas.Organization"
+                || target.starts_with("$.components.schemas.Organization.")
+        })
+        .unwrap();
+    assert!(
         error.starts_with(&format!(
-            "{OVERLAY_PATH} is out of date: the overlay does not apply: "
+            "{OVERLAY_PATH} is out of date: overlay action {index} (target `{}`: ",
+            overlay.actions[index].target
         )),
         "{error}"
     );
-    assert!(error.contains("$.components.schemas.NoSuchSchema"), "{error}");
+    assert!(
+        error.ends_with(
+            "selects nothing in the upstream document, which renamed or removed what it corrects: \
+             point the action at the new place, or drop it if it is no longer needed"
+        ),
+        "{error}"
+    );
+    assert_eq!(spec_files(root.path()), before);
+}
+
+/// Every file under `spec/` with its bytes.
+fn spec_files(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    for relative in [OVERLAY_PATH, SUBSET_PATH, PROVENANCE_PATH, CLIENT_SPEC_PATH] {
+        files.push((relative.to_owned(), std::fs::read(root.join(relative)).unwrap()));
+    }
+    assert_eq!(
+        walk(&root.join("spec")),
+        files.len(),
+        "spec/ holds files this test does not compare"
+    );
+    files
+}
+
+fn walk(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            if path.is_dir() { walk(&path) } else { 1 }
+        })
+        .sum()
 }
 
 #[test]
@@ -268,20 +341,34 @@ fn a_spec_progenitor_rejects_fails_with_its_reason() {
 }
 
 #[test]
-fn a_new_response_field_with_a_length_limit_is_caught_by_the_lint() {
+fn a_new_response_schema_is_corrected_by_rule_and_a_request_schema_stays_strict() {
     let mut subset = fixture_json(NEW_RELEASE);
-    subset["components"]["schemas"]["ClientGrantResponseContent"]["properties"]["label"] =
-        serde_json::json!({"type": "string", "maxLength": 10});
-    let overlay = std::fs::read_to_string(workspace_root().join(OVERLAY_PATH)).unwrap();
-    let error = format!("{:#}", derive_client_spec(&subset, &overlay).unwrap_err());
-    assert_eq!(
-        error,
-        format!(
-            "after {OVERLAY_PATH}, the spec still has 1 problem(s); add overlay actions for them:\n  - \
-             #/components/schemas/ClientGrantResponseContent/properties/label: a response schema validates \
-             `maxLength`, which would refuse server data"
-        )
+    let schemas = subset["components"]["schemas"].as_object_mut().unwrap();
+    // A new closed object under a response, with every limit Auth0 writes, in OpenAPI 3.1.
+    schemas.insert(
+        "GrantExtra".into(),
+        serde_json::json!({"type": "object", "additionalProperties": false, "properties": {
+            "label": {"type": ["string", "null"], "maxLength": 10, "pattern": "^[a-z]+$",
+                      "format": "date-time", "default": "example"}
+        }}),
     );
+    schemas["ClientGrantResponseContent"]["properties"]["extra"] =
+        serde_json::json!({"$ref": "#/components/schemas/GrantExtra"});
+    let overlay = std::fs::read_to_string(workspace_root().join(OVERLAY_PATH)).unwrap();
+
+    let derived = derive_client_spec(&subset, &overlay).unwrap();
+    let spec: Value = serde_json::from_str(&derived.text).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    assert_eq!(
+        schemas["GrantExtra"],
+        serde_json::json!({"type": "object", "additionalProperties": true, "properties": {
+            "label": {"type": "string", "nullable": true}
+        }})
+    );
+    let create = &schemas["CreateClientGrantRequestContent"];
+    assert_eq!(create["additionalProperties"], false);
+    assert_eq!(create["properties"]["scope"]["items"]["maxLength"], 280);
+    assert_eq!(derived.notes, Vec::<String>::new());
 }
 
 #[test]
@@ -303,5 +390,132 @@ fn the_anonymous_user_correction_is_reported_redundant_once_upstream_lists_the_v
     assert!(
         redundant[0].contains("ClientGrantSubjectTypeEnum.enum"),
         "{redundant:?}"
+    );
+}
+
+#[test]
+fn the_august_fixture_is_the_june_release_with_exactly_the_changes_of_its_patch() {
+    let mut june = fixture_json(NEW_RELEASE);
+    let patch: json_patch::Patch = serde_json::from_value(fixture_json(AUGUST_PATCH)).unwrap();
+    json_patch::patch(&mut june, &patch).unwrap();
+    assert_eq!(june, fixture_json(AUGUST_RELEASE));
+}
+
+#[test]
+fn the_august_release_is_minor_and_diff_names_each_change() {
+    let changes = api_diff(&fixture_json(NEW_RELEASE), &fixture_json(AUGUST_RELEASE)).unwrap();
+    let lines: Vec<String> = changes.iter().map(ToString::to_string).collect();
+    let mut expected = vec![
+        "minor  get_client-grant: response 200 field `subject_type` gained the value \"anonymous_user\""
+            .to_owned(),
+    ];
+    let organizations = [
+        "(shape 1)[]",
+        "(shape 2).organizations[]",
+        "(shape 3).organizations[]",
+    ];
+    for shape in organizations {
+        for field in [
+            "client",
+            "client.use_for_member_access",
+            "is_app_entitlement_active",
+            "third_party_client_access",
+        ] {
+            expected.push(format!(
+                "minor  get_client-grant-organizations: response 200 field `{shape}.{field}` added"
+            ));
+        }
+    }
+    expected.extend([
+        "minor  get_client-grants: parameter `subject_type (query)` gained the value \"anonymous_user\""
+            .to_owned(),
+    ]);
+    for shape in [
+        "(shape 1)[]",
+        "(shape 2).client_grants[]",
+        "(shape 3).client_grants[]",
+    ] {
+        expected.push(format!(
+            "minor  get_client-grants: response 200 field `{shape}.subject_type` gained the value \"anonymous_user\""
+        ));
+    }
+    expected.extend(
+        [
+            "patch_client-grants_by_id: response 200 field `subject_type`",
+            "post_client-grants: request body field `subject_type`",
+            "post_client-grants: response 201 field `subject_type`",
+        ]
+        .map(|place| format!("minor  {place} gained the value \"anonymous_user\"")),
+    );
+    assert_eq!(lines, expected);
+    assert_eq!(lines.len(), 20);
+    assert_eq!(diff::needed_bump(&changes), diff::Bump::Minor);
+}
+
+#[test]
+fn refresh_from_the_august_release_needs_no_edit_and_gives_the_client_spec_the_corrections_gave() {
+    let june = scratch_root();
+    refresh(june.path(), &fixture(NEW_RELEASE)).unwrap();
+    let august = scratch_root();
+    refresh(august.path(), &fixture(AUGUST_RELEASE)).unwrap();
+    check(august.path()).unwrap();
+
+    // The overlay's corrections say what Auth0 published in August, to the byte: the client
+    // generated from either release is the same.
+    assert_eq!(
+        read(august.path(), CLIENT_SPEC_PATH).unwrap(),
+        read(june.path(), CLIENT_SPEC_PATH).unwrap()
+    );
+}
+
+#[test]
+fn once_upstream_has_the_august_changes_refresh_reports_each_of_their_corrections_redundant() {
+    let overlay_text = read(&workspace_root(), OVERLAY_PATH).unwrap();
+    let overlay = overlay::parse_overlay(&overlay_text).unwrap();
+    // The June release needs every correction.
+    assert_eq!(
+        redundant_corrections(&fixture_json(NEW_RELEASE), &overlay_text).unwrap(),
+        Vec::<String>::new()
+    );
+
+    let redundant = redundant_corrections(&fixture_json(AUGUST_RELEASE), &overlay_text).unwrap();
+    let index_of = |description_part: &str| {
+        overlay
+            .actions
+            .iter()
+            .position(|action| {
+                action
+                    .description
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains(description_part)
+            })
+            .unwrap_or_else(|| panic!("no overlay action says {description_part}"))
+    };
+    let (subject_type, access, entitlement, client) = (
+        index_of("`subject_type: anonymous_user`"),
+        index_of("`third_party_client_access` (GA)"),
+        index_of("`is_app_entitlement_active` (EA)"),
+        index_of("`client` (EA)"),
+    );
+    let (enum_target, organization, schemas) = (
+        "`$.components.schemas.ClientGrantSubjectTypeEnum.enum`",
+        "`$.components.schemas.Organization.properties`",
+        "`$.components.schemas`",
+    );
+    assert_eq!(
+        redundant,
+        [
+            format!("overlay action {subject_type} (target {enum_target})"),
+            format!(
+                "overlay actions {access} to {} (targets {organization}, {schemas})",
+                access + 1
+            ),
+            format!("overlay action {entitlement} (target {organization})"),
+            format!(
+                "overlay actions {client} to {} (targets {organization}, {schemas})",
+                client + 1
+            ),
+        ]
     );
 }
