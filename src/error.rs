@@ -100,11 +100,16 @@ impl Error {
         matches!(self, Error::Api(error) if error.status == 409)
     }
 
-    /// The tenant's rate limit stopped the call: the API answered 429 Too Many Requests and
-    /// retrying within the policy did not help, or pacing held the request back
-    /// ([`Error::HeldBack`]) for as long as the policy allows.
+    /// The tenant's rate limit stopped the call: the API or the token endpoint answered 429
+    /// Too Many Requests and retrying within the policy did not help, or pacing held the
+    /// request back ([`Error::HeldBack`]) for as long as the policy allows.
     pub fn is_rate_limited(&self) -> bool {
-        matches!(self, Error::Api(error) if error.status == 429) || matches!(self, Error::HeldBack(_))
+        match self {
+            Error::Api(error) => error.status == 429,
+            Error::Token(error) => error.status == Some(429),
+            Error::HeldBack(_) => true,
+            _ => false,
+        }
     }
 
     /// The rate-limit headers of the response behind this error, if it had them; for

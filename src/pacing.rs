@@ -10,9 +10,11 @@
 //! headers leave the model untouched, so a server that does not send them is never paced.
 //! Requests that must wait queue up, first come first served; only the first in line waits
 //! for the clock, and every answer makes it look again. Each waits at most what its call's
-//! rate-limit budget has left: one that would wait longer (for its turn, or behind a queue
-//! held by the empty bucket) leaves the queue at once, unsent, and the next one looks. One request's worth is left in the
-//! bucket: programs sharing the tenant send at moments no one of them sees, and the reserve
+//! rate-limit budget has left: one that would wait longer for the bucket (its own turn, or
+//! behind a queue held by the empty bucket) leaves the queue at once, unsent, and the next one
+//! looks; one held only by its place in line, or by a response while the rate is unknown, goes
+//! when its budget runs out. One request's worth is left in the bucket: programs sharing the
+//! tenant send at moments no one of them sees, and the reserve
 //! absorbs that; alone, it costs one request's wait once.
 //!
 //! What the model assumes of the headers, and what it does not:
@@ -106,8 +108,9 @@ struct State {
     in_flight: BTreeSet<u64>,
     /// The number the next request sent gets: requests are numbered in the order they go.
     next_send: u64,
-    /// A response came without the rate-limit headers before any with them: the server does
-    /// not report its limit, and nothing is paced.
+    /// Before any response with the rate-limit headers, one came without them (the server
+    /// does not report its limit, and nothing is paced), or a request failed without one:
+    /// start-up no longer waits for responses that may never come.
     unmetered: bool,
     /// The tickets of the requests waiting for their turn, first in line first.
     queue: VecDeque<u64>,
@@ -204,7 +207,10 @@ pub(crate) struct Permit {
 impl Drop for Permit {
     fn drop(&mut self) {
         if !self.answered {
-            self.pacer.state().in_flight.remove(&self.number);
+            let mut state = self.pacer.state();
+            state.in_flight.remove(&self.number);
+            state.unmetered |= state.bucket.is_none();
+            drop(state);
             // Requests that wait for a response to come look again.
             self.pacer.notify();
         }
@@ -218,7 +224,7 @@ enum Turn {
     /// First in line: wait this long, or until the model changes.
     Wait(Duration),
     /// First in line, while the rate is unknown: wait until a request in flight is answered,
-    /// which tells what is left (no longer than that request's timeout).
+    /// which tells what is left (no longer than the call's budget allows).
     AwaitAnswer,
     /// Not first in line: wait until the queue moves. `held`: the first in line waits for the
     /// bucket to refill, so this request is held by the rate limit too; otherwise the queue is
@@ -265,25 +271,23 @@ impl Pacer {
             let left = deadline.map_or(Duration::MAX, |deadline| {
                 deadline.duration_since(now).unwrap_or_default()
             });
-            let wait = match self.turn(&ticket, now) {
+            let wait = match self.turn(&ticket, now, left.is_zero()) {
                 Turn::Go(permit) => return Some(permit),
                 // Returned at once rather than slept to the end of the budget: no request would go.
                 Turn::Wait(wait) if wait > left.min(longest_wait) => return None,
-                Turn::Wait(wait) => Some(wait),
+                Turn::Wait(wait) => wait,
                 Turn::Queued { held: true } if left.is_zero() => return None,
-                Turn::Queued { held: true } => Some(left),
-                Turn::Queued { held: false } | Turn::AwaitAnswer => None,
+                // Until the queue moves or a response comes, or, at the latest, the end of the
+                // budget: then it goes (see `turn`).
+                Turn::Queued { .. } | Turn::AwaitAnswer => left,
             };
-            let changed = std::pin::pin!(changes.changed());
-            let Some(wait) = wait else {
-                // The sender lives as long as `self`.
-                let _ = changed.await;
-                continue;
-            };
+            // A budget without end still wakes now and then; nothing is lost by looking.
+            let wait = wait.min(LONGEST_WAIT);
             tracing::debug!(
                 wait_ms = wait.as_millis() as u64,
                 "pacing: waiting for the rate limit to refill"
             );
+            let changed = std::pin::pin!(changes.changed());
             // Dropped here (the caller gave up), the ticket leaves the queue.
             if let Either::Right((Err(_), _)) = select(clock.sleep(wait), changed).await {
                 unreachable!("the pacer outlives its waiters");
@@ -300,8 +304,12 @@ impl Pacer {
     }
 
     /// Whether `ticket`'s request may go at `now`; if it may, it leaves the queue and takes
-    /// one request from the modelled allowance.
-    fn turn(&self, ticket: &Ticket<'_>, now: SystemTime) -> Turn {
+    /// one request from the modelled allowance, under the same lock, so that no other request
+    /// goes in between. `budget_spent`: the call may wait no longer. It is still held while
+    /// the model says the bucket is empty, but no longer for its place in line or for a
+    /// response while the rate is unknown: a server that never answers would otherwise hold
+    /// every caller for one timeout per caller ahead of it.
+    fn turn(&self, ticket: &Ticket<'_>, now: SystemTime, budget_spent: bool) -> Turn {
         let mut state = self.state();
         let wait = match state.bucket.as_mut() {
             Some(bucket) => {
@@ -310,25 +318,31 @@ impl Pacer {
             }
             None => Duration::ZERO,
         };
-        if state.queue.front() != Some(&ticket.number) {
-            return Turn::Queued {
-                held: !wait.is_zero(),
+        let first = state.queue.front() == Some(&ticket.number);
+        if !wait.is_zero() {
+            return if first {
+                Turn::Wait(wait)
+            } else {
+                Turn::Queued { held: true }
             };
         }
-        if !wait.is_zero() {
-            return Turn::Wait(wait);
+        if !budget_spent {
+            if !first {
+                return Turn::Queued { held: false };
+            }
+            if state.starting_up() {
+                return Turn::AwaitAnswer;
+            }
         }
-        if state.starting_up() {
-            return Turn::AwaitAnswer;
-        }
-        state.queue.pop_front();
+        state.queue.retain(|&number| number != ticket.number);
+        let permit = self.send(&mut state, now);
         drop(state);
-        Turn::Go(self.send(now))
+        self.notify();
+        Turn::Go(permit)
     }
 
     /// Takes one request from the modelled allowance for a request that goes at `now`.
-    fn send(&self, now: SystemTime) -> Permit {
-        let mut state = self.state();
+    fn send(&self, state: &mut State, now: SystemTime) -> Permit {
         if let Some(bucket) = state.bucket.as_mut() {
             bucket.tokens -= 1.0;
             bucket.latest = bucket.latest.max(now);
@@ -336,8 +350,6 @@ impl Pacer {
         let number = state.next_send;
         state.next_send += 1;
         state.in_flight.insert(number);
-        drop(state);
-        self.notify();
         Permit {
             pacer: self.clone(),
             number,

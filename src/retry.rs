@@ -140,8 +140,9 @@ pub(crate) enum GiveUp {
     RetriesExhausted,
     /// The server asks for a longer wait than the policy's `max_delay`.
     WaitTooLong(Duration),
-    /// Waiting out this 429 too would take the call past the policy's `rate_limit_budget`.
-    RateLimitBudgetSpent,
+    /// Waiting out this 429 too (this long) would take the call past the policy's
+    /// `rate_limit_budget`.
+    RateLimitBudgetSpent(Duration),
 }
 
 /// What one call has spent on retries and on waiting for the rate limit so far.
@@ -214,7 +215,7 @@ pub(crate) fn decide(
             return if wait > policy.max_delay {
                 Decision::GiveUp(GiveUp::WaitTooLong(wait))
             } else if spent.rate_limit_wait.saturating_add(wait) > policy.rate_limit_budget {
-                Decision::GiveUp(GiveUp::RateLimitBudgetSpent)
+                Decision::GiveUp(GiveUp::RateLimitBudgetSpent(wait))
             } else {
                 Decision::RetryAfter(wait)
             };
@@ -329,7 +330,7 @@ mod tests {
             ("429 reset beyond max_delay",  Method::GET,    status(429, &reset_in_600), limited(0, 0), 0.0, Stop(WaitTooLong(ms(600_050)))),
             ("429 after failures' retries", Method::GET,    status(429, &reset_in_3), tries(3), 0.0, Retry(ms(3_050))),
             ("429 within the budget",       Method::GET,    status(429, &reset_in_3), limited(9, 56), 0.0, Retry(ms(3_050))),
-            ("429 past the budget",         Method::GET,    status(429, &reset_in_3), limited(9, 57), 0.0, Stop(RateLimitBudgetSpent)),
+            ("429 past the budget",         Method::GET,    status(429, &reset_in_3), limited(9, 57), 0.0, Stop(RateLimitBudgetSpent(ms(3_050)))),
             ("429 reset already past",      Method::GET,    status(429, &reset_in_0), limited(2, 0), 1.0, Retry(ms(2_000))),
             // 408 and 5xx: idempotent methods back off; POST never repeats.
             ("500 GET first retry",         Method::GET,    status(500, &none), tries(0), 0.5, Retry(ms(250))),

@@ -13,7 +13,7 @@ use crate::client::locked;
 use crate::clock::Clock;
 use crate::error::{Error, HeldBackError, TokenError, TransportError};
 use crate::response_limits::{from_another_origin, guard, redirect, too_large};
-use crate::retry::{Decision, Outcome, RetryPolicy, Spent, decide};
+use crate::retry::{Decision, GiveUp, Outcome, RetryPolicy, Spent, decide};
 use reqwest::Method;
 
 /// A Management API access token. Its value never appears in `Debug` output or logs.
@@ -410,18 +410,24 @@ impl ClientCredentials {
                 rate_limited: refused,
                 ..*spent
             };
-            match decide(
+            let decision = decide(
                 &self.retry,
                 &Method::POST,
                 outcome,
                 spent_here,
                 now,
                 fastrand::f64(),
-            ) {
-                Decision::RetryAfter(wait) => {
-                    refused += 1;
-                    *locked(&self.not_before) = Some(now + wait);
-                }
+            );
+            let asked = match decision {
+                Decision::RetryAfter(wait)
+                | Decision::GiveUp(GiveUp::WaitTooLong(wait) | GiveUp::RateLimitBudgetSpent(wait)) => wait,
+                Decision::GiveUp(_) => Duration::ZERO,
+            };
+            // Every 429 holds back the next token request, whichever call sends it: one call
+            // giving up must not let the others ask again at once.
+            *locked(&self.not_before) = now.checked_add(asked);
+            match decision {
+                Decision::RetryAfter(_) => refused += 1,
                 Decision::GiveUp(_) => return Err(Error::Token(error)),
             }
         }

@@ -5,7 +5,9 @@ mod common;
 
 use std::time::Duration;
 
+use auth0_client_grants::Clock;
 use auth0_client_grants::{AccessToken, Client, Error, RetryPolicy, TokenFuture, TokenProvider};
+use common::virtual_clock::VirtualClock;
 use common::{FakeClock, RECORDED_GRANT};
 use httpmock::Method::{GET, POST};
 use httpmock::{Mock, MockServer};
@@ -332,17 +334,21 @@ async fn a_429_from_the_token_endpoint_is_waited_out_with_one_token_request_in_f
         }
     })
     .await;
-    let clock = FakeClock::new();
+    // Virtual time, since the calls wait together: a clock that moved on at each sleep would
+    // add up their waits.
+    let clock = VirtualClock::default();
     let client = Client::builder()
         .base_url(server.url("/api/v2"))
         .client_credentials("m2m-client", "m2m-secret")
         .clock(clock.clone())
         .build()
         .unwrap();
+    let _driver = clock.drive();
 
+    let started = clock.now();
     let calls = (0..8).map(|_| {
-        let client = client.clone();
-        tokio::spawn(async move { client.client_grants().get("cgr_1").await })
+        let (client, clock) = (client.clone(), clock.clone());
+        tokio::spawn(async move { clock.run(client.client_grants().get("cgr_1")).await })
     });
     for result in futures::future::join_all(calls).await {
         result.unwrap().unwrap();
@@ -353,9 +359,12 @@ async fn a_429_from_the_token_endpoint_is_waited_out_with_one_token_request_in_f
         2,
         "one 429, then one token for all"
     );
-    let waited = clock.sleeps();
-    assert_eq!(waited.len(), 1, "{waited:?}");
-    assert!(waited[0] >= Duration::from_secs(2), "{waited:?}");
+    // Retry-After: 2, and the padding and spread a 429's wait gets.
+    let waited = clock.now().duration_since(started).unwrap();
+    assert!(
+        (Duration::from_secs(2)..Duration::from_secs(3)).contains(&waited),
+        "{waited:?}"
+    );
     let api_requests = server
         .requests()
         .iter()
@@ -387,6 +396,18 @@ async fn a_token_endpoint_that_keeps_answering_429_ends_in_a_token_error_once_th
         panic!("expected a token error, got {result:?}");
     };
     assert_eq!(error.status(), Some(429));
+    assert!(result.as_ref().unwrap_err().is_rate_limited());
     assert_eq!(server.requests().len(), 3, "the first request and two retries");
     assert_eq!(clock.sleeps().len(), 2);
+
+    // The 429 the first call gave up on holds for the next call too: it first waits that out,
+    // so its budget leaves room for two token requests, not three.
+    let next = client.client_grants().get("cgr_1").await;
+    assert!(next.as_ref().is_err_and(Error::is_rate_limited), "{next:?}");
+    assert_eq!(server.requests().len(), 5, "two more token requests");
+    assert_eq!(
+        clock.sleeps().len(),
+        4,
+        "the refused one's wait, then one retry's"
+    );
 }

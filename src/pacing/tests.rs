@@ -29,7 +29,7 @@ fn limit(limit: u64, remaining: u64, reset: SystemTime) -> RateLimit {
 /// What the first request in line may do at `now`, leaving the queue as it was unless it goes.
 fn try_send(pacer: &Pacer, now: SystemTime) -> Result<Permit, Duration> {
     let ticket = pacer.join();
-    match pacer.turn(&ticket, now) {
+    match pacer.turn(&ticket, now, false) {
         Turn::Go(permit) => Ok(permit),
         Turn::Wait(wait) => Err(wait),
         Turn::Queued { .. } => panic!("nothing else is queued"),
@@ -50,7 +50,7 @@ fn wait(pacer: &Pacer, now: SystemTime) -> Duration {
 
 /// One request sent at `sent`, whatever the model says, and answered at once with `answer`.
 fn exchange(pacer: &Pacer, sent: SystemTime, answer: RateLimit, status: u16) {
-    let permit = pacer.send(sent);
+    let permit = pacer.send(&mut pacer.state(), sent);
     pacer.observe(permit, &answer, status, sent);
 }
 
@@ -227,9 +227,9 @@ fn before_any_response_one_request_goes_at_a_time() {
     let pacer = Pacer::default();
     let scout = send(&pacer, t0());
     let ticket = pacer.join();
-    assert!(matches!(pacer.turn(&ticket, t0()), Turn::AwaitAnswer));
+    assert!(matches!(pacer.turn(&ticket, t0(), false), Turn::AwaitAnswer));
     pacer.observe(scout, &limit(20, 19, at(1000)), 200, t0());
-    assert!(matches!(pacer.turn(&ticket, t0()), Turn::Go(_)));
+    assert!(matches!(pacer.turn(&ticket, t0(), false), Turn::Go(_)));
 }
 
 #[test]
@@ -247,9 +247,45 @@ fn while_the_rate_is_unknown_each_request_in_flight_holds_a_share_of_the_bucket(
     // 20 left: with a share of four each and two kept for the next, five go before a response.
     let in_flight: Vec<Permit> = (0..5).map(|_| send(&pacer, t0())).collect();
     let ticket = pacer.join();
-    assert!(matches!(pacer.turn(&ticket, t0()), Turn::AwaitAnswer));
+    assert!(matches!(pacer.turn(&ticket, t0(), false), Turn::AwaitAnswer));
     drop(in_flight);
-    assert!(matches!(pacer.turn(&ticket, t0()), Turn::Go(_)));
+    assert!(matches!(pacer.turn(&ticket, t0(), false), Turn::Go(_)));
+}
+
+#[test]
+fn a_request_whose_budget_is_spent_is_held_only_by_an_empty_bucket() {
+    let pacer = Pacer::default();
+    let _scout = send(&pacer, t0());
+    let first = pacer.join();
+    let second = pacer.join();
+    assert!(matches!(
+        pacer.turn(&second, t0(), false),
+        Turn::Queued { held: false }
+    ));
+    assert!(matches!(pacer.turn(&first, t0(), false), Turn::AwaitAnswer));
+    // Neither its place in line nor a response that may never come holds it past its budget.
+    assert!(matches!(pacer.turn(&second, t0(), true), Turn::Go(_)));
+    assert!(matches!(pacer.turn(&first, t0(), true), Turn::Go(_)));
+
+    let emptied = Pacer::default();
+    exchange(&emptied, t0(), limit(20, 0, at(1000)), 429);
+    let ticket = emptied.join();
+    assert!(matches!(emptied.turn(&ticket, t0(), true), Turn::Wait(_)));
+}
+
+#[test]
+fn a_request_that_fails_before_any_response_ends_the_wait_for_responses() {
+    let pacer = Pacer::default();
+    let scout = send(&pacer, t0());
+    let ticket = pacer.join();
+    let Turn::Go(_impatient) = pacer.turn(&ticket, t0(), true) else {
+        panic!("a call out of budget goes");
+    };
+    let ticket = pacer.join();
+    assert!(matches!(pacer.turn(&ticket, t0(), false), Turn::AwaitAnswer));
+    // A timeout or a broken connection: no response will say what is left.
+    drop(scout);
+    assert!(matches!(pacer.turn(&ticket, t0(), false), Turn::Go(_)));
 }
 
 #[test]
@@ -268,16 +304,19 @@ fn requests_wait_their_turn_in_order_and_one_that_gives_up_leaves_the_line() {
     let second = pacer.join();
     let third = pacer.join();
     assert!(matches!(
-        pacer.turn(&second, at(3000)),
+        pacer.turn(&second, at(3000), false),
         Turn::Queued { held: true }
     ));
-    assert!(matches!(pacer.turn(&first, at(3000)), Turn::Wait(_)));
+    assert!(matches!(pacer.turn(&first, at(3000), false), Turn::Wait(_)));
     drop(first);
-    let Turn::Wait(wait) = pacer.turn(&second, at(3000)) else {
+    let Turn::Wait(wait) = pacer.turn(&second, at(3000), false) else {
         panic!("second in line is first now");
     };
-    assert!(matches!(pacer.turn(&second, at(3001) + wait), Turn::Go(_)));
-    assert!(matches!(pacer.turn(&third, at(3001) + wait), Turn::Wait(_)));
+    assert!(matches!(pacer.turn(&second, at(3001) + wait, false), Turn::Go(_)));
+    assert!(matches!(
+        pacer.turn(&third, at(3001) + wait, false),
+        Turn::Wait(_)
+    ));
 }
 
 /// A clock standing at a fixed time, whose sleeps move it on at once and are recorded.
@@ -370,7 +409,7 @@ async fn a_request_queued_behind_a_held_one_leaves_when_its_budget_is_spent() {
     let pacer = spent_pacer();
     let clock = SteppingClock::at(at(3000));
     let front = pacer.join();
-    assert!(matches!(pacer.turn(&front, at(3000)), Turn::Wait(_)));
+    assert!(matches!(pacer.turn(&front, at(3000), false), Turn::Wait(_)));
 
     let budget = Duration::from_millis(30);
     let admitted = pacer.admit(&clock, LONG, budget).await;

@@ -20,11 +20,21 @@ pub struct VirtualClock {
 }
 
 #[derive(Debug)]
+struct Pending {
+    end: SystemTime,
+    waker: Waker,
+    /// The round of wake-ups in which it was last polled.
+    polled_in: u64,
+}
+
+#[derive(Debug)]
 struct State {
     now: SystemTime,
-    /// The pending sleeps, by number: when each ends, and who to wake then.
-    sleeps: BTreeMap<u64, (SystemTime, Waker)>,
+    /// The pending sleeps, by number.
+    sleeps: BTreeMap<u64, Pending>,
     next_sleep: u64,
+    /// The driver's latest round of wake-ups (see [`VirtualClock::drive`]).
+    round: u64,
     /// Calls started with [`VirtualClock::run`] and not finished.
     running: usize,
 }
@@ -35,6 +45,7 @@ impl Default for State {
             now: UNIX_EPOCH + Duration::from_secs(START_SECS),
             sleeps: BTreeMap::new(),
             next_sleep: 0,
+            round: 0,
             running: 0,
         }
     }
@@ -52,24 +63,49 @@ impl VirtualClock {
 
     /// Moves virtual time on whenever every running call sleeps, until the returned task is
     /// aborted (dropping the guard aborts it).
+    ///
+    /// A call whose sleep is registered may have been woken by something else (a pacer's
+    /// notification) and not have run yet: its sleep is still registered, and moving time
+    /// then would let it see a later time than it was woken at. So before moving time the
+    /// driver wakes every sleeper, and moves it only once each has been polled again with no
+    /// sleep ended or begun in between: then every call is still waiting for its sleep alone.
     pub fn drive(&self) -> Driver {
         let state = self.state.clone();
         Driver(tokio::spawn(async move {
+            // The round of wake-ups under way: its number, and `next_sleep` when it began.
+            let mut round = None;
             loop {
                 // Real time for the network and the runtime to make progress in between.
                 tokio::time::sleep(Duration::from_millis(1)).await;
                 let mut state = state.lock().unwrap();
                 if state.running == 0 || state.sleeps.len() < state.running {
+                    round = None;
                     continue;
                 }
-                let Some(next) = state.sleeps.values().map(|(end, _)| *end).min() else {
+                let Some((number, next_sleep)) = round else {
+                    state.round += 1;
+                    round = Some((state.round, state.next_sleep));
+                    for sleep in state.sleeps.values() {
+                        sleep.waker.wake_by_ref();
+                    }
+                    continue;
+                };
+                if state.next_sleep != next_sleep {
+                    round = None;
+                    continue;
+                }
+                if state.sleeps.values().any(|sleep| sleep.polled_in < number) {
+                    continue;
+                }
+                round = None;
+                let Some(next) = state.sleeps.values().map(|sleep| sleep.end).min() else {
                     continue;
                 };
                 state.now = state.now.max(next);
                 let now = state.now;
-                for (end, waker) in state.sleeps.values() {
-                    if *end <= now {
-                        waker.wake_by_ref();
+                for sleep in state.sleeps.values() {
+                    if sleep.end <= now {
+                        sleep.waker.wake_by_ref();
                     }
                 }
             }
@@ -119,9 +155,12 @@ impl Future for VirtualSleep {
             state.sleeps.remove(&self.number);
             return Poll::Ready(());
         }
-        state
-            .sleeps
-            .insert(self.number, (self.end, context.waker().clone()));
+        let pending = Pending {
+            end: self.end,
+            waker: context.waker().clone(),
+            polled_in: state.round,
+        };
+        state.sleeps.insert(self.number, pending);
         Poll::Pending
     }
 }

@@ -160,7 +160,7 @@ fn run(scenario: Scenario, seed: u64) -> Outcome {
                 let Some(ticket) = slot.ticket.as_ref().filter(|_| slot.generation == generation) else {
                     continue;
                 };
-                match pacer.turn(ticket, now) {
+                match pacer.turn(ticket, now, false) {
                     Turn::Go(permit) => {
                         slot.ticket = None;
                         slot.permit = Some(permit);
