@@ -12,6 +12,7 @@ mod error;
 mod fuzz_inputs;
 mod generated;
 mod hooks;
+mod list;
 mod list_answers;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
@@ -38,7 +39,7 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_TOKEN_REFRESH_MARGIN,
 };
 pub use client_grants::{
-    ClientGrants, DEFAULT_PER_PAGE, DEFAULT_TAKE, ListClientGrants, ListGrantOrganizations,
+    ClientGrantQuery, ClientGrants, GrantOrganizationQuery, ListClientGrants, ListGrantOrganizations,
 };
 pub use clock::{Clock, Sleep, SystemClock};
 pub use error::{
@@ -48,6 +49,7 @@ pub use generated::types::{
     ClientGrant, Organization, OrganizationClientAssociation, OrganizationClientGrant,
 };
 // Every open enum build.rs makes, so that one made from an enum Auth0 adds later is public too.
+pub use list::{DEFAULT_PER_PAGE, DEFAULT_TAKE, List};
 pub use models::*;
 pub use organizations::{ListOrganizationClientGrants, OrganizationClientGrants, OrganizationHandle};
 pub use pagination::{OffsetPage, Page};

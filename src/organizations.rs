@@ -5,11 +5,11 @@ use std::num::NonZeroU64;
 use futures_util::Stream;
 
 use crate::Client;
-use crate::client_grants::DEFAULT_PER_PAGE;
 use crate::error::{DecodeError, Error};
 use crate::generated;
 use crate::generated::types;
 use crate::generated::types::OrganizationClientGrant;
+use crate::list::DEFAULT_PER_PAGE;
 use crate::operations;
 use crate::pagination::{self, OffsetPage};
 use crate::path_segment;
