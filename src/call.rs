@@ -173,7 +173,33 @@ impl Client {
                 progenitor_client::Error::ResponseBodyError(error) => {
                     (decision(Outcome::NoAnswer), transport_error(error))
                 }
-                other => return Err(final_error::<T>(operation, other)),
+                // The request was carried out: a retry would repeat it to get the same body.
+                progenitor_client::Error::InvalidResponsePayload(body, _) => {
+                    return Err(Error::Decode(DecodeError::locate::<T>(
+                        operation.id,
+                        operation.success,
+                        &body,
+                    )));
+                }
+                // A value the generated request builder could not convert: no retry builds it better.
+                progenitor_client::Error::InvalidRequest(problem) => {
+                    return Err(Error::invalid_input("request", problem));
+                }
+                // Outcomes this client never meets: it is generated without error responses, no
+                // operation upgrades the connection, and its hooks (src/hooks.rs) return no error
+                // of their own. One that comes all the same is a bug of this crate; the call still
+                // ends with an error, as a request that could not be made, never with a panic.
+                impossible @ (progenitor_client::Error::ErrorResponse(_)
+                | progenitor_client::Error::InvalidUpgrade(_)
+                | progenitor_client::Error::Custom(_)) => {
+                    return Err(Error::invalid_input(
+                        "request",
+                        format!(
+                            "progenitor reported an outcome this client never receives, a bug of \
+                             auth0-client-grants: {impossible}"
+                        ),
+                    ));
+                }
             };
             match decision {
                 Decision::RetryAfter(delay) => {
@@ -188,28 +214,6 @@ impl Client {
                 }
             }
         }
-    }
-}
-
-/// What progenitor reports that no retry can change: a success body that does not decode, or
-/// a request it could not build.
-fn final_error<T: DeserializeOwned>(operation: &Operation, error: progenitor_client::Error<()>) -> Error {
-    match error {
-        progenitor_client::Error::InvalidResponsePayload(body, _) => {
-            Error::Decode(DecodeError::locate::<T>(operation.id, operation.success, &body))
-        }
-        progenitor_client::Error::InvalidRequest(problem) => Error::invalid_input("request", problem),
-        progenitor_client::Error::CommunicationError(error)
-        | progenitor_client::Error::ResponseBodyError(error)
-        | progenitor_client::Error::InvalidUpgrade(error) => transport_error(error),
-        // The client documents no error answer, so progenitor hands every one over unread.
-        progenitor_client::Error::ErrorResponse(answer) => {
-            Error::Api(ApiError::from_parts(answer.status().as_u16(), &[], None))
-        }
-        progenitor_client::Error::UnexpectedResponse(answer) => {
-            undocumented_success::<T>(operation, answer.status())
-        }
-        progenitor_client::Error::Custom(problem) => Error::Config(problem),
     }
 }
 
@@ -245,3 +249,35 @@ impl Drop for RecordsElapsed<'_> {
 
 #[cfg(test)]
 mod decoding_properties;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operations::GET_CLIENT_GRANT;
+
+    #[tokio::test]
+    async fn an_outcome_progenitor_never_reports_for_this_client_still_ends_the_call_with_an_error() {
+        let client = Client::builder()
+            .domain("example.eu.auth0.com")
+            .token("TOKEN")
+            .pacing(false)
+            .build()
+            .unwrap();
+
+        let result = client
+            .run(&GET_CLIENT_GRANT, |_api| async {
+                GeneratedResult::<()>::Err(progenitor_client::Error::Custom("from a hook".into()))
+            })
+            .await;
+
+        let Err(Error::InvalidInput(error)) = result else {
+            panic!("expected an error, got {result:?}")
+        };
+        assert_eq!(error.parameter(), "request");
+        assert!(
+            error.problem().contains("a bug of auth0-client-grants"),
+            "{error}"
+        );
+        assert!(error.problem().ends_with("from a hook"), "{error}");
+    }
+}
