@@ -125,7 +125,10 @@ impl Client {
                 progenitor_client::Error::UnexpectedResponse(response) => 'answered: {
                     let status = response.status();
                     if status.is_success() {
-                        return Err(undocumented_success::<T>(operation, status));
+                        return Err(Error::Decode(DecodeError::undocumented_success(
+                            operation.id,
+                            status.as_u16(),
+                        )));
                     }
                     if let Some(redirect) = redirect(status, response.headers()) {
                         return Err(Error::Redirect(redirect));
@@ -215,15 +218,6 @@ impl Client {
             }
         }
     }
-}
-
-/// A success status the API does not document for `operation`.
-fn undocumented_success<T: DeserializeOwned>(operation: &Operation, status: StatusCode) -> Error {
-    Error::Decode(DecodeError::locate::<T>(
-        operation.id,
-        status.as_u16(),
-        b"(a success status the API does not document for this operation)",
-    ))
 }
 
 fn transport_error(error: reqwest::Error) -> Error {

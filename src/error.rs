@@ -452,13 +452,14 @@ impl TransportError {
 
 /// A success answer whose body could not be read as the API promises.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot decode the {status} answer to {operation} at `{path}`: {problem} (body: {snippet})")]
+#[error("{}", self.describe())]
 pub struct DecodeError {
     operation: &'static str,
     status: u16,
     path: String,
     problem: String,
-    snippet: String,
+    /// `None` when the body was not kept, which a message must not show as an empty body.
+    snippet: Option<String>,
 }
 
 impl DecodeError {
@@ -475,18 +476,32 @@ impl DecodeError {
             status,
             path,
             problem,
-            snippet: snippet(body),
+            snippet: Some(snippet(body)),
         }
     }
 
     /// A success answer that lacks a field the client cannot do without.
     pub(crate) fn missing(operation: &'static str, status: u16, field: &str) -> Self {
+        Self::of_whole_answer(operation, status, format!("the answer has no `{field}`"))
+    }
+
+    /// An answer with a success status that `operation` does not document: there is no
+    /// decoder for its body, so it is not read.
+    pub(crate) fn undocumented_success(operation: &'static str, status: u16) -> Self {
+        Self::of_whole_answer(
+            operation,
+            status,
+            "a success status the API does not document for this operation".to_owned(),
+        )
+    }
+
+    fn of_whole_answer(operation: &'static str, status: u16, problem: String) -> Self {
         Self {
             operation,
             status,
             path: ".".to_owned(),
-            problem: format!("the answer has no `{field}`"),
-            snippet: String::new(),
+            problem,
+            snippet: None,
         }
     }
 
@@ -500,9 +515,25 @@ impl DecodeError {
         &self.path
     }
 
-    /// The start of the body as received, at most 200 characters.
+    /// The start of the body as received, at most 200 characters; empty when the body was
+    /// not read (an undocumented success status) or not kept (a missing field).
     pub fn body_snippet(&self) -> &str {
-        &self.snippet
+        self.snippet.as_deref().unwrap_or_default()
+    }
+
+    fn describe(&self) -> String {
+        let Self {
+            operation,
+            status,
+            path,
+            problem,
+            snippet,
+        } = self;
+        let mut text = format!("cannot decode the {status} answer to {operation} at `{path}`: {problem}");
+        if let Some(snippet) = snippet {
+            text.push_str(&format!(" (body: {snippet})"));
+        }
+        text
     }
 }
 

@@ -103,6 +103,27 @@ async fn a_success_body_of_the_wrong_shape_is_a_decode_error_naming_the_json_pat
 }
 
 #[tokio::test]
+async fn a_success_status_the_operation_does_not_document_is_a_decode_error_that_says_so() {
+    let error = answer(203, r#"{"id":"cgr_1","audience":"https://api/","scope":[]}"#).await;
+    let Error::Decode(decode) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(decode.operation(), "get_client_grant");
+    assert_eq!(decode.path(), ".");
+    assert_eq!(
+        decode.body_snippet(),
+        "",
+        "the body of an undocumented status is not read"
+    );
+    assert_eq!(error.status(), Some(203));
+    assert_eq!(
+        error.to_string(),
+        "cannot decode the 203 answer to get_client_grant at `.`: a success status the API does not \
+         document for this operation"
+    );
+}
+
+#[tokio::test]
 async fn a_success_body_that_is_not_json_is_a_decode_error_with_a_bounded_snippet() {
     let page = format!("<html>{}</html>", "maintenance ".repeat(100));
     let error = answer(200, &page).await;

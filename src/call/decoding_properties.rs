@@ -1,7 +1,7 @@
 //! Fuzzing every decoder a server's answer goes through (inputs in src/fuzz_inputs.rs): each
 //! operation's success body (`ClientGrant` for get, create and update; the list answers in
-//! their shapes; the association answer; `()` for the deletes, which [`DecodeError::locate`]
-//! reads on an undocumented success), with the open enums inside them and the paging
+//! their shapes; the association answer; `()`, the type `run` is given for the deletes, whose
+//! answers progenitor does not decode), with the open enums inside them and the paging
 //! arithmetic applied to what they decode; the error bodies (`ApiError::from_parts`,
 //! `TokenError::from_answer`); the token endpoint's answer; and `DecodeError::locate` on every
 //! body a success decoder refuses. None may panic, and what each returns must make sense.
