@@ -9,12 +9,12 @@ mod common;
 
 use std::time::Duration;
 
+use auth0_client_grants::RetryPolicy;
 use auth0_client_grants::testing::Fault;
-use auth0_client_grants::{Error, RetryPolicy};
 use common::Tenant;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tenant = Tenant::from_environment().await;
     println!("Running against {}.", tenant.describe());
 
@@ -26,12 +26,12 @@ async fn main() -> Result<(), Error> {
     if let Ok(proxy) = std::env::var("HTTPS_PROXY") {
         println!("Using the proxy {proxy}");
         let proxy = reqwest::Proxy::https(&proxy)
-            .map_err(|error| Error::Config(format!("HTTPS_PROXY is not a proxy URL: {error}")))?;
+            .map_err(|error| format!("HTTPS_PROXY is not a proxy URL: {error}"))?;
         http = http.proxy(proxy);
     }
     let http = http
         .build()
-        .map_err(|error| Error::Config(format!("cannot build the HTTP client: {error}")))?;
+        .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
 
     let client = tenant
         .client_builder()

@@ -9,7 +9,7 @@ use reqwest::header::HeaderValue;
 use secrecy::SecretString;
 
 use crate::clock::{Clock, SystemClock};
-use crate::error::Error;
+use crate::error::{ConfigError, Error};
 use crate::pacing::Pacer;
 use crate::rate_limit::RateLimit;
 use crate::response_limits::DEFAULT_MAX_ANSWER_SIZE;
@@ -332,16 +332,19 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         let endpoints = Endpoints::resolve(self.domain.as_deref(), self.base_url.as_deref())?;
         if self.timeout.is_zero() {
-            return Err(Error::Config("timeout must be longer than zero".into()));
+            return Err(Error::config("timeout", "timeout must be longer than zero"));
         }
         if self.max_answer_size == 0 {
-            return Err(Error::Config("max_answer_size must be at least one byte".into()));
+            return Err(Error::config(
+                "max_answer_size",
+                "max_answer_size must be at least one byte",
+            ));
         }
         let http = match (self.http_client, self.connect_timeout) {
             (Some(_), Some(_)) => {
-                return Err(Error::Config(
-                    "connect_timeout cannot be combined with http_client: set it on your reqwest client"
-                        .into(),
+                return Err(Error::config(
+                    "connect_timeout",
+                    "connect_timeout cannot be combined with http_client: set it on your reqwest client",
                 ));
             }
             (Some(http), None) => http,
@@ -351,7 +354,10 @@ impl ClientBuilder {
                 // the token nor the client secret follows it anywhere.
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
-                .map_err(|error| Error::Config(format!("cannot set up the HTTP client: {error}")))?,
+                .map_err(|error| {
+                    let problem = format!("cannot set up the HTTP client: {error}");
+                    Error::Config(ConfigError::new("http_client", problem).caused_by(error))
+                })?,
         };
 
         let tokens = match (self.credentials, self.token, self.token_provider) {
@@ -374,21 +380,24 @@ impl ClientBuilder {
             }
             (None, Some(token), None) => {
                 if token.authorization().is_none() {
-                    return Err(Error::Config(
-                        "token(..) must be a non-empty access token without control characters".into(),
+                    return Err(Error::config(
+                        "token",
+                        "token(..) must be a non-empty access token without control characters",
                     ));
                 }
                 Tokens::Fixed(token)
             }
             (None, None, Some(provider)) => Tokens::Provider(provider),
             (None, None, None) => {
-                return Err(Error::Config(
-                    "no credentials: call client_credentials(..), token(..) or token_provider(..)".into(),
+                return Err(Error::config(
+                    "client_credentials",
+                    "no credentials: call client_credentials(..), token(..) or token_provider(..)",
                 ));
             }
             _ => {
-                return Err(Error::Config(
-                    "choose one of client_credentials(..), token(..) and token_provider(..)".into(),
+                return Err(Error::config(
+                    "client_credentials",
+                    "choose one of client_credentials(..), token(..) and token_provider(..)",
                 ));
             }
         };
@@ -397,7 +406,7 @@ impl ClientBuilder {
             .user_agent
             .unwrap_or_else(|| concat!("auth0-client-grants/", env!("CARGO_PKG_VERSION")).into());
         let user_agent = HeaderValue::try_from(user_agent)
-            .map_err(|_| Error::Config("user_agent must be visible ASCII".into()))?;
+            .map_err(|_| Error::config("user_agent", "user_agent must be visible ASCII"))?;
         let telemetry = self.telemetry.then(|| {
             let wrapper = self
                 .client_info
@@ -437,17 +446,23 @@ impl Endpoints {
         match (domain, base_url) {
             (Some(domain), None) => Self::for_domain(domain),
             (None, Some(base_url)) => Self::for_base_url(base_url),
-            (None, None) => Err(Error::Config("no API: call domain(..) or base_url(..)".into())),
-            (Some(_), Some(_)) => Err(Error::Config("choose one of domain(..) and base_url(..)".into())),
+            (None, None) => Err(Error::config("domain", "no API: call domain(..) or base_url(..)")),
+            (Some(_), Some(_)) => Err(Error::config(
+                "domain",
+                "choose one of domain(..) and base_url(..)",
+            )),
         }
     }
 
     fn for_domain(domain: &str) -> Result<Self, Error> {
         let refused = || {
-            Error::Config(format!(
-                "domain must be a host name such as example.eu.auth0.com (letters, digits, `-` and `.`), \
-                 with an optional :port, not {domain:?}"
-            ))
+            Error::config(
+                "domain",
+                format!(
+                    "domain must be a host name such as example.eu.auth0.com (letters, digits, `-` and `.`), \
+                     with an optional :port, not {domain:?}"
+                ),
+            )
         };
         let (host, port) = match domain.rsplit_once(':') {
             Some((host, port)) => (host, Some(port)),
@@ -476,24 +491,31 @@ impl Endpoints {
         // The URL parser drops tabs and line breaks and trims spaces without a word, so the URL
         // used would differ from the one given: refuse them before parsing.
         if base_url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(Error::Config(format!(
-                "base_url {base_url:?} must not contain whitespace or control characters"
-            )));
+            return Err(Error::config(
+                "base_url",
+                format!("base_url {base_url:?} must not contain whitespace or control characters"),
+            ));
         }
-        let url = Url::parse(base_url)
-            .map_err(|error| Error::Config(format!("base_url {base_url:?} is not a URL: {error}")))?;
+        let url = Url::parse(base_url).map_err(|error| {
+            let problem = format!("base_url {base_url:?} is not a URL: {error}");
+            Error::Config(ConfigError::new("base_url", problem).caused_by(error))
+        })?;
         check_transport_security(&url)?;
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(Error::Config(format!(
-                "base_url {base_url:?} must not carry a query or a fragment"
-            )));
+            return Err(Error::config(
+                "base_url",
+                format!("base_url {base_url:?} must not carry a query or a fragment"),
+            ));
         }
         // A password without a user name counts too: it would go into the token's audience.
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(Error::Config(format!(
-                "base_url must not carry credentials (a user name or password): {}",
-                without_credentials(&url)
-            )));
+            return Err(Error::config(
+                "base_url",
+                format!(
+                    "base_url must not carry credentials (a user name or password): {}",
+                    without_credentials(&url)
+                ),
+            ));
         }
         let api_root = url.as_str().trim_end_matches('/').to_owned();
         Ok(Self {
@@ -528,15 +550,19 @@ fn check_transport_security(url: &Url) -> Result<(), Error> {
             if loopback {
                 Ok(())
             } else {
-                Err(Error::Config(format!(
-                    "base_url {url} uses plain http to a host that is not loopback; use https, or the token \
-                     would travel in clear text"
-                )))
+                Err(Error::config(
+                    "base_url",
+                    format!(
+                        "base_url {url} uses plain http to a host that is not loopback; use https, or the \
+                         token would travel in clear text"
+                    ),
+                ))
             }
         }
-        other => Err(Error::Config(format!(
-            "base_url scheme {other:?} is not http or https"
-        ))),
+        other => Err(Error::config(
+            "base_url",
+            format!("base_url scheme {other:?} is not http or https"),
+        )),
     }
 }
 
@@ -544,9 +570,9 @@ fn check_transport_security(url: &Url) -> Result<(), Error> {
 mod tests {
     use super::*;
 
-    fn config_error(result: Result<Endpoints, Error>) -> String {
+    fn config_error(result: Result<Endpoints, Error>) -> ConfigError {
         match result {
-            Err(Error::Config(message)) => message,
+            Err(Error::Config(error)) => error,
             other => panic!("expected a configuration error, got {other:?}"),
         }
     }
@@ -585,10 +611,11 @@ mod tests {
             "[::1]:443",
             "exämple.auth0.com",
         ] {
-            let message = config_error(Endpoints::resolve(Some(bad), None));
+            let error = config_error(Endpoints::resolve(Some(bad), None));
+            assert_eq!(error.setting(), "domain", "{bad}: {error}");
             assert!(
-                message.starts_with("domain must be a host name"),
-                "{bad}: {message}"
+                error.to_string().starts_with("domain must be a host name"),
+                "{bad}: {error}"
             );
         }
     }
@@ -647,7 +674,9 @@ mod tests {
                 "must not carry a query or a fragment",
             ),
         ] {
-            let message = config_error(Endpoints::resolve(None, Some(bad)));
+            let error = config_error(Endpoints::resolve(None, Some(bad)));
+            assert_eq!(error.setting(), "base_url", "{bad:?}: {error}");
+            let message = error.to_string();
             assert!(message.contains(says), "{bad:?}: {message}");
             assert!(!message.contains("pw"), "the password is shown: {message}");
         }
@@ -684,27 +713,76 @@ mod tests {
             "http://localhost.example.com/api/v2",
             "http://127.0.0.1.nip.io/api/v2",
         ] {
-            let message = config_error(Endpoints::resolve(None, Some(refused)));
+            let error = config_error(Endpoints::resolve(None, Some(refused)));
+            assert_eq!(error.setting(), "base_url", "{refused}: {error}");
             assert!(
-                message.contains("plain http to a host that is not loopback"),
-                "{refused}: {message}"
+                error
+                    .to_string()
+                    .contains("plain http to a host that is not loopback"),
+                "{refused}: {error}"
             );
         }
-        assert!(config_error(Endpoints::resolve(None, Some("ftp://x/api"))).contains("not http or https"));
+        let ftp = config_error(Endpoints::resolve(None, Some("ftp://x/api")));
+        assert_eq!(ftp.setting(), "base_url");
+        assert!(ftp.to_string().contains("not http or https"), "{ftp}");
     }
 
     #[test]
     fn exactly_one_place_for_the_api() {
+        let neither = config_error(Endpoints::resolve(None, None));
+        assert_eq!(neither.setting(), "domain");
+        assert_eq!(neither.to_string(), "no API: call domain(..) or base_url(..)");
+        let both = config_error(Endpoints::resolve(
+            Some("a.auth0.com"),
+            Some("https://a.auth0.com/api/v2"),
+        ));
+        assert_eq!(both.setting(), "domain");
+        assert_eq!(both.to_string(), "choose one of domain(..) and base_url(..)");
+    }
+
+    #[test]
+    fn each_refusal_of_build_names_the_setting_to_fix() {
+        let api = || Client::builder().domain("example.eu.auth0.com");
+        let authenticated = || api().token("TOKEN");
+        #[rustfmt::skip]
+        let table = [
+            (authenticated().timeout(Duration::ZERO), "timeout", "timeout must be longer than zero"),
+            (authenticated().max_answer_size(0), "max_answer_size", "max_answer_size must be at least one byte"),
+            (
+                authenticated().connect_timeout(Duration::from_secs(1)).http_client(reqwest::Client::new()),
+                "connect_timeout",
+                "connect_timeout cannot be combined with http_client: set it on your reqwest client",
+            ),
+            (api().token(""), "token", "token(..) must be a non-empty access token without control characters"),
+            (api(), "client_credentials", "no credentials: call client_credentials(..), token(..) or token_provider(..)"),
+            (
+                authenticated().client_credentials("id", "secret"),
+                "client_credentials",
+                "choose one of client_credentials(..), token(..) and token_provider(..)",
+            ),
+            (authenticated().user_agent("line\nbreak"), "user_agent", "user_agent must be visible ASCII"),
+            (Client::builder().token("TOKEN"), "domain", "no API: call domain(..) or base_url(..)"),
+        ];
+        for (builder, setting, problem) in table {
+            let error = builder.build().unwrap_err();
+            assert_eq!(error.to_string(), format!("invalid configuration: {problem}"));
+            let Error::Config(error) = error else {
+                panic!("expected a configuration error, got {error:?}")
+            };
+            assert_eq!((error.setting(), error.problem()), (setting, problem));
+            assert!(std::error::Error::source(&error).is_none(), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn a_base_url_that_is_not_a_url_keeps_the_parsers_error_as_its_source() {
+        let error = config_error(Endpoints::resolve(None, Some("not-a-url")));
+        assert_eq!(error.setting(), "base_url");
+        let source = std::error::Error::source(&error).expect("the parser's error");
         assert_eq!(
-            config_error(Endpoints::resolve(None, None)),
-            "no API: call domain(..) or base_url(..)"
+            error.to_string(),
+            format!("base_url \"not-a-url\" is not a URL: {source}")
         );
-        assert_eq!(
-            config_error(Endpoints::resolve(
-                Some("a.auth0.com"),
-                Some("https://a.auth0.com/api/v2")
-            )),
-            "choose one of domain(..) and base_url(..)"
-        );
+        assert!(source.is::<url::ParseError>(), "{source:?}");
     }
 }

@@ -40,9 +40,10 @@ pub enum Error {
     /// A success answer whose body is not what the API promises.
     #[error(transparent)]
     Decode(DecodeError),
-    /// The client was configured with something unusable.
+    /// The client was configured with something unusable: [`ConfigError::setting`] names the
+    /// builder method to fix.
     #[error("invalid configuration: {0}")]
-    Config(String),
+    Config(ConfigError),
     /// The server's paging went wrong (a cursor that repeats): walking on would never end.
     #[error("paging failed: {0}")]
     Pagination(String),
@@ -120,6 +121,10 @@ impl Error {
             Error::HeldBack(error) => error.rate_limit(),
             _ => None,
         }
+    }
+
+    pub(crate) fn config(setting: &'static str, problem: impl Into<String>) -> Self {
+        Error::Config(ConfigError::new(setting, problem))
     }
 
     pub(crate) fn invalid_input(
@@ -327,6 +332,48 @@ impl InvalidInput {
     }
 
     /// What is wrong with it, naming the limit.
+    pub fn problem(&self) -> &str {
+        &self.problem
+    }
+}
+
+/// A setting of the [`ClientBuilder`](crate::ClientBuilder) that cannot be used: see
+/// [`Error::Config`].
+#[derive(Debug, thiserror::Error)]
+#[error("{problem}")]
+pub struct ConfigError {
+    setting: &'static str,
+    problem: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl ConfigError {
+    pub(crate) fn new(setting: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            setting,
+            problem: problem.into(),
+            source: None,
+        }
+    }
+
+    /// The same refusal, with the error behind it as its [`source`](std::error::Error::source).
+    pub(crate) fn caused_by(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// The [`ClientBuilder`](crate::ClientBuilder) method whose value is refused, such as
+    /// `base_url`, `domain`, `token` or `timeout`. When a choice between methods was not made,
+    /// or was made twice, the first of that choice: `domain` (or `base_url`),
+    /// `client_credentials` (or `token`, `token_provider`); `connect_timeout` when it was
+    /// combined with `http_client`; and `http_client` when the HTTP client this crate builds
+    /// could not be set up, which one of your own replaces.
+    pub fn setting(&self) -> &str {
+        self.setting
+    }
+
+    /// What is wrong, and how to fix it: the message, as `Display` shows it.
     pub fn problem(&self) -> &str {
         &self.problem
     }

@@ -19,12 +19,15 @@ fn plain_http_to_a_host_that_is_not_loopback_is_refused_by_build() {
         .base_url("http://tenant.example.com/api/v2")
         .token(TOKEN)
         .build();
-    let Err(Error::Config(message)) = result else {
+    let Err(Error::Config(error)) = result else {
         panic!("expected a configuration error")
     };
+    assert_eq!(error.setting(), "base_url");
     assert!(
-        message.contains("plain http to a host that is not loopback"),
-        "{message}"
+        error
+            .to_string()
+            .contains("plain http to a host that is not loopback"),
+        "{error}"
     );
 }
 
@@ -40,7 +43,7 @@ fn a_base_url_or_domain_that_is_not_clean_is_refused_by_build() {
     for base_url in base_urls {
         let result = Client::builder().base_url(base_url).token(TOKEN).build();
         assert!(
-            matches!(result, Err(Error::Config(_))),
+            matches!(&result, Err(Error::Config(error)) if error.setting() == "base_url"),
             "{base_url:?}: {result:?}"
         );
     }
@@ -53,7 +56,10 @@ fn a_base_url_or_domain_that_is_not_clean_is_refused_by_build() {
     ];
     for domain in domains {
         let result = Client::builder().domain(domain).token(TOKEN).build();
-        assert!(matches!(result, Err(Error::Config(_))), "{domain:?}: {result:?}");
+        assert!(
+            matches!(&result, Err(Error::Config(error)) if error.setting() == "domain"),
+            "{domain:?}: {result:?}"
+        );
     }
     let with_port = Client::builder()
         .domain("example.eu.auth0.com:8443")
