@@ -45,8 +45,9 @@ pub enum Error {
     #[error("invalid configuration: {0}")]
     Config(ConfigError),
     /// The server's paging went wrong (a cursor that repeats): walking on would never end.
+    /// [`PaginationError::kind`] says what went wrong.
     #[error("paging failed: {0}")]
-    Pagination(String),
+    Pagination(PaginationError),
     /// The server answered with a redirect, which is never followed since Auth0 never
     /// redirects these endpoints; or the HTTP client given to
     /// [`http_client`](crate::ClientBuilder::http_client) followed one to another origin, whose
@@ -376,6 +377,59 @@ impl ConfigError {
     /// What is wrong, and how to fix it: the message, as `Display` shows it.
     pub fn problem(&self) -> &str {
         &self.problem
+    }
+}
+
+/// A walk over the pages of a list that cannot go on: see [`Error::Pagination`]. The pages
+/// before it were yielded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct PaginationError {
+    operation: &'static str,
+    kind: PaginationErrorKind,
+    cursor: Option<String>,
+}
+
+/// What went wrong in a walk over pages (see [`PaginationError`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PaginationErrorKind {
+    /// The server handed out a `next` cursor it had handed out before in the same walk:
+    /// following it would fetch the same pages again, without end.
+    RepeatedCursor,
+}
+
+impl PaginationError {
+    pub(crate) fn repeated_cursor(operation: &'static str, cursor: &str) -> Self {
+        Self {
+            operation,
+            kind: PaginationErrorKind::RepeatedCursor,
+            cursor: Some(cursor.to_owned()),
+        }
+    }
+
+    /// The list operation whose pages were walked, such as `get_client_grants`.
+    pub fn operation(&self) -> &str {
+        self.operation
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> PaginationErrorKind {
+        self.kind
+    }
+
+    /// The cursor concerned: for [`PaginationErrorKind::RepeatedCursor`], the one that came back.
+    pub fn cursor(&self) -> Option<&str> {
+        self.cursor.as_deref()
+    }
+
+    fn describe(&self) -> String {
+        match self.kind {
+            PaginationErrorKind::RepeatedCursor => format!(
+                "the server returned the cursor {:?} twice; stopping instead of looping",
+                self.cursor().unwrap_or_default()
+            ),
+        }
     }
 }
 

@@ -43,8 +43,8 @@ pub use client_grants::{
 };
 pub use clock::{Clock, Sleep, SystemClock};
 pub use error::{
-    ApiError, ConfigError, DecodeError, Error, HeldBackError, InvalidInput, RedirectError, TokenError,
-    TransportError,
+    ApiError, ConfigError, DecodeError, Error, HeldBackError, InvalidInput, PaginationError,
+    PaginationErrorKind, RedirectError, TokenError, TransportError,
 };
 pub use generated::types::{
     ClientGrant, Organization, OrganizationClientAssociation, OrganizationClientGrant,

@@ -145,7 +145,7 @@ impl<Q: ListQuery> List<Q> {
     /// Every checkpoint page, lazily, one at a time.
     pub fn pages(&self) -> impl Stream<Item = Result<Page<Q::Item>, Error>> + Send + Unpin + 'static {
         let (client, query, paging) = (self.client.clone(), self.query.clone(), self.paging.clone());
-        pagination::checkpoint_pages(paging.from.clone(), move |from| {
+        pagination::checkpoint_pages(Q::OPERATION, paging.from.clone(), move |from| {
             let (client, query, paging) = (client.clone(), query.clone(), paging.clone());
             async move { checkpoint_page(&client, &query, &paging, from.as_deref()).await }
         })

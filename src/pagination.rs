@@ -8,7 +8,7 @@ use std::future::Future;
 
 use futures_util::{Stream, StreamExt, TryStreamExt, stream};
 
-use crate::error::Error;
+use crate::error::{Error, PaginationError};
 
 /// One page of a checkpoint-paged list.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,15 +59,19 @@ pub(crate) fn whole_number(value: Option<f64>) -> u64 {
         .map_or(0, |number| number as u64)
 }
 
-/// The cursor to ask for next: `None` when the page says the list ended (`next` absent, null
-/// or empty); an error when the server hands out a cursor it handed out before, which would
-/// otherwise loop forever.
-pub(crate) fn next_cursor(next: Option<&str>, seen: &mut HashSet<String>) -> Result<Option<String>, Error> {
+/// The cursor to ask `operation` for next: `None` when the page says the list ended (`next`
+/// absent, null or empty); an error when the server hands out a cursor it handed out before,
+/// which would otherwise loop forever.
+pub(crate) fn next_cursor(
+    operation: &'static str,
+    next: Option<&str>,
+    seen: &mut HashSet<String>,
+) -> Result<Option<String>, Error> {
     match next {
         None | Some("") => Ok(None),
-        Some(cursor) if !seen.insert(cursor.to_owned()) => Err(Error::Pagination(format!(
-            "the server returned the cursor {cursor:?} twice; stopping instead of looping"
-        ))),
+        Some(cursor) if !seen.insert(cursor.to_owned()) => Err(Error::Pagination(
+            PaginationError::repeated_cursor(operation, cursor),
+        )),
         Some(cursor) => Ok(Some(cursor.to_owned())),
     }
 }
@@ -88,8 +92,9 @@ enum WalkState<S> {
     Done,
 }
 
-/// The pages of a checkpoint-paged list, starting at cursor `from`.
+/// The pages of the checkpoint-paged list of `operation`, starting at cursor `from`.
 pub(crate) fn checkpoint_pages<T, F, Fut>(
+    operation: &'static str,
     from: Option<String>,
     fetch: F,
 ) -> impl Stream<Item = Result<Page<T>, Error>> + Send + Unpin + 'static
@@ -99,7 +104,7 @@ where
     Fut: Future<Output = Result<Page<T>, Error>> + Send,
 {
     let start = WalkState::FetchNext((from, HashSet::new()));
-    stream::unfold((start, fetch), |(walk, mut fetch)| async move {
+    stream::unfold((start, fetch), move |(walk, mut fetch)| async move {
         let (from, mut seen) = match walk {
             WalkState::FetchNext(state) => state,
             WalkState::Failed(error) => return Some((Err(error), (WalkState::Done, fetch))),
@@ -109,7 +114,7 @@ where
             Ok(page) => page,
             Err(error) => return Some((Err(error), (WalkState::Done, fetch))),
         };
-        let walk = match next_cursor(page.next.as_deref(), &mut seen) {
+        let walk = match next_cursor(operation, page.next.as_deref(), &mut seen) {
             Ok(Some(cursor)) => WalkState::FetchNext((Some(cursor), seen)),
             Ok(None) => WalkState::Done,
             Err(error) => WalkState::Failed(error),
@@ -167,16 +172,26 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::PaginationErrorKind;
 
     #[test]
     fn the_last_checkpoint_page_has_next_absent_null_or_empty() {
         let mut seen = HashSet::new();
-        assert_eq!(next_cursor(None, &mut seen).unwrap(), None);
-        assert_eq!(next_cursor(Some(""), &mut seen).unwrap(), None);
-        assert_eq!(next_cursor(Some("c1"), &mut seen).unwrap(), Some("c1".to_owned()));
-        assert_eq!(next_cursor(Some("c2"), &mut seen).unwrap(), Some("c2".to_owned()));
-        let repeated = next_cursor(Some("c1"), &mut seen).unwrap_err();
-        assert!(matches!(repeated, Error::Pagination(_)), "{repeated:?}");
+        let next = |cursor, seen: &mut _| next_cursor("get_client_grants", cursor, seen);
+        assert_eq!(next(None, &mut seen).unwrap(), None);
+        assert_eq!(next(Some(""), &mut seen).unwrap(), None);
+        assert_eq!(next(Some("c1"), &mut seen).unwrap(), Some("c1".to_owned()));
+        assert_eq!(next(Some("c2"), &mut seen).unwrap(), Some("c2".to_owned()));
+        let Err(Error::Pagination(repeated)) = next(Some("c1"), &mut seen) else {
+            panic!("expected a pagination error")
+        };
+        assert_eq!(repeated.kind(), PaginationErrorKind::RepeatedCursor);
+        assert_eq!(repeated.operation(), "get_client_grants");
+        assert_eq!(repeated.cursor(), Some("c1"));
+        assert_eq!(
+            Error::Pagination(repeated).to_string(),
+            r#"paging failed: the server returned the cursor "c1" twice; stopping instead of looping"#
+        );
     }
 
     #[test]
@@ -252,7 +267,7 @@ mod fuzzed {
                             .iter()
                             .any(|earlier| earlier.as_deref() == Some(cursor))
                 });
-                match next_cursor(cursor.as_deref(), &mut seen) {
+                match next_cursor("get_client_grants", cursor.as_deref(), &mut seen) {
                     Ok(Some(next)) => assert_eq!(Some(next.as_str()), cursor.as_deref()),
                     Ok(None) => {
                         assert!(cursor.as_deref().is_none_or(str::is_empty));

@@ -3,7 +3,7 @@
 
 mod common;
 
-use auth0_client_grants::{DefaultFor, Error, SubjectType};
+use auth0_client_grants::{DefaultFor, Error, PaginationErrorKind, SubjectType};
 use common::{FakeClock, client_for};
 use futures::{StreamExt, TryStreamExt};
 use httpmock::Method::GET;
@@ -130,11 +130,12 @@ async fn a_cursor_that_comes_back_is_an_error_not_an_endless_loop() {
 
     assert_eq!(results.len(), 3, "two pages, then the error, then the end");
     assert!(results[0].is_ok() && results[1].is_ok());
-    assert!(
-        matches!(results[2], Err(Error::Pagination(_))),
-        "{:?}",
-        results[2]
-    );
+    let Err(Error::Pagination(error)) = &results[2] else {
+        panic!("expected a pagination error, got {:?}", results[2])
+    };
+    assert_eq!(error.kind(), PaginationErrorKind::RepeatedCursor);
+    assert_eq!(error.operation(), "get_client_grants");
+    assert_eq!(error.cursor(), Some("loop"));
     looping.assert_calls_async(1).await;
 }
 

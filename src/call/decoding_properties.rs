@@ -200,9 +200,9 @@ fn walk<T>(answer: ListAnswer<T>) {
 /// What the checkpoint streams do with a decoded page's cursor.
 fn walk_checkpoint(next: Option<&str>) {
     let mut seen = HashSet::new();
-    if let Ok(Some(cursor)) = next_cursor(next, &mut seen) {
+    if let Ok(Some(cursor)) = next_cursor("get_client_grants", next, &mut seen) {
         assert!(!cursor.is_empty());
-        assert!(next_cursor(Some(&cursor), &mut seen).is_err());
+        assert!(next_cursor("get_client_grants", Some(&cursor), &mut seen).is_err());
     }
 }
 
