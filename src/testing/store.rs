@@ -149,6 +149,12 @@ fn subject_of(grant: &ClientGrant) -> SubjectType {
     grant.subject_type.clone().unwrap_or(SubjectType::Client)
 }
 
+/// Whether Auth0 manages the grant, which refuses changes to it; an absent `is_system` means it
+/// does not.
+fn is_system(grant: &ClientGrant) -> bool {
+    grant.is_system == Some(true)
+}
+
 #[derive(Debug)]
 struct StoredOrganization {
     organization: Organization,
@@ -274,7 +280,7 @@ impl Store {
         }
         let changes = Changes::parse(&fields)?;
         let grant = self.get_mut(id)?;
-        if grant.is_system == Some(true) {
+        if is_system(grant) {
             return Err(Failure::system_grant());
         }
         changes.apply(grant);
@@ -286,7 +292,7 @@ impl Store {
         let Some(sort_key) = self.sort_key_of.get(id).cloned() else {
             return Ok(());
         };
-        if self.grants[&sort_key].is_system == Some(true) {
+        if is_system(&self.grants[&sort_key]) {
             return Err(Failure::system_grant());
         }
         self.grants.remove(&sort_key);
