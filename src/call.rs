@@ -19,8 +19,7 @@ use crate::error::{ApiError, DecodeError, Error, HeldBackError, TokenError, Tran
 use crate::generated;
 use crate::hooks::request_builder;
 use crate::operations::Operation;
-use crate::rate_limit::RateLimit;
-use crate::response_limits::{redirect, too_large};
+use crate::response_limits::too_large;
 use crate::retry::{Decision, Outcome, Spent, decide};
 
 /// What the generated methods return.
@@ -100,11 +99,18 @@ impl Client {
                 }
                 None => None,
             };
-            let (api, refused) = request_builder(state, authorization, permit);
+            let (api, exchange) = request_builder(state, authorization, permit);
             let outcome = call(api).await;
-            // An answer from another origin, refused by the hook, whatever progenitor made of it.
-            if let Some(refused) = refused.get() {
-                return Err(Error::Redirect(refused.clone()));
+            let seen = std::mem::take(&mut *locked(&exchange));
+            if let Some(path) = &seen.path {
+                span.record("path", path.as_str());
+            }
+            if let Some(status) = seen.status {
+                span.record("status", status);
+            }
+            // A response refused unread, whatever progenitor made of it.
+            if let Some(refused) = seen.refused {
+                return Err(Error::Redirect(refused));
             }
             let failure = match outcome {
                 Ok(answer) => return Ok(answer.into_inner()),
@@ -130,9 +136,6 @@ impl Client {
                             status.as_u16(),
                         )));
                     }
-                    if let Some(redirect) = redirect(status, response.headers()) {
-                        return Err(Error::Redirect(redirect));
-                    }
                     let headers = response.headers().clone();
                     let body = match response.bytes().await {
                         Ok(body) => body,
@@ -149,13 +152,13 @@ impl Client {
                         refreshed_token = true;
                         continue 'attempts;
                     }
-                    let seen = Outcome::Status {
+                    let outcome = Outcome::Status {
                         status: status.as_u16(),
                         headers: &headers,
+                        rate_limit: seen.rate_limit,
                     };
-                    let error =
-                        ApiError::from_parts(status.as_u16(), &body, RateLimit::from_headers(&headers));
-                    (decision(seen), Error::Api(error))
+                    let error = ApiError::from_parts(status.as_u16(), &body, seen.rate_limit);
+                    (decision(outcome), Error::Api(error))
                 }
                 // The generated code could not build the request: no retry builds it better.
                 progenitor_client::Error::CommunicationError(error) if error.is_builder() => {

@@ -1,9 +1,11 @@
-//! progenitor's hooks, the per-request work of one attempt: headers (`pre`), then the timeout,
-//! sending, and what the answer says about the rate limit (`exec`). Everything around one
-//! attempt (its token, its turn in the pacing queue, retries, errors) is
-//! [`Client::run`](crate::Client)'s.
+//! progenitor's hooks, the per-request work of one attempt: headers (`pre`), then sending
+//! (`exec`, through src/send.rs, as every request of this client goes) and giving the pacer's
+//! permit back with what the response says of the rate limit. Everything around one attempt
+//! (its token, its turn in the pacing queue, retries, errors) is
+//! [`Client::run`](crate::Client)'s, which learns what `exec` saw through the attempt's
+//! [`Exchange`].
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
@@ -13,37 +15,54 @@ use crate::error::RedirectError;
 use crate::generated;
 use crate::pacing::Permit;
 use crate::rate_limit::RateLimit;
-use crate::response_limits::{self, from_another_origin};
+use crate::send::{Received, send};
 
 /// What the hooks of one attempt need, as the generated client's inner value: the client's
-/// state, the `Authorization` header of the token this attempt sends, the pacer's permit for
-/// it (given back with what the answer says of the rate limit), and where `exec` records an
-/// answer it refused for coming from another origin.
+/// state, the `Authorization` header of the token this attempt sends, and the exchange with
+/// the attempt loop.
 #[derive(Clone, Debug)]
 pub(crate) struct Attempt {
     pub(crate) state: Arc<ClientState>,
     pub(crate) authorization: HeaderValue,
-    pub(crate) permit: Arc<Mutex<Option<Permit>>>,
-    pub(crate) refused: Arc<OnceLock<RedirectError>>,
+    pub(crate) exchange: Arc<Mutex<Exchange>>,
+}
+
+/// The one channel between the attempt loop and `exec`, which progenitor calls in between:
+/// the pacer's permit goes in, and what `exec` saw of the response comes out. The loop must
+/// read it whatever progenitor returns: a response without a body (a delete's) is never read,
+/// so a refused one would otherwise pass for a success.
+#[derive(Debug, Default)]
+pub(crate) struct Exchange {
+    /// The pacer's permit for the request, taken by `exec` when it sends.
+    pub(crate) permit: Option<Permit>,
+    /// The path the request went to, for the call's span.
+    pub(crate) path: Option<String>,
+    /// The response's status, when one came.
+    pub(crate) status: Option<u16>,
+    /// Its rate-limit headers, read once.
+    pub(crate) rate_limit: Option<RateLimit>,
+    /// Why the response was refused unread, if it was.
+    pub(crate) refused: Option<RedirectError>,
 }
 
 /// The generated client for one attempt (a cheap request builder over the shared HTTP client),
-/// and what its `exec` refused, which the caller must check whatever progenitor returns: an
-/// answer without a body (a delete's) is never read, so refusing its body would not be enough.
+/// and the exchange through which its `exec` reports.
 pub(crate) fn request_builder(
     state: &Arc<ClientState>,
     authorization: HeaderValue,
     permit: Option<Permit>,
-) -> (generated::Client, Arc<OnceLock<RedirectError>>) {
-    let refused = Arc::new(OnceLock::new());
+) -> (generated::Client, Arc<Mutex<Exchange>>) {
+    let exchange = Arc::new(Mutex::new(Exchange {
+        permit,
+        ..Exchange::default()
+    }));
     let attempt = Attempt {
         state: state.clone(),
         authorization,
-        permit: Arc::new(Mutex::new(permit)),
-        refused: refused.clone(),
+        exchange: exchange.clone(),
     };
     let api = generated::Client::new_with_client(&state.api_root, state.http.clone(), attempt);
-    (api, refused)
+    (api, exchange)
 }
 
 const AUTH0_CLIENT: HeaderName = HeaderName::from_static("auth0-client");
@@ -68,35 +87,41 @@ impl ClientHooks<Attempt> for generated::Client {
 
     async fn exec(
         &self,
-        mut request: reqwest::Request,
+        request: reqwest::Request,
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let attempt = self.inner();
         let state = &attempt.state;
-        let span = tracing::Span::current();
-        span.record("path", request.url().path());
-        *request.timeout_mut() = Some(state.timeout);
-        let requested = request.url().origin();
-        let permit = locked(&attempt.permit).take();
-        let response = self.client().execute(request).await?;
-        let status = response.status();
-        span.record("status", status.as_u16());
-        // A caller's HTTP client that follows redirects reaches other origins: nothing of their
-        // answer is used, not even what it says about the rate limit.
-        if let Some(refused) = from_another_origin(&requested, &response) {
-            let _ = attempt.refused.set(refused);
-            return Ok(response);
-        }
-        let limit = RateLimit::from_headers(response.headers());
-        if let (Some(pacer), Some(permit)) = (&state.pacer, permit) {
-            match &limit {
-                Some(limit) => pacer.observe(permit, limit, status.as_u16(), state.clock.now()),
-                None => pacer.unmetered(permit),
+        let path = request.url().path().to_owned();
+        let permit = {
+            let mut exchange = locked(&attempt.exchange);
+            exchange.path = Some(path);
+            exchange.permit.take()
+        };
+        // A request that fails drops its permit unanswered, which the pacer counts as such.
+        let received = send(self.client(), request, state.timeout, state.max_answer_size).await?;
+        let mut exchange = locked(&attempt.exchange);
+        let response = match received {
+            Received::Refused { response, why } => {
+                exchange.refused = Some(why);
+                response
             }
-        }
-        if limit.is_some() {
-            *locked(&state.last_rate_limit) = limit;
-        }
-        Ok(response_limits::guard(response, state.max_answer_size))
+            Received::Accepted { response, rate_limit } => {
+                let status = response.status().as_u16();
+                if let (Some(pacer), Some(permit)) = (&state.pacer, permit) {
+                    match &rate_limit {
+                        Some(limit) => pacer.observe(permit, limit, status, state.clock.now()),
+                        None => pacer.unmetered(permit),
+                    }
+                }
+                if rate_limit.is_some() {
+                    *locked(&state.last_rate_limit) = rate_limit;
+                }
+                exchange.rate_limit = rate_limit;
+                response
+            }
+        };
+        exchange.status = Some(response.status().as_u16());
+        Ok(response)
     }
 }

@@ -28,6 +28,7 @@ pub mod reconcile;
 mod requests;
 mod response_limits;
 mod retry;
+mod send;
 mod telemetry;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]

@@ -114,8 +114,13 @@ impl Default for RetryPolicy {
 /// What happened to one attempt.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Outcome<'a> {
-    /// The server answered with a status that is not a success.
-    Status { status: u16, headers: &'a HeaderMap },
+    /// The server answered with a status that is not a success, with these headers (and the
+    /// rate-limit ones among them, read once when the response came).
+    Status {
+        status: u16,
+        headers: &'a HeaderMap,
+        rate_limit: Option<RateLimit>,
+    },
     /// No connection could be made: the request never reached the server.
     ConnectFailed,
     /// The request may have reached the server, but no complete answer came back (timeout,
@@ -200,11 +205,15 @@ pub(crate) fn decide(
     let jitter = jitter.clamp(0.0, 1.0);
     let retries_done = spent.retries;
     let wait = match outcome {
-        Outcome::Status { status: 429, headers } => {
+        Outcome::Status {
+            status: 429,
+            headers,
+            rate_limit,
+        } => {
             // A reset already past, or none said, is no reason to come back at once: back off
             // from the number of 429s this call has met.
             let floor = backoff(policy, spent.rate_limited, jitter);
-            let wait = match rate_limit_wait(headers, now) {
+            let wait = match rate_limit_wait(headers, rate_limit, now) {
                 // Never before the reset: pad it, and spread clients up to 10% beyond it.
                 Some(wait) => wait
                     .saturating_add(RATE_LIMIT_PADDING)
@@ -223,6 +232,7 @@ pub(crate) fn decide(
         Outcome::Status {
             status: 408 | 500 | 502 | 503 | 504,
             headers,
+            ..
         } => {
             if *method == Method::POST {
                 return Decision::GiveUp(GiveUp::NotIdempotent);
@@ -249,8 +259,8 @@ pub(crate) fn decide(
 }
 
 /// What a 429 asks: `Retry-After` if present, else the time until `X-RateLimit-Reset`.
-fn rate_limit_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    retry_after(headers, now).or_else(|| RateLimit::from_headers(headers).map(|limit| limit.reset_after(now)))
+fn rate_limit_wait(headers: &HeaderMap, rate_limit: Option<RateLimit>, now: SystemTime) -> Option<Duration> {
+    retry_after(headers, now).or_else(|| rate_limit.map(|limit| limit.reset_after(now)))
 }
 
 /// Full jitter: uniformly below `initial_backoff * 2^retries_done`, capped by `max_delay`.
@@ -315,7 +325,11 @@ mod tests {
         let reset_in_0 = reset_in(0);
         let reset_in_3 = reset_in(3);
         let reset_in_600 = reset_in(600);
-        let status = |status, headers| Outcome::Status { status, headers };
+        let status = |status, headers| Outcome::Status {
+            status,
+            headers,
+            rate_limit: RateLimit::from_headers(headers),
+        };
         use Decision::{GiveUp as Stop, RetryAfter as Retry};
         use GiveUp::*;
 
@@ -449,6 +463,7 @@ mod fuzzed {
                         let outcome = Outcome::Status {
                             status,
                             headers: &headers,
+                            rate_limit: RateLimit::from_headers(&headers),
                         };
                         if let Decision::RetryAfter(wait) =
                             decide(&policy, &method, outcome, spent(retries_done), now, jitter)
@@ -465,7 +480,11 @@ mod fuzzed {
 
     /// The decision after a GET's first 429 with `headers`, at the UNIX epoch.
     fn first_429(policy: &RetryPolicy, headers: &HeaderMap, jitter: f64) -> Decision {
-        let outcome = Outcome::Status { status: 429, headers };
+        let outcome = Outcome::Status {
+            status: 429,
+            headers,
+            rate_limit: RateLimit::from_headers(headers),
+        };
         decide(
             policy,
             &Method::GET,

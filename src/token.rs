@@ -12,8 +12,10 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::client::locked;
 use crate::clock::Clock;
 use crate::error::{Error, HeldBackError, TokenError, TransportError};
-use crate::response_limits::{from_another_origin, guard, redirect, too_large};
+use crate::rate_limit::RateLimit;
+use crate::response_limits::too_large;
 use crate::retry::{Decision, GiveUp, Outcome, RetryPolicy, Spent, decide};
+use crate::send::{Received, send};
 use reqwest::Method;
 
 /// A Management API access token. Its value never appears in `Debug` output or logs.
@@ -224,22 +226,22 @@ impl ClientCredentials {
         let request = self
             .http
             .post(&self.token_url)
-            .timeout(self.timeout)
             .json(&body)
             .build()
             .map_err(unreachable)?;
-        let requested = request.url().origin();
-        let response = self.http.execute(request).await.map_err(unreachable)?;
+        let received = send(&self.http, request, self.timeout, self.max_answer_size)
+            .await
+            .map_err(unreachable)?;
+        let (response, rate_limit) = match received {
+            Received::Accepted { response, rate_limit } => (response, rate_limit),
+            Received::Refused { response, why } => {
+                return Err(TokenError::refused_answer(response.status().as_u16(), why.to_string()).into());
+            }
+        };
         let status = response.status();
-        if let Some(redirect) = redirect(status, response.headers()) {
-            return Err(TokenError::refused_answer(status.as_u16(), redirect.to_string()).into());
-        }
-        if let Some(refused) = from_another_origin(&requested, &response) {
-            return Err(TokenError::refused_answer(status.as_u16(), refused.to_string()).into());
-        }
         let headers = response.headers().clone();
         let limit = self.max_answer_size;
-        let bytes = match guard(response, limit).bytes().await {
+        let bytes = match response.bytes().await {
             Ok(bytes) => bytes,
             Err(error) if too_large(&error) => {
                 let too_large = crate::Error::AnswerTooLarge { limit };
@@ -248,10 +250,11 @@ impl ClientCredentials {
             Err(error) => return Err(unreachable(error).into()),
         };
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            return Err(FetchFailed::RateLimited(
-                TokenError::from_answer(429, &bytes),
+            return Err(FetchFailed::RateLimited {
+                error: TokenError::from_answer(429, &bytes),
                 headers,
-            ));
+                rate_limit,
+            });
         }
         if !status.is_success() {
             return Err(TokenError::from_answer(status.as_u16(), &bytes).into());
@@ -267,7 +270,11 @@ impl ClientCredentials {
 #[derive(Debug)]
 enum FetchFailed {
     /// The token endpoint answered 429, with these headers: worth waiting out.
-    RateLimited(TokenError, reqwest::header::HeaderMap),
+    RateLimited {
+        error: TokenError,
+        headers: reqwest::header::HeaderMap,
+        rate_limit: Option<RateLimit>,
+    },
     Other(TokenError),
 }
 
@@ -391,7 +398,7 @@ impl ClientCredentials {
             if locked(&self.not_before).is_some_and(|not_before| not_before > self.clock.now()) {
                 continue;
             }
-            let (error, headers) = match self.fetch().await {
+            let (error, headers, rate_limit) = match self.fetch().await {
                 Ok(fetched) => {
                     let token = fetched.token.clone();
                     *locked(&self.cached) = Some(fetched);
@@ -399,11 +406,16 @@ impl ClientCredentials {
                     return Ok(token);
                 }
                 Err(FetchFailed::Other(error)) => return Err(Error::Token(error)),
-                Err(FetchFailed::RateLimited(error, headers)) => (error, headers),
+                Err(FetchFailed::RateLimited {
+                    error,
+                    headers,
+                    rate_limit,
+                }) => (error, headers, rate_limit),
             };
             let outcome = Outcome::Status {
                 status: 429,
                 headers: &headers,
+                rate_limit,
             };
             let now = self.clock.now();
             let spent_here = Spent {
