@@ -326,8 +326,7 @@ pub struct InvalidInput {
 }
 
 impl InvalidInput {
-    /// The name of the refused parameter, as the API spells it (for a desired-state file, the
-    /// field's path, such as `grant[2].scope`).
+    /// The name of the refused parameter, as the API spells it.
     pub fn parameter(&self) -> &str {
         &self.parameter
     }

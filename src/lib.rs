@@ -2,7 +2,6 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
-pub mod audit;
 mod call;
 mod client;
 mod client_grants;
@@ -24,7 +23,6 @@ mod pacing;
 mod pagination;
 mod path_segment;
 mod rate_limit;
-pub mod reconcile;
 mod requests;
 mod response_limits;
 mod retry;

@@ -203,6 +203,8 @@ fn additive_spec_changes_build_every_target_with_no_edit_and_reach_users_models(
 /// Cargo keys a path package's artifacts (its build script's output included) by its name and
 /// version, not by where it is: with versions of their own, the copied packages cannot
 /// overwrite what this workspace built in the shared target directory, nor be taken for it.
+/// The versions differ in build metadata only, which a requirement ignores, so that a member
+/// asking for the bindings by version (auth0-grants) still finds them.
 fn give_every_package_its_own_version(workspace: &Path) {
     let root = std::fs::read_to_string(workspace.join("Cargo.toml")).unwrap();
     let members = root
@@ -223,7 +225,7 @@ fn give_every_package_its_own_version(workspace: &Path) {
             .lines()
             .find(|line| line.starts_with("version = \""))
             .unwrap_or_else(|| panic!("{manifest} names no version of its own"));
-        let probed = format!("{}-regeneration-probe\"", line.trim_end_matches('"'));
+        let probed = format!("{}+regeneration-probe\"", line.trim_end_matches('"'));
         std::fs::write(&path, text.replacen(line, &probed, 1)).unwrap();
     }
 }

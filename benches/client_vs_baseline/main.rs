@@ -370,7 +370,7 @@ fn peak_rss_kib() -> u64 {
 /// of one walk at 100 a page, and one organization read for each grant whose organizations
 /// matter.
 async fn plan_requests(grants: usize) -> Row {
-    use auth0_client_grants::reconcile::{DesiredGrant, DesiredState, Mode};
+    use auth0_grants::reconcile::{DesiredGrant, DesiredState, Mode, ReconcileExt};
     let tenant = remote(FakeTenant::builder()).await;
     let seeded = tenant.seed_grants(grants);
     let organization = tenant.add_organization("acme");

@@ -1,7 +1,7 @@
 //! Declarative client grants: make the tenant's grants match a list.
 //!
 //! ```no_run
-//! use auth0_client_grants::reconcile::{DesiredState, Mode};
+//! use auth0_grants::reconcile::{DesiredState, Mode, ReconcileExt};
 //!
 //! # async fn example(client: auth0_client_grants::Client) -> Result<(), Box<dyn std::error::Error>> {
 //! let desired = DesiredState::from_toml(&std::fs::read_to_string("grants.toml")?)?;
@@ -23,19 +23,26 @@
 
 mod apply;
 mod desired;
+mod error;
 mod plan;
 
 pub use apply::{ApplyError, ApplyReport};
 pub use desired::{DesiredGrant, DesiredState, GrantKey};
+pub use error::{DesiredError, ReconcileError};
 pub use plan::{Change, FieldChange, Mode, Plan, TenantState, Untouched};
 
+use auth0_client_grants::{Client, ClientGrant, Error};
 use futures_util::TryStreamExt;
 
-use crate::{Client, ClientGrant, Error};
-
-impl Client {
+/// `client.reconcile(&desired)` on the bindings' [`Client`]: import this trait (or
+/// `auth0_grants::reconcile::*`) to call it.
+pub trait ReconcileExt: sealed::Sealed {
     /// Plans and applies `desired` against this client's tenant (see [`reconcile`](crate::reconcile)).
-    pub fn reconcile<'a>(&'a self, desired: &'a DesiredState) -> Reconcile<'a> {
+    fn reconcile<'a>(&'a self, desired: &'a DesiredState) -> Reconcile<'a>;
+}
+
+impl ReconcileExt for Client {
+    fn reconcile<'a>(&'a self, desired: &'a DesiredState) -> Reconcile<'a> {
         Reconcile {
             client: self,
             desired,
@@ -43,6 +50,12 @@ impl Client {
             progress: None,
         }
     }
+}
+
+/// Only `Client` implements [`ReconcileExt`], so adding a method to it is not a breaking change.
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for auth0_client_grants::Client {}
 }
 
 /// How far a long read or apply has come, for a progress bar.
@@ -84,7 +97,7 @@ impl std::fmt::Debug for Reconcile<'_> {
 /// The tenant's grants and their organizations as a desired state (see
 /// [`DesiredState::from_tenant`]): every grant, and the organizations of those whose
 /// `organization_usage` lets them have any.
-pub async fn export(client: &Client) -> Result<DesiredState, Error> {
+pub async fn export(client: &Client) -> Result<DesiredState, ReconcileError> {
     let grants = read_grants(client, None).await?;
     let mut organizations = std::collections::HashMap::new();
     for grant in &grants {
@@ -92,7 +105,10 @@ pub async fn export(client: &Client) -> Result<DesiredState, Error> {
             organizations.insert(grant.id.clone(), read_organizations(client, &grant.id).await?);
         }
     }
-    DesiredState::from_tenant(&TenantState::new(grants, organizations))
+    Ok(DesiredState::from_tenant(&TenantState::new(
+        grants,
+        organizations,
+    ))?)
 }
 
 /// Every grant, in one checkpoint walk.
@@ -140,7 +156,7 @@ impl<'a> Reconcile<'a> {
 
     /// Reads what the tenant has, as far as the plan needs it: one checkpoint walk of the
     /// grants (100 a page), then the organizations of the grants where they matter.
-    pub async fn tenant(&self) -> Result<TenantState, Error> {
+    pub async fn tenant(&self) -> Result<TenantState, ReconcileError> {
         let grants = read_grants(self.client, self.progress).await?;
         let mut organizations = std::collections::HashMap::new();
         for id in TenantState::needs_organizations(&grants, self.desired, self.mode) {
@@ -151,7 +167,7 @@ impl<'a> Reconcile<'a> {
     }
 
     /// What would make the tenant match the desired state; writes nothing.
-    pub async fn plan(&self) -> Result<Plan, Error> {
+    pub async fn plan(&self) -> Result<Plan, ReconcileError> {
         Ok(Plan::compute(&self.tenant().await?, self.desired, self.mode))
     }
 

@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use auth0_client_grants::{ClientGrant, DefaultFor, NewClientGrant, OrganizationUsage, SubjectType};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::models::{DefaultFor, OrganizationUsage, SubjectType};
-use crate::{ClientGrant, Error};
+use super::DesiredError;
 
 /// The grants a tenant should have. In TOML, one `[[grant]]` table per grant:
 ///
@@ -254,7 +254,7 @@ impl DesiredGrant {
 
 impl DesiredState {
     /// The desired state of these grants, checked as [`from_toml`](Self::from_toml) checks a file.
-    pub fn new(grants: impl IntoIterator<Item = DesiredGrant>) -> Result<Self, Error> {
+    pub fn new(grants: impl IntoIterator<Item = DesiredGrant>) -> Result<Self, DesiredError> {
         let state = Self {
             grants: grants.into_iter().collect(),
         };
@@ -262,11 +262,11 @@ impl DesiredState {
         Ok(state)
     }
 
-    /// Reads a desired state from TOML. A bad file is [`Error::InvalidInput`] naming the field
+    /// Reads a desired state from TOML. A bad file is a [`DesiredError`] naming the field
     /// (`grant[1].scope`) and the line: broken TOML, an unknown field, a missing `audience`, an
     /// unknown enum value, neither or both of `client_id` and `default_for`, or the same grant
     /// twice.
-    pub fn from_toml(text: &str) -> Result<Self, Error> {
+    pub fn from_toml(text: &str) -> Result<Self, DesiredError> {
         let deserializer =
             toml::Deserializer::parse(text).map_err(|error| file_error(text, "file", &error))?;
         let state: Self = serde_path_to_error::deserialize(deserializer).map_err(|error| {
@@ -283,8 +283,9 @@ impl DesiredState {
     }
 
     /// The rules the file format cannot say: who each grant is for, and each grant once.
-    fn check(&self, lines: &[usize]) -> Result<(), Error> {
-        let at = |index: usize| match lines.get(index) {
+    fn check(&self, lines: &[usize]) -> Result<(), DesiredError> {
+        let line = |index: usize| lines.get(index).copied();
+        let at = |index: usize| match line(index) {
             Some(line) => format!("grant[{index}] (line {line})"),
             None => format!("grant[{index}]"),
         };
@@ -293,8 +294,9 @@ impl DesiredState {
             if grant.client_id.is_some() == grant.default_for.is_some()
                 || grant.client_id.as_deref() == Some("")
             {
-                return Err(Error::invalid_input(
+                return Err(DesiredError::new(
                     format!("grant[{index}].client_id"),
+                    line(index),
                     format!(
                         "{}: exactly one of `client_id` and `default_for` names who the grant is for",
                         at(index)
@@ -302,14 +304,16 @@ impl DesiredState {
                 ));
             }
             if grant.audience.is_empty() {
-                return Err(Error::invalid_input(
+                return Err(DesiredError::new(
                     format!("grant[{index}].audience"),
+                    line(index),
                     format!("{}: the audience is empty", at(index)),
                 ));
             }
             if grant.organization_usage == Some(OrganizationUsage::Deny) && !grant.organizations.is_empty() {
-                return Err(Error::invalid_input(
+                return Err(DesiredError::new(
                     format!("grant[{index}].organizations"),
+                    line(index),
                     format!(
                         "{}: organizations are listed, but organization_usage is `deny`",
                         at(index)
@@ -319,14 +323,16 @@ impl DesiredState {
             let mut organizations: Vec<&str> = grant.organizations.iter().map(String::as_str).collect();
             organizations.sort_unstable();
             if let Some(twice) = organizations.windows(2).find(|pair| pair[0] == pair[1]) {
-                return Err(Error::invalid_input(
+                return Err(DesiredError::new(
                     format!("grant[{index}].organizations"),
+                    line(index),
                     format!("{}: `{}` is listed twice", at(index), twice[0]),
                 ));
             }
             if let Some(first) = seen.insert(grant.key(), index) {
-                return Err(Error::invalid_input(
+                return Err(DesiredError::new(
                     format!("grant[{index}]"),
+                    line(index),
                     format!("{}: the same grant as {} ({})", at(index), at(first), grant.key()),
                 ));
             }
@@ -348,7 +354,7 @@ fn grant_lines(text: &str) -> Vec<usize> {
         .collect()
 }
 
-fn file_error(text: &str, path: &str, error: &toml::de::Error) -> Error {
+fn file_error(text: &str, path: &str, error: &toml::de::Error) -> DesiredError {
     let line = error
         .span()
         .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
@@ -362,16 +368,16 @@ fn file_error(text: &str, path: &str, error: &toml::de::Error) -> Error {
     } else {
         path
     };
-    Error::invalid_input(path.to_owned(), problem)
+    DesiredError::new(path, line, problem)
 }
 
 impl DesiredGrant {
     /// The create request for this grant.
-    pub(crate) fn to_new(&self) -> crate::NewClientGrant {
+    pub(crate) fn to_new(&self) -> NewClientGrant {
         let mut new = match (&self.client_id, &self.default_for) {
-            (Some(client_id), _) => crate::NewClientGrant::new(client_id.clone(), self.audience.clone()),
-            (None, Some(group)) => crate::NewClientGrant::default_for(group.clone(), self.audience.clone()),
-            (None, None) => crate::NewClientGrant::new(String::new(), self.audience.clone()),
+            (Some(client_id), _) => NewClientGrant::new(client_id.clone(), self.audience.clone()),
+            (None, Some(group)) => NewClientGrant::default_for(group.clone(), self.audience.clone()),
+            (None, None) => NewClientGrant::new(String::new(), self.audience.clone()),
         }
         .scope(self.scope.clone())
         .subject_type(self.subject_type.clone());
@@ -400,7 +406,7 @@ impl DesiredState {
     /// (an authoritative apply of the file would then delete it): a value this version does
     /// not know (`subject_type`, `organization_usage`, `default_for`), or a grant with neither
     /// a client nor a `default_for` group.
-    pub fn from_tenant(tenant: &super::TenantState) -> Result<Self, Error> {
+    pub fn from_tenant(tenant: &super::TenantState) -> Result<Self, DesiredError> {
         for grant in tenant.grants.iter().filter(|grant| grant.is_system != Some(true)) {
             let unknown = [
                 grant
@@ -420,8 +426,9 @@ impl DesiredState {
                     .map(|value| ("default_for", value.as_str())),
             ];
             if let Some((field, value)) = unknown.into_iter().flatten().next() {
-                return Err(Error::invalid_input(
+                return Err(DesiredError::new(
                     field,
+                    None,
                     format!(
                         "grant {} has {field} `{value}`, which this version of the crate does not know",
                         grant.id
@@ -429,8 +436,9 @@ impl DesiredState {
                 ));
             }
             if grant.client_id.is_none() && grant.default_for.is_none() {
-                return Err(Error::invalid_input(
+                return Err(DesiredError::new(
                     "client_id",
+                    None,
                     format!(
                         "grant {} names neither a client nor a default_for group",
                         grant.id

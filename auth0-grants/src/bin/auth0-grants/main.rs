@@ -10,8 +10,8 @@ use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use auth0_client_grants::reconcile::{self, DesiredState, Mode, Progress};
 use auth0_client_grants::{Client, ClientGrant};
+use auth0_grants::reconcile::{self, DesiredState, Mode, Progress, ReconcileExt};
 use clap::{Parser, Subcommand};
 use futures_util::TryStreamExt;
 
@@ -28,7 +28,7 @@ const SOMETHING_TO_DO: u8 = 2;
 )]
 struct Cli {
     /// Run against an in-process fake tenant with sample grants and organizations (no Auth0
-    /// account needed; examples/grants.toml is written for it).
+    /// account needed; the package's examples/grants.toml is written for it).
     #[arg(long, global = true)]
     demo: bool,
     #[command(subcommand)]
@@ -172,7 +172,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
                 .try_collect()
                 .await
                 .map_err(|error| error.to_string())?;
-            let findings = auth0_client_grants::audit::audit(&grants);
+            let findings = auth0_grants::audit::audit(&grants);
             if json {
                 println!(
                     "{}",

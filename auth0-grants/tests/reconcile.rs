@@ -1,9 +1,9 @@
 //! Declarative grants end to end against the fake tenant: the file format and its errors, plan
 //! and apply, convergence when the tenant changes under a plan, and a failure midway.
 
-use auth0_client_grants::reconcile::{Change, DesiredGrant, DesiredState, Mode};
 use auth0_client_grants::testing::{FakeTenant, Fault};
-use auth0_client_grants::{Client, ClientGrantUpdate, Error, NewClientGrant, OrganizationUsage};
+use auth0_client_grants::{Client, ClientGrantUpdate, NewClientGrant, OrganizationUsage};
+use auth0_grants::reconcile::{Change, DesiredGrant, DesiredState, Mode, ReconcileError, ReconcileExt};
 
 const API: &str = "https://api.example.com/";
 
@@ -21,52 +21,60 @@ organization_usage = "allow"
 organizations = ["ORG"]
 "#;
 
-fn invalid(text: &str) -> (String, String) {
+/// The field, line and problem of the error `text` is refused with.
+fn invalid(text: &str) -> (String, Option<usize>, String) {
     match DesiredState::from_toml(text) {
-        Err(Error::InvalidInput(input)) => (input.parameter().to_owned(), input.problem().to_owned()),
-        other => panic!("expected InvalidInput, got {other:?}"),
+        Err(error) => (error.field().to_owned(), error.line(), error.problem().to_owned()),
+        Ok(state) => panic!("expected a DesiredError, got {state:?}"),
     }
 }
 
 #[test]
 fn a_bad_file_names_the_field_and_the_line() {
-    let (field, problem) = invalid("[[grant]]\nclient_id = \"a\"\naudience = \"x\"\nscopes = [\"read\"]\n");
+    let (field, line, problem) =
+        invalid("[[grant]]\nclient_id = \"a\"\naudience = \"x\"\nscopes = [\"read\"]\n");
     assert_eq!(field, "grant[0].scopes");
+    assert_eq!(line, Some(4));
     assert!(
         problem.starts_with("line 4:") && problem.contains("unknown field `scopes`"),
         "{problem}"
     );
 
-    let (field, problem) = invalid("[[grant]]\nclient_id = \"a\"\nscope = []\n");
+    let (field, line, problem) = invalid("[[grant]]\nclient_id = \"a\"\nscope = []\n");
     assert!(field.starts_with("grant[0]"), "{field}");
+    assert_eq!(line, Some(1));
     assert!(
         problem.contains("missing field `audience`") && problem.contains("line 1"),
         "{problem}"
     );
 
-    let (field, problem) =
+    let (field, line, problem) =
         invalid("[[grant]]\nclient_id = \"a\"\naudience = \"x\"\norganization_usage = \"alow\"\n");
     assert_eq!(field, "grant[0].organization_usage");
+    assert_eq!(line, Some(4));
     assert!(
         problem.starts_with("line 4:") && problem.contains("unknown value `alow`"),
         "{problem}"
     );
 
-    let (field, problem) = invalid("[[grant]\nclient_id = \"a\"\n");
+    let (field, line, problem) = invalid("[[grant]\nclient_id = \"a\"\n");
     assert_eq!(field, "file");
+    assert_eq!(line, Some(1));
     assert!(problem.starts_with("line 1:"), "{problem}");
 
     let twice =
         "[[grant]]\nclient_id = \"a\"\naudience = \"x\"\n\n[[grant]]\nclient_id = \"a\"\naudience = \"x\"\n";
-    let (field, problem) = invalid(twice);
+    let (field, line, problem) = invalid(twice);
     assert_eq!(field, "grant[1]");
+    assert_eq!(line, Some(5));
     assert!(
         problem.contains("line 5") && problem.contains("the same grant as grant[0] (line 1)"),
         "{problem}"
     );
 
-    let (field, problem) = invalid("[[grant]]\naudience = \"x\"\n");
+    let (field, line, problem) = invalid("[[grant]]\naudience = \"x\"\n");
     assert_eq!(field, "grant[0].client_id");
+    assert_eq!(line, Some(1));
     assert!(
         problem.contains("exactly one of `client_id` and `default_for`"),
         "{problem}"
@@ -206,7 +214,10 @@ async fn a_failure_midway_says_what_was_done_and_running_again_converges() {
     let stopped = reconcile.apply(&plan).await.unwrap_err();
     assert!(matches!(stopped.failed, Change::Associate { .. }), "{stopped}");
     assert_eq!(stopped.done.applied.len(), 2, "{stopped:?}");
-    assert_eq!(stopped.source.status(), Some(404));
+    assert!(
+        matches!(&stopped.source, ReconcileError::Client(error) if error.status() == Some(404)),
+        "{stopped:?}"
+    );
     assert!(
         stopped
             .to_string()

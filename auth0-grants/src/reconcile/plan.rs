@@ -4,12 +4,11 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
+use auth0_client_grants::{ClientGrant, OrganizationUsage};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::desired::{DesiredGrant, DesiredState, GrantKey};
-use crate::ClientGrant;
-use crate::models::OrganizationUsage;
 
 /// How far the desired state speaks for the tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
-use auth0_client_grants::reconcile::Plan;
+use auth0_grants::reconcile::Plan;
 use indicatif::{ProgressBar, ProgressStyle};
 
 pub const ERROR: Style = AnsiColor::Red.on_default().bold();

@@ -7,12 +7,12 @@
 
 use std::collections::HashMap;
 
+use auth0_client_grants::{Client, ClientGrant, ClientGrantUpdate, Error};
 use serde::Serialize;
 
-use super::Progress;
 use super::desired::{DesiredGrant, DesiredState, GrantKey};
 use super::plan::{Change, FieldChange, Plan, field_changes};
-use crate::{Client, ClientGrant, ClientGrantUpdate, Error};
+use super::{Progress, ReconcileError};
 
 /// What an apply did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -36,9 +36,10 @@ pub struct ApplyError {
     pub done: ApplyReport,
     /// The change that failed; it may or may not have taken effect (a create that timed out).
     pub failed: Change,
-    /// Why.
+    /// Why: the bindings' error for a read or write that failed, or a plan that does not fit
+    /// the desired state it was applied with.
     #[source]
-    pub source: Error,
+    pub source: ReconcileError,
 }
 
 fn describe(change: &Change) -> String {
@@ -100,7 +101,7 @@ async fn apply_one(
     change: &Change,
     created: &mut HashMap<GrantKey, String>,
     report: &mut ApplyReport,
-) -> Result<Outcome, Error> {
+) -> Result<Outcome, ReconcileError> {
     let grants = client.client_grants();
     match change {
         Change::Create { key, grant } => {
@@ -129,7 +130,7 @@ async fn apply_one(
                     created.insert(key.clone(), new_id);
                     return Ok(Outcome::Written);
                 }
-                Err(error) => return Err(error),
+                Err(error) => return Err(error.into()),
             };
             let now = field_changes(&current, grant);
             if &now != fields {
@@ -148,14 +149,11 @@ async fn apply_one(
         } => {
             // A grant this apply created (or created again) wins over the plan's id.
             let Some(id) = created.get(key).cloned().or_else(|| id.clone()) else {
-                return Err(Error::invalid_input(
-                    "plan",
-                    format!(
-                        "the association of {organization_id} names {key}, which this apply did not create"
-                    ),
-                ));
+                return Err(ReconcileError::Mismatch(format!(
+                    "the association of {organization_id} names {key}, which this apply did not create"
+                )));
             };
-            associate(client, organization_id, &id).await
+            Ok(associate(client, organization_id, &id).await?)
         }
         Change::Dissociate {
             id, organization_id, ..
@@ -165,13 +163,13 @@ async fn apply_one(
                 .client_grants()
                 .remove(id)
                 .await;
-            removed.map(|()| Outcome::Written).or_else(gone_outcome)
+            Ok(removed.map(|()| Outcome::Written).or_else(gone_outcome)?)
         }
-        Change::Delete { id, .. } => grants
+        Change::Delete { id, .. } => Ok(grants
             .delete(id)
             .await
             .map(|()| Outcome::Written)
-            .or_else(gone_outcome),
+            .or_else(gone_outcome)?),
     }
 }
 
@@ -193,16 +191,15 @@ fn gone_outcome(error: Error) -> Result<Outcome, Error> {
     gone(error).map(|()| Outcome::AlreadyDone)
 }
 
-fn wanted<'a>(desired: &'a DesiredState, key: &GrantKey) -> Result<&'a DesiredGrant, Error> {
+fn wanted<'a>(desired: &'a DesiredState, key: &GrantKey) -> Result<&'a DesiredGrant, ReconcileError> {
     desired
         .grants
         .iter()
         .find(|grant| grant.key() == *key)
         .ok_or_else(|| {
-            Error::invalid_input(
-                "plan",
-                format!("{key} is not in the desired state this plan is applied with"),
-            )
+            ReconcileError::Mismatch(format!(
+                "{key} is not in the desired state this plan is applied with"
+            ))
         })
 }
 

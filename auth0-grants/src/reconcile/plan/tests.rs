@@ -2,8 +2,9 @@
 
 use serde_json::json;
 
+use auth0_client_grants::{DefaultFor, SubjectType};
+
 use super::*;
-use crate::models::{DefaultFor, SubjectType};
 
 const API: &str = "https://api.example.com/";
 const OTHER_API: &str = "https://other.example.com/";

@@ -3,9 +3,9 @@
 
 use std::fmt;
 
+use auth0_client_grants::{ClientGrant, OrganizationUsage};
 use serde::Serialize;
 
-use crate::ClientGrant;
 use crate::reconcile::GrantKey;
 
 /// What a finding is about.
@@ -60,7 +60,7 @@ pub fn audit(grants: &[ClientGrant]) -> Vec<Finding> {
         let allows_all = grant.allow_all_scopes == Some(true);
         // With organization_usage `deny`, no organization can use the grant at all.
         let any_organization = grant.allow_any_organization == Some(true)
-            && grant.organization_usage != Some(crate::OrganizationUsage::Deny);
+            && grant.organization_usage != Some(OrganizationUsage::Deny);
         if allows_all {
             found(
                 FindingKind::AllowAllScopes,
