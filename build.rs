@@ -9,13 +9,13 @@ use std::path::Path;
 /// The OpenAPI 3.0 document the client is generated from; written only by `cargo xtask spec`.
 pub const SPEC_PATH: &str = "spec/client-grants.json";
 
-/// The file in `$OUT_DIR` that `src/generated.rs` includes.
+/// The file in `$OUT_DIR` that `src/api/generated.rs` includes.
 pub const GENERATED_FILE: &str = "client_grants_api.rs";
 
 /// The file in `$OUT_DIR` that `src/mock.rs` includes (feature `mock` only).
 pub const GENERATED_MOCK_FILE: &str = "client_grants_mock.rs";
 
-/// The file in `$OUT_DIR` that `src/models.rs` includes: the open enums, one per enum of the spec.
+/// The file in `$OUT_DIR` that `src/api/models.rs` includes: the open enums, one per enum of the spec.
 pub const GENERATED_ENUMS_FILE: &str = "open_enums.rs";
 
 #[allow(dead_code)] // `xtask` includes this file for `generate_client` only.
@@ -80,7 +80,7 @@ fn rustc_version() -> String {
 ///
 /// The client is generated without the spec's error responses: progenitor then hands every
 /// answer that is not a documented success to the caller unread (`UnexpectedResponse`), and
-/// `Client::run` (src/call.rs) reads it once. The typed mocks keep every documented response.
+/// `Client::run` (src/transport/call.rs) reads it once. The typed mocks keep every documented response.
 pub fn generate_client(spec_json: &str) -> Result<String, String> {
     run_progenitor(spec_json, |generator, spec| {
         generator.generate_tokens(&without_error_responses(spec.clone()))
@@ -119,11 +119,11 @@ fn operations(spec: &mut openapiv3::OpenAPI) -> impl Iterator<Item = &mut openap
 }
 
 /// The typed httpmock layer for the same spec and settings: `operations::*When`/`*Then` and
-/// `MockServerExt`, over the client's own types (`crate::generated::types`).
+/// `MockServerExt`, over the client's own types (`crate::api::generated::types`).
 #[allow(dead_code)] // `xtask` generates only the client.
 pub fn generate_mocks(spec_json: &str) -> Result<String, String> {
     run_progenitor(spec_json, |generator, spec| {
-        generator.httpmock(&with_scalar_query_arrays(spec.clone()), "crate::generated")
+        generator.httpmock(&with_scalar_query_arrays(spec.clone()), "crate::api::generated")
     })
 }
 
@@ -168,21 +168,21 @@ fn settings(spec: &openapiv3::OpenAPI) -> progenitor::GenerationSettings {
         // Every parameter by name: one added upstream, even between two of the same type, is never
         // sent under another's name, and adds a method instead of breaking a call.
         .with_interface(progenitor::InterfaceStyle::Builder)
-        // Headers, pacing and sending live in src/hooks.rs: the build fails if they are missing.
+        // Headers, pacing and sending live in src/transport/hooks.rs: the build fails if they are missing.
         .with_hooks(progenitor::HooksMode::Expected)
-        .with_inner_type("crate::hooks::Attempt".parse().expect("a Rust path"))
+        .with_inner_type("crate::transport::hooks::Attempt".parse().expect("a Rust path"))
         // Models compare, so that users' contract tests can `assert_eq!` two grants.
         .with_derive("PartialEq");
     for (schema, patch) in model_patches(spec) {
         settings.with_patch(schema, &patch);
     }
-    // Every string enum of the spec is an open enum (src/models.rs), which keeps values Auth0 adds later.
+    // Every string enum of the spec is an open enum (src/api/models.rs), which keeps values Auth0 adds later.
     for (schema, name) in string_enums(spec) {
         let impls = [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr];
-        settings.with_replacement(schema, format!("crate::models::{name}"), impls.into_iter());
+        settings.with_replacement(schema, format!("crate::api::models::{name}"), impls.into_iter());
     }
     // List answers in two or three shapes, decoded in one pass instead of as untagged enums
-    // (src/list_answers.rs).
+    // (src/api/list_answers.rs).
     for answer in [
         "ListClientGrantResponseContent",
         "ListClientGrantOrganizationsResponseContent",
@@ -190,7 +190,7 @@ fn settings(spec: &openapiv3::OpenAPI) -> progenitor::GenerationSettings {
     ] {
         settings.with_replacement(
             answer,
-            format!("crate::list_answers::{answer}"),
+            format!("crate::api::list_answers::{answer}"),
             std::iter::empty(),
         );
     }
@@ -295,7 +295,7 @@ fn string_enums(spec: &openapiv3::OpenAPI) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The open enums: one `open_enum!` (src/models.rs) for each name of [`string_enums`], with the
+/// The open enums: one `open_enum!` (src/api/models.rs) for each name of [`string_enums`], with the
 /// values of every schema it stands for, in the spec's order.
 pub fn generate_open_enums(spec_json: &str) -> Result<String, String> {
     let spec: openapiv3::OpenAPI =

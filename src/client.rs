@@ -8,14 +8,15 @@ use reqwest::Url;
 use reqwest::header::HeaderValue;
 use secrecy::SecretString;
 
-use crate::clock::{Clock, SystemClock};
+use crate::ClientGrants;
 use crate::error::{ConfigError, Error};
-use crate::pacing::Pacer;
-use crate::rate_limit::RateLimit;
-use crate::response_limits::DEFAULT_MAX_ANSWER_SIZE;
-use crate::retry::RetryPolicy;
-use crate::token::{AccessToken, ClientCredentials, TokenProvider, Tokens};
-use crate::{ClientGrants, telemetry};
+use crate::transport::clock::{Clock, SystemClock};
+use crate::transport::pacing::Pacer;
+use crate::transport::rate_limit::RateLimit;
+use crate::transport::response_limits::DEFAULT_MAX_ANSWER_SIZE;
+use crate::transport::retry::RetryPolicy;
+use crate::transport::telemetry;
+use crate::transport::token::{AccessToken, ClientCredentials, TokenProvider, Tokens};
 
 /// The default timeout of one attempt, from sending the request to the end of the answer.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);

@@ -196,7 +196,7 @@ pub(crate) const SNIPPET_CHARS: usize = 200;
 impl ApiError {
     /// Reads an error answer: Auth0's JSON body if it is one, else a snippet of whatever came.
     pub(crate) fn from_parts(status: u16, body: &[u8], rate_limit: Option<RateLimit>) -> Self {
-        let parsed: Option<crate::generated::types::ErrorBody> = serde_json::from_slice(body).ok();
+        let parsed: Option<crate::api::generated::types::ErrorBody> = serde_json::from_slice(body).ok();
         let parsed = parsed.unwrap_or_default();
         let message = [&parsed.message, &parsed.error_description, &parsed.error]
             .into_iter()

@@ -39,8 +39,8 @@
 /// The request and answer types the mocks take: the generated ones, and the list answers
 /// this crate decodes itself.
 pub mod types {
-    pub use crate::generated::types::*;
-    pub use crate::list_answers::{
+    pub use crate::api::generated::types::*;
+    pub use crate::api::list_answers::{
         ListClientGrantOrganizationsResponseContent, ListClientGrantResponseContent,
         ListOrganizationClientGrantsResponseContent,
     };

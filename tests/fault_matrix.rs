@@ -101,7 +101,7 @@ enum Effect {
     ReadOnly,
 }
 
-/// The matrix. Rules (src/retry.rs): a 429 is retried for every method (the request was
+/// The matrix. Rules (src/transport/retry.rs): a 429 is retried for every method (the request was
 /// refused); 408, 5xx, a broken connection and a timeout are retried for GET, PATCH and
 /// DELETE but never for POST, which may have been applied; a 2xx whose body cannot be
 /// read is an `Error::Decode`, not retried (the request was carried out). A DELETE answers

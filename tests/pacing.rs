@@ -1,6 +1,6 @@
 //! Pacing against the fake tenant's token bucket: clones of one client share one model of the
 //! allowance and wait for the refill instead of provoking 429s. (The model's arithmetic is
-//! tested with fixed times in src/pacing.rs; here the bucket runs on real time, so the tests
+//! tested with fixed times in src/transport/pacing.rs; here the bucket runs on real time, so the tests
 //! assert counts, never durations.)
 
 use auth0_client_grants::Client;

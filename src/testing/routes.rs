@@ -17,7 +17,7 @@ use super::failure::Failure;
 use super::faults;
 use super::store::{GrantFilter, Window};
 use super::{RecordedRequest, Tenant};
-use crate::models::{DefaultFor, SubjectType};
+use crate::api::models::{DefaultFor, SubjectType};
 
 /// The largest page Auth0 serves (`per_page`, `take`).
 const MAX_PAGE_SIZE: u64 = 100;

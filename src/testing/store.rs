@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value};
 
 use super::failure::Failure;
-use crate::generated::types::{self, ClientGrant, Organization, OrganizationClientGrant};
-use crate::models::{DefaultFor, OrganizationUsage, SubjectType};
+use crate::api::generated::types::{self, ClientGrant, Organization, OrganizationClientGrant};
+use crate::api::models::{DefaultFor, OrganizationUsage, SubjectType};
 
 /// How many client grants one organization may hold.
 pub(crate) const MAX_GRANTS_PER_ORGANIZATION: usize = 100;

@@ -10,7 +10,7 @@
 //! A schema that both a request and a response reach is one Rust type (typify makes one type
 //! per schema), so it cannot be strict for one and tolerant for the other. The response rules
 //! win: a response the client refuses cannot be worked around by its user, while the server
-//! still checks every request (and `src/validate.rs` checks the limits the crate knows before
+//! still checks every request (and `src/api/validate.rs` checks the limits the crate knows before
 //! sending). [`apply_rules`] names each such schema it loosened, for a person to look at.
 
 use anyhow::{Result, bail};

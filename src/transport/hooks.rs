@@ -1,5 +1,5 @@
 //! progenitor's hooks, the per-request work of one attempt: headers (`pre`), then sending
-//! (`exec`, through src/send.rs, as every request of this client goes) and giving the pacer's
+//! (`exec`, through src/transport/send.rs, as every request of this client goes) and giving the pacer's
 //! permit back with what the response says of the rate limit. Everything around one attempt
 //! (its token, its turn in the pacing queue, retries, errors) is
 //! [`Client::run`](crate::Client)'s, which learns what `exec` saw through the attempt's
@@ -10,12 +10,12 @@ use std::sync::{Arc, Mutex};
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
 
+use crate::api::generated;
 use crate::client::{ClientState, locked};
 use crate::error::RedirectError;
-use crate::generated;
-use crate::pacing::Permit;
-use crate::rate_limit::RateLimit;
-use crate::send::{Received, send};
+use crate::transport::pacing::Permit;
+use crate::transport::rate_limit::RateLimit;
+use crate::transport::send::{Received, send};
 
 /// What the hooks of one attempt need, as the generated client's inner value: the client's
 /// state, the `Authorization` header of the token this attempt sends, and the exchange with

@@ -2,7 +2,7 @@
 //! it is exactly one path segment, whatever it holds.
 //!
 //! The generated code puts every path parameter of every operation through
-//! [`encode_path`] (src/generated.rs says how), and every resource handle checks its ids with
+//! [`encode_path`] (src/api/generated.rs says how), and every resource handle checks its ids with
 //! [`check`] before anything is sent.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};

@@ -10,12 +10,12 @@ use std::time::{Duration, SystemTime};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::client::locked;
-use crate::clock::Clock;
 use crate::error::{Error, HeldBackError, TokenError, TransportError};
-use crate::rate_limit::RateLimit;
-use crate::response_limits::too_large;
-use crate::retry::{Decision, GiveUp, Outcome, RetryPolicy, Spent, decide};
-use crate::send::{Received, send};
+use crate::transport::clock::Clock;
+use crate::transport::rate_limit::RateLimit;
+use crate::transport::response_limits::too_large;
+use crate::transport::retry::{Decision, GiveUp, Outcome, RetryPolicy, Spent, decide};
+use crate::transport::send::{Received, send};
 use reqwest::Method;
 
 /// A Management API access token. Its value never appears in `Debug` output or logs.
@@ -540,7 +540,7 @@ mod tests {
     }
 }
 
-/// Answers of the token endpoint that fuzzing found (src/call/decoding_properties.rs fuzzes them).
+/// Answers of the token endpoint that fuzzing found (src/transport/call/decoding_properties.rs fuzzes them).
 #[cfg(test)]
 mod found {
     use std::time::UNIX_EPOCH;

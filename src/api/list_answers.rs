@@ -16,9 +16,9 @@ use std::marker::PhantomData;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use crate::api::generated::types::{ClientGrant, Organization, OrganizationClientGrant};
+use crate::api::pagination::{OffsetPage, Page, whole_number};
 use crate::error::{DecodeError, Error};
-use crate::generated::types::{ClientGrant, Organization, OrganizationClientGrant};
-use crate::pagination::{OffsetPage, Page, whole_number};
 
 /// An item of a list answer: the key under which a page object holds the items, and whether
 /// the list has checkpoint paging.

@@ -5,15 +5,15 @@ use std::num::NonZeroU64;
 use futures_util::Stream;
 
 use crate::Client;
+use crate::api::generated;
+use crate::api::generated::types;
+use crate::api::generated::types::OrganizationClientGrant;
+use crate::api::list::DEFAULT_PER_PAGE;
+use crate::api::operations;
+use crate::api::pagination::{self, OffsetPage};
+use crate::api::path_segment;
+use crate::api::validate::{at_most_chars, convert, organization_id, page_number, page_size};
 use crate::error::{DecodeError, Error};
-use crate::generated;
-use crate::generated::types;
-use crate::generated::types::OrganizationClientGrant;
-use crate::list::DEFAULT_PER_PAGE;
-use crate::operations;
-use crate::pagination::{self, OffsetPage};
-use crate::path_segment;
-use crate::validate::{at_most_chars, convert, organization_id, page_number, page_size};
 
 /// At most this many `grant_ids` in one list request.
 const MAX_GRANT_IDS: usize = 10;

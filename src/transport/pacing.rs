@@ -49,8 +49,8 @@ use futures_util::future::{Either, select};
 use tokio::sync::watch;
 
 use crate::client::locked;
-use crate::clock::Clock;
-use crate::rate_limit::RateLimit;
+use crate::transport::clock::Clock;
+use crate::transport::rate_limit::RateLimit;
 
 /// How much refill time (in intervals where the bucket was not full) the rate is learned
 /// over: long enough that the rounding of `remaining` costs about one percent at tens of

@@ -1,4 +1,4 @@
-//! Fuzzing every decoder a server's answer goes through (inputs in src/fuzz_inputs.rs): each
+//! Fuzzing every decoder a server's answer goes through (inputs in src/tests/fuzz_inputs.rs): each
 //! operation's success body (`ClientGrant` for get, create and update; the list answers in
 //! their shapes; the association answer; `()`, the type `run` is given for the deletes, whose
 //! answers progenitor does not decode), with the open enums inside them and the paging
@@ -16,21 +16,21 @@ use reqwest::header::HeaderValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, DecodeError, Error, SNIPPET_CHARS, TokenError};
-use crate::fuzz_inputs::{
-    ACCEPTED, FIXTURES, JSON_BYTES, OTHER_BODIES, TOKEN_KEYS, answer_shaped_json, deeply_nested, fuzz, keys,
-    known_body, mutated, object, shown, string,
-};
-use crate::generated::types::{
+use crate::api::generated::types::{
     AssociateOrganizationClientGrantResponseContent as Association, ClientGrant, ErrorBody,
 };
-use crate::list_answers::{
+use crate::api::list_answers::{
     ListAnswer, ListClientGrantOrganizationsResponseContent as GrantOrganizations,
     ListClientGrantResponseContent as Grants,
     ListOrganizationClientGrantsResponseContent as OrganizationGrants,
 };
-use crate::pagination::{next_cursor, offset_has_more, whole_number};
-use crate::token::read_token_answer;
+use crate::api::pagination::{next_cursor, offset_has_more, whole_number};
+use crate::error::{ApiError, DecodeError, Error, SNIPPET_CHARS, TokenError};
+use crate::tests::fuzz_inputs::{
+    ACCEPTED, FIXTURES, JSON_BYTES, OTHER_BODIES, TOKEN_KEYS, answer_shaped_json, deeply_nested, fuzz, keys,
+    known_body, mutated, object, shown, string,
+};
+use crate::transport::token::read_token_answer;
 
 // ---------------------------------------------------------------------------------------------
 // The decoders and what must hold of their results

@@ -225,7 +225,7 @@ mod tests {
     }
 }
 
-/// Fuzzing the paging arithmetic and cursor walks (inputs in src/fuzz_inputs.rs), and what it
+/// Fuzzing the paging arithmetic and cursor walks (inputs in src/tests/fuzz_inputs.rs), and what it
 /// found.
 #[cfg(test)]
 mod fuzzed {
@@ -236,7 +236,7 @@ mod fuzzed {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::fuzz_inputs::fuzz;
+    use crate::tests::fuzz_inputs::fuzz;
 
     #[test]
     fn fuzz_paging_arithmetic_takes_any_totals() {

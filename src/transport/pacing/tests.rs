@@ -344,7 +344,7 @@ impl Clock for SteppingClock {
         *locked(&self.now)
     }
 
-    fn sleep(&self, duration: Duration) -> crate::clock::Sleep {
+    fn sleep(&self, duration: Duration) -> crate::transport::clock::Sleep {
         locked(&self.slept).push(duration);
         *locked(&self.now) += duration;
         Box::pin(std::future::ready(()))

@@ -1,18 +1,18 @@
 //! `client.client_grants()`: the operations on `/client-grants`.
 
 use crate::Client;
+use crate::api::generated;
+use crate::api::generated::types::Organization;
+use crate::api::generated::types::{self, ClientGrant};
+use crate::api::list::List;
+use crate::api::list::query::{ListQuery, PageRequest};
+use crate::api::list_answers::ListClientGrantOrganizationsResponseContent as OrgList;
+use crate::api::list_answers::ListClientGrantResponseContent as GrantList;
+use crate::api::models::{DefaultFor, SubjectType};
+use crate::api::operations;
+use crate::api::path_segment;
+use crate::api::requests::{ClientGrantUpdate, NewClientGrant};
 use crate::error::Error;
-use crate::generated;
-use crate::generated::types::Organization;
-use crate::generated::types::{self, ClientGrant};
-use crate::list::List;
-use crate::list::query::{ListQuery, PageRequest};
-use crate::list_answers::ListClientGrantOrganizationsResponseContent as OrgList;
-use crate::list_answers::ListClientGrantResponseContent as GrantList;
-use crate::models::{DefaultFor, SubjectType};
-use crate::operations;
-use crate::path_segment;
-use crate::requests::{ClientGrantUpdate, NewClientGrant};
 
 /// The client-grant operations, from [`Client::client_grants`].
 #[derive(Clone, Debug)]

@@ -1,12 +1,12 @@
 //! One HTTP exchange, for an API attempt and a token request alike: the request goes with the
-//! attempt's timeout, and the response is checked (src/response_limits.rs) before anything of
+//! attempt's timeout, and the response is checked (src/transport/response_limits.rs) before anything of
 //! it is used. Its rate-limit headers are read here, once.
 
 use std::time::Duration;
 
 use crate::error::RedirectError;
-use crate::rate_limit::RateLimit;
-use crate::response_limits::{from_another_origin, guard, redirect};
+use crate::transport::rate_limit::RateLimit;
+use crate::transport::response_limits::{from_another_origin, guard, redirect};
 
 /// What came back from one request.
 #[derive(Debug)]

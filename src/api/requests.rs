@@ -2,10 +2,10 @@
 //! Both are checked against the API's limits and then turned into the generated request
 //! bodies, which carry exactly the fields the caller set.
 
+use crate::api::generated::types;
+use crate::api::models::{DefaultFor, OrganizationUsage, SubjectType};
+use crate::api::validate::{built, convert, item_lengths};
 use crate::error::Error;
-use crate::generated::types;
-use crate::models::{DefaultFor, OrganizationUsage, SubjectType};
-use crate::validate::{built, convert, item_lengths};
 
 /// Scope items: 1 to 280 characters.
 const SCOPE_LENGTH: (usize, usize) = (1, 280);
@@ -109,7 +109,7 @@ impl NewClientGrant {
     /// The generated request body, or the first limit this grant breaks.
     pub(crate) fn to_body(&self) -> Result<types::CreateClientGrantRequestContent, Error> {
         if let Some(client_id) = &self.client_id {
-            crate::path_segment::check("client_id", client_id)?;
+            crate::api::path_segment::check("client_id", client_id)?;
         }
         item_lengths("scope", &self.scope, SCOPE_LENGTH.0, SCOPE_LENGTH.1)?;
         let (min, max) = AUTHORIZATION_DETAILS_TYPE_LENGTH;

@@ -115,7 +115,7 @@ mod tests {
     use super::*;
 
     fn spec_enum(schema: &str) -> Vec<String> {
-        let spec: Value = serde_json::from_str(include_str!("../spec/client-grants.json")).unwrap();
+        let spec: Value = serde_json::from_str(include_str!("../../spec/client-grants.json")).unwrap();
         let values = spec["components"]["schemas"][schema]["enum"]
             .as_array()
             .unwrap_or_else(|| panic!("spec/client-grants.json has no enum schema {schema}"));
@@ -199,11 +199,11 @@ mod tests {
     }
 }
 
-/// Fuzzing the open enums with any string (inputs in src/fuzz_inputs.rs).
+/// Fuzzing the open enums with any string (inputs in src/tests/fuzz_inputs.rs).
 #[cfg(test)]
 mod fuzzed {
     use super::*;
-    use crate::fuzz_inputs::{fuzz, string};
+    use crate::tests::fuzz_inputs::{fuzz, string};
 
     #[test]
     fn fuzz_open_enums_keep_any_value() {

@@ -77,12 +77,12 @@ thread_local! {
 // Bodies
 
 pub(crate) const FIXTURES: [&str; 6] = [
-    include_str!("../tests/fixtures/client_grant.json"),
-    include_str!("../tests/fixtures/client_grant_updated.json"),
-    include_str!("../tests/fixtures/client_grants_offset_page.json"),
-    include_str!("../tests/fixtures/client_grant_organizations_page.json"),
-    include_str!("../tests/fixtures/live/organization_association.json"),
-    include_str!("../tests/fixtures/live/organization_client_grants_page.json"),
+    include_str!("../../tests/fixtures/client_grant.json"),
+    include_str!("../../tests/fixtures/client_grant_updated.json"),
+    include_str!("../../tests/fixtures/client_grants_offset_page.json"),
+    include_str!("../../tests/fixtures/client_grant_organizations_page.json"),
+    include_str!("../../tests/fixtures/live/organization_association.json"),
+    include_str!("../../tests/fixtures/live/organization_client_grants_page.json"),
 ];
 
 /// Bodies the fixtures do not cover: the other list shapes, error bodies, token answers.
@@ -220,7 +220,7 @@ pub(crate) fn mutated(
 /// The property names of each schema in spec/client-grants.json.
 static SCHEMA_KEYS: LazyLock<HashMap<String, Vec<&'static str>>> = LazyLock::new(|| {
     let spec: Value =
-        serde_json::from_str(include_str!("../spec/client-grants.json")).expect("the spec is JSON");
+        serde_json::from_str(include_str!("../../spec/client-grants.json")).expect("the spec is JSON");
     let schemas = spec["components"]["schemas"]
         .as_object()
         .expect("the spec has schemas");

@@ -8,7 +8,7 @@ pub(crate) const MAX_PAGE_SIZE: u64 = 100;
 
 /// An organization id: a path segment of at most 50 characters.
 pub(crate) fn organization_id(value: &str) -> Result<(), Error> {
-    crate::path_segment::check("id", value)?;
+    crate::api::path_segment::check("id", value)?;
     at_most_chars("id", value, 50)
 }
 

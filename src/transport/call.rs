@@ -1,6 +1,6 @@
 //! One call of an operation, from the resource handle to its result: [`Client::run`] gets the
-//! token, runs the generated method (whose hooks, in src/hooks.rs, send the request), and
-//! decides on what came back: the value, a retry (src/retry.rs decides), the one token refresh
+//! token, runs the generated method (whose hooks, in src/transport/hooks.rs, send the request), and
+//! decides on what came back: the value, a retry (src/transport/retry.rs decides), the one token refresh
 //! after a 401, or this crate's [`Error`].
 //!
 //! The client is generated from the spec without its error responses (build.rs), so every
@@ -14,13 +14,13 @@ use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
+use crate::api::generated;
+use crate::api::operations::Operation;
 use crate::client::{Client, locked};
 use crate::error::{ApiError, DecodeError, Error, HeldBackError, TokenError, TransportError};
-use crate::generated;
-use crate::hooks::request_builder;
-use crate::operations::Operation;
-use crate::response_limits::too_large;
-use crate::retry::{Decision, Outcome, Spent, decide};
+use crate::transport::hooks::request_builder;
+use crate::transport::response_limits::too_large;
+use crate::transport::retry::{Decision, Outcome, Spent, decide};
 
 /// What the generated methods return.
 pub(crate) type GeneratedResult<T> = Result<ResponseValue<T>, progenitor_client::Error<()>>;
@@ -192,7 +192,7 @@ impl Client {
                     return Err(Error::invalid_input("request", problem));
                 }
                 // Outcomes this client never meets: it is generated without error responses, no
-                // operation upgrades the connection, and its hooks (src/hooks.rs) return no error
+                // operation upgrades the connection, and its hooks (src/transport/hooks.rs) return no error
                 // of their own. One that comes all the same is a bug of this crate; the call still
                 // ends with an error, as a request that could not be made, never with a panic.
                 impossible @ (progenitor_client::Error::ErrorResponse(_)
@@ -250,7 +250,7 @@ mod decoding_properties;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::operations::GET_CLIENT_GRANT;
+    use crate::api::operations::GET_CLIENT_GRANT;
 
     #[tokio::test]
     async fn an_outcome_progenitor_never_reports_for_this_client_still_ends_the_call_with_an_error() {

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 
-use crate::rate_limit::{RateLimit, retry_after};
+use crate::transport::rate_limit::{RateLimit, retry_after};
 
 /// How the client retries requests that failed for reasons a retry can fix.
 ///
@@ -276,7 +276,7 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     use super::*;
-    use crate::rate_limit::header_map;
+    use crate::transport::rate_limit::header_map;
 
     const NOW_SECS: u64 = 1_700_000_000;
 
@@ -399,7 +399,7 @@ mod tests {
     }
 }
 
-/// Fuzzing the retry decision with any rate-limit headers (inputs in src/fuzz_inputs.rs), and
+/// Fuzzing the retry decision with any rate-limit headers (inputs in src/tests/fuzz_inputs.rs), and
 /// what it found.
 #[cfg(test)]
 mod fuzzed {
@@ -410,7 +410,7 @@ mod fuzzed {
     use reqwest::header::{HeaderName, HeaderValue};
 
     use super::*;
-    use crate::fuzz_inputs::{HEADER_NAMES, fuzz, header_value, shown};
+    use crate::tests::fuzz_inputs::{HEADER_NAMES, fuzz, header_value, shown};
 
     /// A call that met `count` failures and as many 429s, each waited one second.
     fn spent(count: u32) -> Spent {
@@ -420,7 +420,7 @@ mod fuzzed {
             rate_limit_wait: Duration::from_secs(count.into()),
         }
     }
-    use crate::rate_limit::{LATEST_RESET_SECS, MAX_RETRY_AFTER, RateLimit, header_map};
+    use crate::transport::rate_limit::{LATEST_RESET_SECS, MAX_RETRY_AFTER, RateLimit, header_map};
 
     #[test]
     fn fuzz_rate_limit_headers_never_panic_the_retry_decision() {
@@ -532,7 +532,10 @@ mod fuzzed {
         assert_eq!(retry_after(&headers, UNIX_EPOCH), Some(MAX_RETRY_AFTER));
         let decision = first_429(&RetryPolicy::standard(), &headers, 0.9);
         assert!(
-            matches!(decision, Decision::GiveUp(crate::retry::GiveUp::WaitTooLong(_))),
+            matches!(
+                decision,
+                Decision::GiveUp(crate::transport::retry::GiveUp::WaitTooLong(_))
+            ),
             "{decision:?}"
         );
         let patient = RetryPolicy::standard()

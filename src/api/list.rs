@@ -8,9 +8,9 @@ use std::num::NonZeroU64;
 use futures_util::Stream;
 
 use crate::Client;
+use crate::api::pagination::{self, OffsetPage, Page};
+use crate::api::validate::{page_number, page_size};
 use crate::error::Error;
-use crate::pagination::{self, OffsetPage, Page};
-use crate::validate::{page_number, page_size};
 
 /// The page size of checkpoint paging when `take` is not set, as in Auth0's own SDKs.
 pub const DEFAULT_TAKE: u64 = 50;
@@ -36,8 +36,8 @@ pub(crate) mod query {
     use std::num::NonZeroU64;
 
     use crate::Client;
+    use crate::api::list_answers::ListAnswer;
     use crate::error::Error;
-    use crate::list_answers::ListAnswer;
 
     /// Which page one request asks for.
     #[derive(Clone, Copy, Debug)]

@@ -1,0 +1,17 @@
+//! What a caller sees of the API: the resource handles (`client_grants`, `organizations`), the
+//! requests they send (`requests`) after checking their arguments (`validate`,
+//! `path_segment`), the lists and their pages (`list`, `pagination`, `list_answers`, where a
+//! page is decoded), and what is generated from the spec (`generated`, with the open enums of
+//! `models` and the operations as the attempt loop knows them in `operations`).
+
+pub(crate) mod client_grants;
+pub(crate) mod generated;
+pub(crate) mod list;
+pub(crate) mod list_answers;
+pub(crate) mod models;
+pub(crate) mod operations;
+pub(crate) mod organizations;
+pub(crate) mod pagination;
+pub(crate) mod path_segment;
+pub(crate) mod requests;
+pub(crate) mod validate;
