@@ -1,4 +1,4 @@
-//! The fault matrix (issue 6 §3): GET, POST, PATCH and DELETE of a client grant, each against
+//! The fault matrix: GET, POST, PATCH and DELETE of a client grant, each against
 //! every fault the fake tenant injects, with the outcome each cell must have, through the
 //! public client. Every cell runs on a fresh tenant and checks the call's result, how many
 //! requests reached the tenant, and what the tenant holds afterwards: a create is never

@@ -379,8 +379,7 @@ impl Pacer {
         // and answered first is taken as counted first, although two requests can swap on
         // their way to the server; the reserve absorbs a swap of one. Assuming instead that
         // every request in flight at the send was counted after it leaves a concurrency's
-        // worth of the bucket unused (alone at 60 ms: 0.949 of the throughput in the
-        // simulations, against 0.973).
+        // worth of the bucket unused.
         let sent_after = state.next_send - permit.number - 1;
         let unanswered_before = state.in_flight.range(..permit.number).count();
         let lower = limit.remaining as f64 - sent_after as f64 - unanswered_before as f64;
@@ -406,8 +405,7 @@ impl Pacer {
         bucket.limit = limit.limit as f64;
         bucket.latest = bucket.latest.max(now);
         // Any answer's reset, even a late one's: the server set it when it counted that
-        // request, perhaps after a newer one (taking only the newest answers' resets met more
-        // 429s with four programs in the simulations).
+        // request, perhaps after a newer one.
         bucket.reset = limit.reset;
         bucket.reset_spread = random.f64();
         let refused = status == 429;
