@@ -13,12 +13,12 @@ use crate::error::{ConfigError, Error};
 use crate::transport::clock::{Clock, SystemClock};
 use crate::transport::pacing::Pacer;
 use crate::transport::rate_limit::RateLimit;
-use crate::transport::response_limits::DEFAULT_MAX_ANSWER_SIZE;
+use crate::transport::response_limits::DEFAULT_MAX_RESPONSE_SIZE;
 use crate::transport::retry::RetryPolicy;
 use crate::transport::telemetry;
 use crate::transport::token::{AccessToken, ClientCredentials, TokenProvider, Tokens};
 
-/// The default timeout of one attempt, from sending the request to the end of the answer.
+/// The default timeout of one attempt, from sending the request to the end of the response.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default time allowed to open a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -61,10 +61,10 @@ pub(crate) struct ClientState {
     pub(crate) http: reqwest::Client,
     pub(crate) tokens: Tokens,
     pub(crate) retry: RetryPolicy,
-    /// The limit of one attempt, from sending to the end of the answer.
+    /// The limit of one attempt, from sending to the end of the response.
     pub(crate) timeout: Duration,
-    /// The longest answer body read, in bytes.
-    pub(crate) max_answer_size: usize,
+    /// The longest response body read, in bytes.
+    pub(crate) max_response_size: usize,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) user_agent: HeaderValue,
     /// The `Auth0-Client` header; `None` when telemetry is off.
@@ -85,7 +85,7 @@ impl Client {
         ClientGrants::new(self.clone())
     }
 
-    /// The rate-limit headers of the most recent answer any clone of this client received,
+    /// The rate-limit headers of the most recent response any clone of this client received,
     /// for callers who pace themselves.
     pub fn last_rate_limit(&self) -> Option<RateLimit> {
         *locked(&self.state.last_rate_limit)
@@ -124,7 +124,7 @@ pub struct ClientBuilder {
     telemetry: bool,
     client_info: Option<(String, String)>,
     http_client: Option<reqwest::Client>,
-    max_answer_size: usize,
+    max_response_size: usize,
     clock: Arc<dyn Clock>,
 }
 
@@ -146,7 +146,7 @@ impl Default for ClientBuilder {
             telemetry: true,
             client_info: None,
             http_client: None,
-            max_answer_size: DEFAULT_MAX_ANSWER_SIZE,
+            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             clock: Arc::new(SystemClock),
         }
     }
@@ -221,9 +221,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether requests are paced by the rate-limit headers of earlier answers. Default: on.
+    /// Whether requests are paced by the rate-limit headers of earlier responses. Default: on.
     ///
-    /// Every answer from Auth0 says how much of the tenant's allowance is left
+    /// Every response from Auth0 says how much of the tenant's allowance is left
     /// (`X-RateLimit-Remaining`). With pacing on, this client and all its clones share one
     /// model of that allowance: when it is spent, further requests wait their turn for the
     /// refill instead of being sent into 429s. The refill rate is learned from `remaining` over
@@ -243,7 +243,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The limit for one attempt, from sending to the end of the answer. Default: 30 s.
+    /// The limit for one attempt, from sending to the end of the response. Default: 30 s.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -286,7 +286,7 @@ impl ClientBuilder {
     ///
     /// **Build it with `.redirect(reqwest::redirect::Policy::none())`.** reqwest follows up to
     /// ten redirects by default, and Auth0 never redirects these endpoints. The client built
-    /// here follows none; through yours, an answer that comes from another origin than the
+    /// here follows none; through yours, a response that comes from another origin than the
     /// request went to is refused ([`Error::Redirect`]), but by then the other origin has
     /// received the request: reqwest drops `Authorization` on the way, but a `307` or `308`
     /// from the token endpoint makes it send the token request, client secret included, again.
@@ -309,14 +309,14 @@ impl ClientBuilder {
         self
     }
 
-    /// The longest answer body read, in bytes, from the API and the token endpoint alike.
-    /// Default: [`DEFAULT_MAX_ANSWER_SIZE`] (4 MiB; a page of 100 grants is far below 1 MiB).
-    /// A longer answer is not read further, and the call fails with
-    /// [`Error::AnswerTooLarge`]: memory never holds more than the limit and one chunk, so
+    /// The longest response body read, in bytes, from the API and the token endpoint alike.
+    /// Default: [`DEFAULT_MAX_RESPONSE_SIZE`] (4 MiB; a page of 100 grants is far below 1 MiB).
+    /// A longer response is not read further, and the call fails with
+    /// [`Error::ResponseTooLarge`]: memory never holds more than the limit and one chunk, so
     /// a server that sends without end cannot exhaust it.
     #[must_use]
-    pub fn max_answer_size(mut self, bytes: usize) -> Self {
-        self.max_answer_size = bytes;
+    pub fn max_response_size(mut self, bytes: usize) -> Self {
+        self.max_response_size = bytes;
         self
     }
 
@@ -335,10 +335,10 @@ impl ClientBuilder {
         if self.timeout.is_zero() {
             return Err(Error::config("timeout", "timeout must be longer than zero"));
         }
-        if self.max_answer_size == 0 {
+        if self.max_response_size == 0 {
             return Err(Error::config(
-                "max_answer_size",
-                "max_answer_size must be at least one byte",
+                "max_response_size",
+                "max_response_size must be at least one byte",
             ));
         }
         let http = match (self.http_client, self.connect_timeout) {
@@ -372,7 +372,7 @@ impl ClientBuilder {
                     refresh_margin: self.token_refresh_margin,
                     retry: self.retry,
                     timeout: self.timeout,
-                    max_answer_size: self.max_answer_size,
+                    max_response_size: self.max_response_size,
                     clock: self.clock.clone(),
                     cached: Mutex::new(None),
                     refreshing: tokio::sync::Mutex::new(()),
@@ -421,7 +421,7 @@ impl ClientBuilder {
             tokens,
             retry: self.retry,
             timeout: self.timeout,
-            max_answer_size: self.max_answer_size,
+            max_response_size: self.max_response_size,
             clock: self.clock,
             user_agent,
             telemetry,
@@ -748,7 +748,7 @@ mod tests {
         #[rustfmt::skip]
         let table = [
             (authenticated().timeout(Duration::ZERO), "timeout", "timeout must be longer than zero"),
-            (authenticated().max_answer_size(0), "max_answer_size", "max_answer_size must be at least one byte"),
+            (authenticated().max_response_size(0), "max_response_size", "max_response_size must be at least one byte"),
             (
                 authenticated().connect_timeout(Duration::from_secs(1)).http_client(reqwest::Client::new()),
                 "connect_timeout",

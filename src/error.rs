@@ -31,13 +31,13 @@ pub enum Error {
     /// No access token could be had from the token endpoint or the token provider.
     #[error(transparent)]
     Token(TokenError),
-    /// No answer came within the configured timeout (after any retries).
+    /// No response came within the configured timeout (after any retries).
     #[error("the request timed out: {0}")]
     Timeout(TransportError),
     /// The connection failed or broke off (after any retries).
     #[error("the request failed: {0}")]
     Transport(TransportError),
-    /// A success answer whose body is not what the API promises.
+    /// A success response whose body is not what the API promises.
     #[error(transparent)]
     Decode(DecodeError),
     /// The client was configured with something unusable: [`ConfigError::setting`] names the
@@ -51,7 +51,7 @@ pub enum Error {
     /// The server answered with a redirect, which is never followed since Auth0 never
     /// redirects these endpoints; or the HTTP client given to
     /// [`http_client`](crate::ClientBuilder::http_client) followed one to another origin, whose
-    /// answer is refused.
+    /// response is refused.
     #[error(transparent)]
     Redirect(RedirectError),
     /// The request was not sent: the client's model of the tenant's rate limit held it back
@@ -61,19 +61,19 @@ pub enum Error {
     /// 429: [`is_rate_limited`](Self::is_rate_limited) is true for it.
     #[error(transparent)]
     HeldBack(HeldBackError),
-    /// An answer longer than [`max_answer_size`](crate::ClientBuilder::max_answer_size): it was
+    /// A response longer than [`max_response_size`](crate::ClientBuilder::max_response_size): it was
     /// not read further, and nothing of it is used.
     #[error(
-        "the answer is longer than the limit of {limit} bytes (max_answer_size); it was not read further"
+        "the response is longer than the limit of {limit} bytes (max_response_size); it was not read further"
     )]
-    AnswerTooLarge {
+    ResponseTooLarge {
         /// The limit in bytes.
         limit: usize,
     },
 }
 
 impl Error {
-    /// The HTTP status of the answer behind this error, if there was one.
+    /// The HTTP status of the response behind this error, if there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api(error) => Some(error.status),
@@ -84,7 +84,7 @@ impl Error {
         }
     }
 
-    /// Auth0's `errorCode` (such as `inexistent_client_grant`), if the answer had one.
+    /// Auth0's `errorCode` (such as `inexistent_client_grant`), if the response had one.
     pub fn error_code(&self) -> Option<&str> {
         match self {
             Error::Api(error) => error.error_code(),
@@ -176,7 +176,7 @@ impl fmt::Display for HeldBackError {
 
 impl std::error::Error for HeldBackError {}
 
-/// An answer of the Management API that is not a success.
+/// A response of the Management API that is not a success.
 ///
 /// Built from Auth0's JSON error body when there is one
 /// (`{"statusCode":404,"error":"Not Found","message":"…","errorCode":"…"}`), and still
@@ -194,7 +194,7 @@ pub struct ApiError {
 pub(crate) const SNIPPET_CHARS: usize = 200;
 
 impl ApiError {
-    /// Reads an error answer: Auth0's JSON body if it is one, else a snippet of whatever came.
+    /// Reads an error response: Auth0's JSON body if it is one, else a snippet of whatever came.
     pub(crate) fn from_parts(status: u16, body: &[u8], rate_limit: Option<RateLimit>) -> Self {
         let parsed: Option<crate::api::generated::types::ErrorBody> = serde_json::from_slice(body).ok();
         let parsed = parsed.unwrap_or_default();
@@ -238,7 +238,7 @@ impl ApiError {
         self.error_code.as_deref()
     }
 
-    /// The rate-limit headers of the answer, if it had them.
+    /// The rate-limit headers of the response, if it had them.
     pub fn rate_limit(&self) -> Option<&RateLimit> {
         self.rate_limit.as_ref()
     }
@@ -260,7 +260,7 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// A redirect that was not followed, or an answer from another origin than the request went
+/// A redirect that was not followed, or a response from another origin than the request went
 /// to (see [`Error::Redirect`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", self.describe())]
@@ -287,7 +287,7 @@ impl RedirectError {
         }
     }
 
-    /// The status of the answer: the redirect's (3xx), or the status of the answer that came
+    /// The status of the response: the redirect's (3xx), or the status of the response that came
     /// from another origin.
     pub fn status(&self) -> u16 {
         self.status
@@ -302,9 +302,9 @@ impl RedirectError {
         let location = self.location.as_deref().unwrap_or("(no Location)");
         if self.followed {
             format!(
-                "the {} answer came from {location}, not from the origin the request was sent to: the \
+                "the {} response came from {location}, not from the origin the request was sent to: the \
                  HTTP client given to http_client(..) followed a redirect (build it with \
-                 reqwest::redirect::Policy::none()); the answer is refused",
+                 reqwest::redirect::Policy::none()); the response is refused",
                 self.status
             )
         } else {
@@ -444,7 +444,7 @@ pub struct TokenError {
 }
 
 impl TokenError {
-    pub(crate) fn from_answer(status: u16, body: &[u8]) -> Self {
+    pub(crate) fn from_response(status: u16, body: &[u8]) -> Self {
         #[derive(serde::Deserialize)]
         struct OAuthError {
             error: Option<String>,
@@ -466,8 +466,8 @@ impl TokenError {
         }
     }
 
-    /// An answer of the token endpoint that was refused unread: a redirect, or one too long.
-    pub(crate) fn refused_answer(status: u16, why: String) -> Self {
+    /// A response of the token endpoint that was refused unread: a redirect, or one too long.
+    pub(crate) fn refused_response(status: u16, why: String) -> Self {
         Self {
             status: Some(status),
             error: None,
@@ -476,7 +476,7 @@ impl TokenError {
         }
     }
 
-    /// A token request that got no usable answer, or a provider that failed.
+    /// A token request that got no usable response, or a provider that failed.
     pub fn other(
         description: impl Into<String>,
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
@@ -550,7 +550,7 @@ impl TransportError {
     }
 }
 
-/// A success answer whose body could not be read as the API promises.
+/// A success response whose body could not be read as the API promises.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", self.describe())]
 pub struct DecodeError {
@@ -580,22 +580,22 @@ impl DecodeError {
         }
     }
 
-    /// A success answer that lacks a field the client cannot do without.
+    /// A success response that lacks a field the client cannot do without.
     pub(crate) fn missing(operation: &'static str, status: u16, field: &str) -> Self {
-        Self::of_whole_answer(operation, status, format!("the answer has no `{field}`"))
+        Self::of_whole_response(operation, status, format!("the response has no `{field}`"))
     }
 
-    /// An answer with a success status that `operation` does not document: there is no
+    /// A response with a success status that `operation` does not document: there is no
     /// decoder for its body, so it is not read.
     pub(crate) fn undocumented_success(operation: &'static str, status: u16) -> Self {
-        Self::of_whole_answer(
+        Self::of_whole_response(
             operation,
             status,
             "a success status the API does not document for this operation".to_owned(),
         )
     }
 
-    fn of_whole_answer(operation: &'static str, status: u16, problem: String) -> Self {
+    fn of_whole_response(operation: &'static str, status: u16, problem: String) -> Self {
         Self {
             operation,
             status,
@@ -605,7 +605,7 @@ impl DecodeError {
         }
     }
 
-    /// The operation whose answer failed to decode.
+    /// The operation whose response failed to decode.
     pub fn operation(&self) -> &str {
         self.operation
     }
@@ -629,7 +629,7 @@ impl DecodeError {
             problem,
             snippet,
         } = self;
-        let mut text = format!("cannot decode the {status} answer to {operation} at `{path}`: {problem}");
+        let mut text = format!("cannot decode the {status} response to {operation} at `{path}`: {problem}");
         if let Some(snippet) = snippet {
             text.push_str(&format!(" (body: {snippet})"));
         }
@@ -741,13 +741,13 @@ mod tests {
         assert_eq!(error.path(), "items[1].count");
         assert_eq!(
             error.to_string(),
-            r#"cannot decode the 200 answer to list at `items[1].count`: invalid type: string "two", expected u32 at line 1 column 36 (body: {"items":[{"count":1},{"count":"two"}]})"#
+            r#"cannot decode the 200 response to list at `items[1].count`: invalid type: string "two", expected u32 at line 1 column 36 (body: {"items":[{"count":1},{"count":"two"}]})"#
         );
     }
 
     #[test]
     fn token_errors_say_what_the_endpoint_said() {
-        let error = TokenError::from_answer(
+        let error = TokenError::from_response(
             401,
             br#"{"error":"access_denied","error_description":"Unauthorized"}"#,
         );
@@ -755,7 +755,7 @@ mod tests {
             error.to_string(),
             "no access token: the token endpoint answered 401: access_denied: Unauthorized"
         );
-        let html = TokenError::from_answer(502, b"<h1>Bad gateway</h1>");
+        let html = TokenError::from_response(502, b"<h1>Bad gateway</h1>");
         assert_eq!(
             html.to_string(),
             "no access token: the token endpoint answered 502: <h1>Bad gateway</h1>"

@@ -80,7 +80,7 @@ pub use error::{
 };
 pub use transport::clock::{Clock, Sleep, SystemClock};
 pub use transport::rate_limit::RateLimit;
-pub use transport::response_limits::DEFAULT_MAX_ANSWER_SIZE;
+pub use transport::response_limits::DEFAULT_MAX_RESPONSE_SIZE;
 pub use transport::retry::RetryPolicy;
 pub use transport::token::{AccessToken, TokenFuture, TokenProvider};
 

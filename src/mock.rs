@@ -36,7 +36,7 @@
 
 #![allow(missing_docs, clippy::all, rustdoc::all, unreachable_pub)]
 
-/// The request and answer types the mocks take: the generated ones, and the list answers
+/// The request and response types the mocks take: the generated ones, and the list responses
 /// this crate decodes itself.
 pub mod types {
     pub use crate::api::generated::types::*;

@@ -27,7 +27,7 @@ const LIVE_DEVIATIONS: [(&str, &str, u16, &str); 2] = [
         "live/organization_association.json",
         "create_organization-client-grants",
         201,
-        "the association answer names the grant `grant_id`, not `id`",
+        "the association response names the grant `grant_id`, not `id`",
     ),
     (
         "live/organization_client_grants_page.json",

@@ -1,4 +1,4 @@
-//! `create`: the exact body on the wire, the answer, conflicts, and never twice.
+//! `create`: the exact body on the wire, the response, conflicts, and never twice.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! Error answers and undecodable successes become errors that say what and where.
+//! Error responses and undecodable successes become errors that say what and where.
 
 mod common;
 
@@ -7,7 +7,7 @@ use common::{FakeClock, builder_for};
 use httpmock::Method::GET;
 use httpmock::MockServer;
 
-async fn answer(status: u16, body: &str) -> Error {
+async fn response(status: u16, body: &str) -> Error {
     let server = MockServer::start_async().await;
     server
         .mock_async(|when, then| {
@@ -27,7 +27,7 @@ async fn answer(status: u16, body: &str) -> Error {
 #[tokio::test]
 async fn the_recorded_404_is_not_found_with_auth0s_message_and_code() {
     // The body of `GET /api/v2/client-grants/{id}` for a deleted grant (TestClientGrantManager_Delete).
-    let error = answer(
+    let error = response(
         404,
         r#"{"statusCode":404,"error":"Not Found","message":"The grant does not exist.","errorCode":"inexistent_client_grant"}"#,
     )
@@ -52,7 +52,7 @@ async fn the_recorded_404_is_not_found_with_auth0s_message_and_code() {
 #[tokio::test]
 async fn every_documented_error_status_is_an_api_error() {
     for status in [400, 401, 403, 409, 429] {
-        let error = answer(
+        let error = response(
             status,
             &format!(r#"{{"statusCode":{status},"error":"E","message":"m{status}"}}"#),
         )
@@ -62,7 +62,7 @@ async fn every_documented_error_status_is_an_api_error() {
         assert!(error.to_string().ends_with(&format!(": m{status}")), "{error}");
     }
     assert!(
-        answer(409, r#"{"statusCode":409,"error":"Conflict","message":"exists"}"#)
+        response(409, r#"{"statusCode":409,"error":"Conflict","message":"exists"}"#)
             .await
             .is_conflict()
     );
@@ -70,14 +70,14 @@ async fn every_documented_error_status_is_an_api_error() {
 
 #[tokio::test]
 async fn empty_html_and_truncated_error_bodies_keep_the_status() {
-    let empty = answer(500, "").await;
+    let empty = response(500, "").await;
     assert_eq!(empty.to_string(), "500 Internal Server Error: (empty body)");
-    let html = answer(502, "<html><body>Bad gateway</body></html>").await;
+    let html = response(502, "<html><body>Bad gateway</body></html>").await;
     assert_eq!(
         html.to_string(),
         "502 Bad Gateway: <html><body>Bad gateway</body></html>"
     );
-    let truncated = answer(404, r#"{"statusCode":404,"error":"Not Fo"#).await;
+    let truncated = response(404, r#"{"statusCode":404,"error":"Not Fo"#).await;
     assert!(truncated.is_not_found());
     assert_eq!(
         truncated.to_string(),
@@ -87,7 +87,7 @@ async fn empty_html_and_truncated_error_bodies_keep_the_status() {
 
 #[tokio::test]
 async fn a_success_body_of_the_wrong_shape_is_a_decode_error_naming_the_json_path() {
-    let error = answer(200, r#"{"id":"cgr_1","scope":["read:a",7]}"#).await;
+    let error = response(200, r#"{"id":"cgr_1","scope":["read:a",7]}"#).await;
     let Error::Decode(decode) = &error else {
         panic!("{error:?}")
     };
@@ -96,7 +96,7 @@ async fn a_success_body_of_the_wrong_shape_is_a_decode_error_naming_the_json_pat
     assert_eq!(error.status(), Some(200));
     assert!(
         error.to_string().starts_with(
-            "cannot decode the 200 answer to get_client_grant at `scope[1]`: invalid type: integer `7`"
+            "cannot decode the 200 response to get_client_grant at `scope[1]`: invalid type: integer `7`"
         ),
         "{error}"
     );
@@ -104,7 +104,7 @@ async fn a_success_body_of_the_wrong_shape_is_a_decode_error_naming_the_json_pat
 
 #[tokio::test]
 async fn a_success_status_the_operation_does_not_document_is_a_decode_error_that_says_so() {
-    let error = answer(203, r#"{"id":"cgr_1","audience":"https://api/","scope":[]}"#).await;
+    let error = response(203, r#"{"id":"cgr_1","audience":"https://api/","scope":[]}"#).await;
     let Error::Decode(decode) = &error else {
         panic!("{error:?}")
     };
@@ -118,7 +118,7 @@ async fn a_success_status_the_operation_does_not_document_is_a_decode_error_that
     assert_eq!(error.status(), Some(203));
     assert_eq!(
         error.to_string(),
-        "cannot decode the 203 answer to get_client_grant at `.`: a success status the API does not \
+        "cannot decode the 203 response to get_client_grant at `.`: a success status the API does not \
          document for this operation"
     );
 }
@@ -126,7 +126,7 @@ async fn a_success_status_the_operation_does_not_document_is_a_decode_error_that
 #[tokio::test]
 async fn a_success_body_that_is_not_json_is_a_decode_error_with_a_bounded_snippet() {
     let page = format!("<html>{}</html>", "maintenance ".repeat(100));
-    let error = answer(200, &page).await;
+    let error = response(200, &page).await;
     let Error::Decode(decode) = &error else {
         panic!("{error:?}")
     };

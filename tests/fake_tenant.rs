@@ -312,9 +312,9 @@ async fn out_of_range_queries_and_bodies_are_answered_with_400_like_auth0() {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let answer = request.send().await.unwrap();
-        let status = answer.status().as_u16();
-        let body: serde_json::Value = answer.json().await.unwrap();
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(status, 400, "{method} {path}: {body}");
         assert_eq!(body["statusCode"], 400, "{body}");
         assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
@@ -397,9 +397,9 @@ async fn the_reset_announces_the_full_bucket_or_the_next_request_as_the_tenant_i
         let token = token["access_token"].as_str().unwrap();
         raw_get(&tenant, token, &grant.id).await;
         let before = unix_now();
-        let answer = raw_get(&tenant, token, &grant.id).await;
-        let reset = header(&answer, "x-ratelimit-reset").unwrap();
-        assert_eq!(header(&answer, "x-ratelimit-remaining"), Some(8));
+        let response = raw_get(&tenant, token, &grant.id).await;
+        let reset = header(&response, "x-ratelimit-reset").unwrap();
+        assert_eq!(header(&response, "x-ratelimit-remaining"), Some(8));
         assert!(
             (before + earliest..=unix_now() + latest).contains(&reset),
             "{meaning:?}: reset {reset}, now {before}"

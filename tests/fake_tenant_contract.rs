@@ -16,7 +16,7 @@ struct Caller {
 }
 
 impl Caller {
-    /// Sends one request and checks its answer against `operation`'s documented schema.
+    /// Sends one request and checks its response against `operation`'s documented schema.
     async fn call(&self, operation: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let mut request = self
             .http
@@ -25,11 +25,11 @@ impl Caller {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let answer = request.send().await.unwrap();
-        let status = answer.status().as_u16();
-        let text = answer.text().await.unwrap();
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
         if text.is_empty() {
-            assert!(status == 204, "{operation}: an empty {status} answer");
+            assert!(status == 204, "{operation}: an empty {status} response");
             return (status, Value::Null);
         }
         let body: Value = serde_json::from_str(&text).unwrap();
@@ -80,7 +80,7 @@ async fn every_answer_of_every_operation_matches_its_schema() {
         .await;
     assert_eq!(status, 201);
     let id = created["id"].as_str().unwrap().to_owned();
-    let answers = [
+    let responses = [
         caller
             .call("post_client-grants", "POST", "/client-grants", Some(grant_body))
             .await,
@@ -204,7 +204,7 @@ async fn every_answer_of_every_operation_matches_its_schema() {
             )
             .await,
     ];
-    let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    let statuses: Vec<u16> = responses.iter().map(|(status, _)| *status).collect();
     assert_eq!(
         statuses,
         [

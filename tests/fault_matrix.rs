@@ -48,9 +48,9 @@ enum Injected {
     ResetOnly,
     /// This status with Auth0's error body, not carried out.
     Status(u16),
-    /// The connection closes (FIN) before any answer; not carried out.
+    /// The connection closes (FIN) before any response; not carried out.
     CloseBeforeAnswer,
-    /// The connection is reset (RST) before any answer; not carried out.
+    /// The connection is reset (RST) before any response; not carried out.
     ResetBeforeAnswer,
     /// Carried out; the body breaks off after half of it.
     CloseMidBody,
@@ -86,7 +86,7 @@ enum Failure {
     Transport,
     /// `Error::Timeout`.
     Timeout,
-    /// `Error::Decode` of an answer with this status.
+    /// `Error::Decode` of a response with this status.
     Decode(u16),
 }
 
@@ -104,7 +104,7 @@ enum Effect {
 /// The matrix. Rules (src/transport/retry.rs): a 429 is retried for every method (the request was
 /// refused); 408, 5xx, a broken connection and a timeout are retried for GET, PATCH and
 /// DELETE but never for POST, which may have been applied; a 2xx whose body cannot be
-/// read is an `Error::Decode`, not retried (the request was carried out). A DELETE answers
+/// read is an `Error::Decode`, not retried (the request was carried out). A DELETE responses
 /// 204 without a body, so the body faults leave it nothing to break.
 #[rustfmt::skip]
 const MATRIX: &[(Injected, [Expect; 4])] = &[
@@ -285,16 +285,16 @@ async fn run_cell(http: reqwest::Client, method: Method, injected: Injected, exp
 
     let effect = match expected {
         Retried | Unaffected => {
-            let answer = match result {
-                Ok(answer) => answer,
+            let response = match result {
+                Ok(response) => response,
                 Err(error) => panic!("expected success, got {error:?}"),
             };
-            match (method, answer) {
+            match (method, response) {
                 (Method::Get, Some(grant)) => assert_eq!(json(&grant), json(&seeded)),
                 (Method::Post, Some(grant)) => assert_eq!(grant.client_id.as_deref(), Some("app")),
                 (Method::Patch, Some(grant)) => assert_eq!(grant.scope, ["write:things"]),
                 (Method::Delete, None) => {}
-                (method, answer) => panic!("{method:?} answered {answer:?}"),
+                (method, response) => panic!("{method:?} answered {response:?}"),
             }
             if method == Method::Get { ReadOnly } else { Applied }
         }
@@ -424,7 +424,7 @@ async fn raw_exchange(tenant: &FakeTenant, method: &str, path: &str) -> Vec<u8> 
     raw_exchange_ending(tenant, method, path).await.0
 }
 
-/// The status line, headers (lower-cased names) and body bytes of a raw answer.
+/// The status line, headers (lower-cased names) and body bytes of a raw response.
 fn split_answer(received: &[u8]) -> (String, Vec<(String, String)>, Vec<u8>) {
     let end = received
         .windows(4)

@@ -1,4 +1,4 @@
-//! `client.client_grants().get(id)`: the request on the wire and the decoded answer.
+//! `client.client_grants().get(id)`: the request on the wire and the decoded response.
 
 mod common;
 

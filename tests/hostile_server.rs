@@ -1,6 +1,6 @@
 //! A server that misbehaves on purpose, byte for byte: redirects to another origin, bodies
 //! larger than the limit or without end, stalls. Nothing (a token, a secret, a request) goes
-//! anywhere the caller did not point the client, no answer is held in memory past the limit,
+//! anywhere the caller did not point the client, no response is held in memory past the limit,
 //! and every call ends with an error that says what happened.
 
 mod common;
@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use auth0_client_grants::{Client, DEFAULT_MAX_ANSWER_SIZE, Error, RetryPolicy};
-use common::raw_server::{RawServer, Reply, answer, head};
+use auth0_client_grants::{Client, DEFAULT_MAX_RESPONSE_SIZE, Error, RetryPolicy};
+use common::raw_server::{RawServer, Reply, head, response};
 use common::{FakeClock, RECORDED_GRANT};
 
 const SECRET: &str = "m2m-secret-value-7f3a";
@@ -24,7 +24,7 @@ async fn elsewhere() -> RawServer {
         } else {
             RECORDED_GRANT
         };
-        Reply::Bytes(answer(
+        Reply::Bytes(response(
             "200 OK",
             &[("content-type", "application/json")],
             body.as_bytes(),
@@ -36,15 +36,21 @@ async fn elsewhere() -> RawServer {
 /// A server that answers every request, the token request included, with a 307 to `location`.
 async fn redirecting_everything_to(location: &str) -> RawServer {
     let location = location.to_owned();
-    RawServer::start(move |_| Reply::Bytes(answer("307 Temporary Redirect", &[("location", &location)], b"")))
-        .await
+    RawServer::start(move |_| {
+        Reply::Bytes(response(
+            "307 Temporary Redirect",
+            &[("location", &location)],
+            b"",
+        ))
+    })
+    .await
 }
 
 /// A tenant whose token endpoint works and whose API answers every request with `api`.
 async fn tenant(api: impl Fn() -> Reply + Send + Sync + 'static) -> RawServer {
     RawServer::start(move |request| {
         if request.path() == "/oauth/token" {
-            Reply::Bytes(answer(
+            Reply::Bytes(response(
                 "200 OK",
                 &[("content-type", "application/json")],
                 TOKEN_ANSWER.as_bytes(),
@@ -86,7 +92,7 @@ async fn an_api_redirect_to_another_origin_is_an_error_naming_status_and_locatio
         let location = other.url("/api/v2/client-grants/cgr_1");
         let server = tenant({
             let location = location.clone();
-            move || Reply::Bytes(answer(status, &[("location", &location)], b""))
+            move || Reply::Bytes(response(status, &[("location", &location)], b""))
         })
         .await;
         let client = credentials_client(&server);
@@ -156,7 +162,7 @@ async fn with_a_callers_client_that_follows_redirects_an_answer_from_another_ori
     let location = other.url("/api/v2/client-grants/cgr_1");
     let server = tenant({
         let location = location.clone();
-        move || Reply::Bytes(answer("302 Found", &[("location", &location)], b""))
+        move || Reply::Bytes(response("302 Found", &[("location", &location)], b""))
     })
     .await;
     let client = following_client(&server);
@@ -178,12 +184,18 @@ async fn with_a_callers_client_that_follows_redirects_an_answer_from_another_ori
 
 #[tokio::test]
 async fn with_a_callers_client_that_follows_redirects_a_delete_answered_elsewhere_is_not_done() {
-    // A delete's answer has no body to refuse: another origin's 204 must not read as success.
-    let other = RawServer::start(|_| Reply::Bytes(answer("204 No Content", &[], b""))).await;
+    // A delete's response has no body to refuse: another origin's 204 must not read as success.
+    let other = RawServer::start(|_| Reply::Bytes(response("204 No Content", &[], b""))).await;
     let location = other.url("/api/v2/client-grants/cgr_1");
     let server = tenant({
         let location = location.clone();
-        move || Reply::Bytes(answer("307 Temporary Redirect", &[("location", &location)], b""))
+        move || {
+            Reply::Bytes(response(
+                "307 Temporary Redirect",
+                &[("location", &location)],
+                b"",
+            ))
+        }
     })
     .await;
     let client = following_client(&server);
@@ -218,7 +230,7 @@ fn limited_client(server: &RawServer, limit: usize, retry: RetryPolicy) -> Clien
     Client::builder()
         .base_url(server.url("/api/v2"))
         .client_credentials("m2m-client", SECRET)
-        .max_answer_size(limit)
+        .max_response_size(limit)
         .retry(retry)
         .clock(FakeClock::new())
         .build()
@@ -227,8 +239,8 @@ fn limited_client(server: &RawServer, limit: usize, retry: RetryPolicy) -> Clien
 
 fn assert_too_large(result: Result<impl std::fmt::Debug, Error>, limit: usize) {
     match result {
-        Err(Error::AnswerTooLarge { limit: named }) => assert_eq!(named, limit),
-        other => panic!("expected AnswerTooLarge, got {other:?}"),
+        Err(Error::ResponseTooLarge { limit: named }) => assert_eq!(named, limit),
+        other => panic!("expected ResponseTooLarge, got {other:?}"),
     }
 }
 
@@ -243,11 +255,11 @@ async fn an_answer_announced_larger_than_the_limit_is_refused_unread_and_not_ret
         )
     })
     .await;
-    let client = limited_client(&server, DEFAULT_MAX_ANSWER_SIZE, RetryPolicy::standard());
+    let client = limited_client(&server, DEFAULT_MAX_RESPONSE_SIZE, RetryPolicy::standard());
 
     let result = client.client_grants().get("cgr_1").await;
 
-    assert_too_large(result, DEFAULT_MAX_ANSWER_SIZE);
+    assert_too_large(result, DEFAULT_MAX_RESPONSE_SIZE);
     assert_eq!(api_requests(&server), 1);
 }
 
@@ -278,7 +290,7 @@ async fn endless_bodies_stop_being_read_at_the_limit_for_success_and_error_answe
 async fn bytes_past_the_announced_length_are_never_read() {
     // The body announces 10 bytes within the limit, then the server sends without end.
     let server = tenant(|| Reply::Endless(head("200 OK", &[("content-length", "10")]))).await;
-    let client = limited_client(&server, DEFAULT_MAX_ANSWER_SIZE, RetryPolicy::disabled());
+    let client = limited_client(&server, DEFAULT_MAX_RESPONSE_SIZE, RetryPolicy::disabled());
 
     let result = client.client_grants().get("cgr_1").await;
 
@@ -332,7 +344,7 @@ async fn an_endless_token_answer_is_a_token_error_naming_the_limit() {
 async fn an_answer_of_exactly_the_limit_is_read() {
     let limit = RECORDED_GRANT.len();
     let server = tenant(|| {
-        Reply::Bytes(answer(
+        Reply::Bytes(response(
             "200 OK",
             &[("content-type", "application/json")],
             RECORDED_GRANT.as_bytes(),

@@ -1,5 +1,5 @@
 //! Listing client grants: checkpoint paging over several pages, offset pages with totals, the
-//! three answer shapes, laziness, and the end of a list.
+//! three response shapes, laziness, and the end of a list.
 
 mod common;
 
@@ -271,7 +271,7 @@ async fn an_offset_page_that_comes_back_without_totals_is_an_error_not_made_up_t
         .await;
     let client = client_for(&server, &FakeClock::new());
 
-    let answers = [
+    let responses = [
         (
             "get_client_grants",
             client
@@ -312,9 +312,9 @@ async fn an_offset_page_that_comes_back_without_totals_is_an_error_not_made_up_t
                 .map(drop),
         ),
     ];
-    for (operation, answer) in answers {
-        let Err(Error::Decode(error)) = answer else {
-            panic!("{operation}: expected a decode error, got {answer:?}");
+    for (operation, response) in responses {
+        let Err(Error::Decode(error)) = response else {
+            panic!("{operation}: expected a decode error, got {response:?}");
         };
         assert_eq!(error.operation(), operation);
         assert!(error.to_string().contains("no `total`"), "{error}");

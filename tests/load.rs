@@ -28,7 +28,7 @@ const BOUND: Duration = Duration::from_secs(120);
 
 /// What one request got back, checked against what it asked for.
 #[derive(Debug)]
-enum Answer {
+enum Response {
     Correct,
     Wrong(String),
     Failed(Error),
@@ -43,39 +43,39 @@ struct Progress {
 }
 
 /// Request `n`: a list page every `LIST_EVERY`, else a get of one of the seeded grants.
-async fn request(client: Client, n: usize, ids: Arc<[String]>, progress: Arc<Progress>) -> Answer {
+async fn request(client: Client, n: usize, ids: Arc<[String]>, progress: Arc<Progress>) -> Response {
     let now = progress.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     progress.peak.fetch_max(now, Ordering::SeqCst);
-    let answer = if n.is_multiple_of(LIST_EVERY) {
+    let response = if n.is_multiple_of(LIST_EVERY) {
         // The first page of `PAGE`: the first `PAGE` grants, in order.
         match client.client_grants().list().take(PAGE).send().await {
             Ok(page) => {
                 let got: Vec<_> = page.items.iter().map(|grant| grant.id.as_str()).collect();
                 let expected: Vec<_> = ids[..PAGE as usize].iter().map(String::as_str).collect();
                 if got == expected && page.next.is_some() {
-                    Answer::Correct
+                    Response::Correct
                 } else {
-                    Answer::Wrong(format!("request {n}: page {got:?}, next {:?}", page.next))
+                    Response::Wrong(format!("request {n}: page {got:?}, next {:?}", page.next))
                 }
             }
-            Err(error) => Answer::Failed(error),
+            Err(error) => Response::Failed(error),
         }
     } else {
         let id = &ids[n % ids.len()];
         match client.client_grants().get(id).await {
-            Ok(grant) if &grant.id == id && grant.client_id.is_some() => Answer::Correct,
-            Ok(grant) => Answer::Wrong(format!("request {n}: asked for {id}, got {grant:?}")),
-            Err(error) => Answer::Failed(error),
+            Ok(grant) if &grant.id == id && grant.client_id.is_some() => Response::Correct,
+            Ok(grant) => Response::Wrong(format!("request {n}: asked for {id}, got {grant:?}")),
+            Err(error) => Response::Failed(error),
         }
     };
     progress.in_flight.fetch_sub(1, Ordering::SeqCst);
     progress.answered.fetch_add(1, Ordering::SeqCst);
-    answer
+    response
 }
 
 /// What the run leaves for the assertions.
 struct Outcome {
-    answers: Vec<Answer>,
+    responses: Vec<Response>,
     elapsed: Duration,
     requests: Vec<RecordedRequest>,
     token_requests: usize,
@@ -91,14 +91,14 @@ async fn run(progress: Arc<Progress>) -> Outcome {
     let client = tenant.client();
 
     let started = Instant::now();
-    let answers = stream::iter(0..REQUESTS)
+    let responses = stream::iter(0..REQUESTS)
         .map(|n| tokio::spawn(request(client.clone(), n, ids.clone(), progress.clone())))
         .buffer_unordered(CONCURRENCY)
         .map(|joined| joined.expect("a request task does not panic"))
         .collect()
         .await;
     Outcome {
-        answers,
+        responses,
         elapsed: started.elapsed(),
         requests: tenant.requests(),
         token_requests: tenant.token_requests(),
@@ -141,17 +141,17 @@ fn ten_thousand_requests_at_concurrency_256_through_one_client() {
     );
     let mut wrong = Vec::new();
     let mut errors: HashMap<String, usize> = HashMap::new();
-    for answer in outcome.answers {
-        match answer {
-            Answer::Correct => {}
-            Answer::Wrong(what) => wrong.push(what),
-            Answer::Failed(error) => *errors.entry(error.to_string()).or_default() += 1,
+    for response in outcome.responses {
+        match response {
+            Response::Correct => {}
+            Response::Wrong(what) => wrong.push(what),
+            Response::Failed(error) => *errors.entry(error.to_string()).or_default() += 1,
         }
     }
     assert!(errors.is_empty(), "errors: {errors:#?}");
     assert!(
         wrong.is_empty(),
-        "{} wrong answers, first: {:?}",
+        "{} wrong responses, first: {:?}",
         wrong.len(),
         wrong.first()
     );

@@ -326,11 +326,11 @@ async fn a_typed_mock_answers_the_organization_fields_auth0_added_in_august_2026
         "client": {"use_for_member_access": true}
     }))
     .unwrap();
-    let answer = types::ListClientGrantOrganizationsResponseContent::from(vec![organization.clone()]);
+    let response = types::ListClientGrantOrganizationsResponseContent::from(vec![organization.clone()]);
     let mock = server
         .mock_async(|when, then| {
             GetClientGrantOrganizationsWhen::new(when).id("cgr_1");
-            GetClientGrantOrganizationsThen::new(then).ok(&answer);
+            GetClientGrantOrganizationsThen::new(then).ok(&response);
         })
         .await;
     let client = auth0_client_grants::Client::builder()

@@ -8,7 +8,7 @@ use auth0_client_grants::testing::{FakeTenant, RateLimitSettings};
 use futures::{StreamExt, stream};
 
 /// 50 requests per second, 10 at once: 80 gets take about 1.4 s when paced. The burst holds
-/// the 8 requests sent before any answer (2 clones × 4): a 429 among those no client can avoid.
+/// the 8 requests sent before any response (2 clones × 4): a 429 among those no client can avoid.
 const RATE: f64 = 50.0;
 const BURST: u32 = 10;
 const GETS: usize = 80;

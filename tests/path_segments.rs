@@ -5,7 +5,7 @@
 mod common;
 
 use auth0_client_grants::{Client, ClientGrantUpdate, Error, RetryPolicy};
-use common::raw_server::{RawServer, Reply, answer};
+use common::raw_server::{RawServer, Reply, response};
 use percent_encoding::percent_decode_str;
 
 /// Ids that would escape or split their segment if sent as they are. `..\clients` sent
@@ -108,7 +108,7 @@ async fn run(client: &Client, operation: &str, id: &str) -> Result<(), Error> {
 async fn not_found_server() -> RawServer {
     RawServer::start(|_| {
         let body = br#"{"statusCode":404,"error":"Not Found","message":"no such thing"}"#;
-        Reply::Bytes(answer(
+        Reply::Bytes(response(
             "404 Not Found",
             &[("content-type", "application/json")],
             body,

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use auth0_client_grants::{Client, Clock, Error, RetryPolicy};
 use common::RECORDED_GRANT;
-use common::raw_server::{RawServer, Reply, answer};
+use common::raw_server::{RawServer, Reply, response};
 use common::virtual_clock::VirtualClock;
 use futures::future::join_all;
 
@@ -74,7 +74,7 @@ async fn server(clock: &VirtualClock, storm: Storm) -> RawServer {
             }
             let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
             let body = br#"{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached"}"#;
-            return Reply::Bytes(answer("429 Too Many Requests", &headers, body));
+            return Reply::Bytes(response("429 Too Many Requests", &headers, body));
         }
         let mut bucket = bucket.lock().unwrap();
         let elapsed = now.duration_since(bucket.updated).unwrap_or_default().as_secs_f64();
@@ -94,9 +94,9 @@ async fn server(clock: &VirtualClock, storm: Storm) -> RawServer {
             ("x-ratelimit-reset", reset.as_str()),
         ];
         if allowed {
-            Reply::Bytes(answer("200 OK", &headers, RECORDED_GRANT.as_bytes()))
+            Reply::Bytes(response("200 OK", &headers, RECORDED_GRANT.as_bytes()))
         } else {
-            Reply::Bytes(answer("429 Too Many Requests", &headers, b""))
+            Reply::Bytes(response("429 Too Many Requests", &headers, b""))
         }
     })
     .await
@@ -273,7 +273,7 @@ async fn once_the_bucket_refills_every_waiting_call_gets_through() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn against_a_server_that_never_answers_no_caller_waits_for_the_others_timeouts() {
     // Before any response the pacer lets one request go at a time, to learn the bucket; a
-    // server that never answers must not make that one at a time, a timeout each. This runs in
+    // server that never responses must not make that one at a time, a timeout each. This runs in
     // real time, since the timeouts are the HTTP client's.
     const CALLERS: usize = 10;
     let budget = Duration::from_millis(200);

@@ -26,7 +26,7 @@ async fn failing<'a>(server: &'a MockServer, status: u16, headers: &[(&'static s
         .await
 }
 
-/// Makes the server answer with the grant once the client has slept `recover_after` times;
+/// Makes the server response with the grant once the client has slept `recover_after` times;
 /// returns how many failing answers the server had given by then.
 fn recover_after(
     server: &Arc<MockServer>,
@@ -211,7 +211,7 @@ async fn transient_server_errors_on_a_get_back_off_and_succeed() {
 async fn errors_a_retry_cannot_fix_are_returned_at_once() {
     for status in [400, 403, 404, 409] {
         let server = Arc::new(MockServer::start_async().await);
-        let answer = failing(&server, status, &[]).await;
+        let response = failing(&server, status, &[]).await;
         let clock = FakeClock::new();
 
         let error = client_for(&server, &clock)
@@ -221,7 +221,7 @@ async fn errors_a_retry_cannot_fix_are_returned_at_once() {
             .unwrap_err();
 
         assert_eq!(error.status(), Some(status));
-        answer.assert_calls_async(1).await;
+        response.assert_calls_async(1).await;
         assert_eq!(clock.sleeps(), []);
     }
 }

@@ -26,7 +26,7 @@ async fn token_endpoint(server: &MockServer, expires_in: u64) -> Mock<'_> {
     token_endpoint_answering(server, json!(expires_in)).await
 }
 
-/// A token endpoint whose answers say `"expires_in": expires_in`.
+/// A token endpoint whose responses say `"expires_in": expires_in`.
 async fn token_endpoint_answering(server: &MockServer, expires_in: serde_json::Value) -> Mock<'_> {
     server
         .mock_async(|when, then| {
@@ -317,7 +317,7 @@ async fn a_429_from_the_token_endpoint_is_waited_out_with_one_token_request_in_f
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use common::raw_server::{RawServer, Reply, answer};
+    use common::raw_server::{RawServer, Reply, response};
 
     let token_requests = Arc::new(AtomicUsize::new(0));
     let server = RawServer::start({
@@ -325,15 +325,15 @@ async fn a_429_from_the_token_endpoint_is_waited_out_with_one_token_request_in_f
         move |request| {
             let json = [("content-type", "application/json")];
             if request.path() != "/oauth/token" {
-                return Reply::Bytes(answer("200 OK", &json, RECORDED_GRANT.as_bytes()));
+                return Reply::Bytes(response("200 OK", &json, RECORDED_GRANT.as_bytes()));
             }
             if token_requests.fetch_add(1, Ordering::SeqCst) == 0 {
                 let body = br#"{"error":"too_many_requests","error_description":"Rate limit exceeded."}"#;
                 let headers = [("content-type", "application/json"), ("retry-after", "2")];
-                return Reply::Bytes(answer("429 Too Many Requests", &headers, body));
+                return Reply::Bytes(response("429 Too Many Requests", &headers, body));
             }
             let body = br#"{"access_token":"issued-token","token_type":"Bearer","expires_in":86400}"#;
-            Reply::Bytes(answer("200 OK", &json, body))
+            Reply::Bytes(response("200 OK", &json, body))
         }
     })
     .await;
@@ -378,11 +378,11 @@ async fn a_429_from_the_token_endpoint_is_waited_out_with_one_token_request_in_f
 
 #[tokio::test]
 async fn a_token_endpoint_that_keeps_answering_429_ends_in_a_token_error_once_the_budget_is_spent() {
-    use common::raw_server::{RawServer, Reply, answer};
+    use common::raw_server::{RawServer, Reply, response};
 
     // Each wait is 10 to 11 s: two fit in the 25 s budget, a third would not.
     let server =
-        RawServer::start(|_| Reply::Bytes(answer("429 Too Many Requests", &[("retry-after", "10")], b"")))
+        RawServer::start(|_| Reply::Bytes(response("429 Too Many Requests", &[("retry-after", "10")], b"")))
             .await;
     let clock = FakeClock::new();
     let client = Client::builder()

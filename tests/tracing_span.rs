@@ -139,6 +139,6 @@ async fn a_cancelled_call_still_records_how_long_it_ran() {
     assert!(elapsed >= 50, "elapsed_ms={elapsed}");
     assert!(
         fields.iter().all(|(name, _)| name != "status"),
-        "no answer, no status: {fields:?}"
+        "no response, no status: {fields:?}"
     );
 }

@@ -33,7 +33,7 @@ struct CheckpointPage {
 }
 
 #[derive(Deserialize)]
-struct TokenAnswer {
+struct TokenResponse {
     access_token: String,
 }
 
@@ -54,7 +54,7 @@ impl Baseline {
             .build()
             .expect("an HTTP client");
         let origin = api.trim_end_matches("/api/v2");
-        let answer: TokenAnswer = loop {
+        let response: TokenResponse = loop {
             let response = http
                 .post(format!("{origin}/oauth/token"))
                 .json(&serde_json::json!({
@@ -75,12 +75,12 @@ impl Baseline {
                 .expect("token granted")
                 .json()
                 .await
-                .expect("token answer");
+                .expect("token response");
         };
         Self {
             http,
             api: api.to_owned(),
-            authorization: format!("Bearer {}", answer.access_token),
+            authorization: format!("Bearer {}", response.access_token),
         }
     }
 

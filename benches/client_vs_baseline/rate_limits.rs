@@ -184,7 +184,7 @@ pub async fn run(scenario: Scenario, variant: Variant) -> Run {
 
 impl Run {
     /// The bucket's floor for the requests it let through (what it held beyond the burst, at
-    /// its rate, plus one round trip for the last answer) over the wall time.
+    /// its rate, plus one round trip for the last response) over the wall time.
     fn efficiency(&self, scenario: &Scenario) -> f64 {
         let beyond_burst = self.admitted.saturating_sub(BURST as usize) as f64;
         let floor = beyond_burst / RATE + 2.0 * scenario.latency.as_secs_f64();
@@ -238,7 +238,7 @@ pub async fn run_all(quick: bool, paced_rounds: usize) -> Results {
 pub fn render(results: &Results, quick: bool) -> String {
     let mut out = format!(
         "\nRate limits: gets at concurrency {CONCURRENCY} per program against a bucket of {RATE}/s with a \
-         burst of {BURST}, `X-RateLimit-*` on every answer. Efficiency = the bucket's floor for the requests \
+         burst of {BURST}, `X-RateLimit-*` on every response. Efficiency = the bucket's floor for the requests \
          it let through (those beyond the burst at {RATE}/s, plus one round trip) / wall time. Goals, for \
          pacing on: 0 errors; alone, ≤ 10 429s per 200 calls and efficiency ≥ 0.95; shared, ≤ 2% of calls \
          answered 429 and efficiency ≥ 0.90. The worst run is shown, all runs in brackets; the other two \

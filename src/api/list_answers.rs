@@ -332,7 +332,10 @@ mod tests {
         let checkpoint = decode::<ClientGrant>(r#"{"client_grants":[],"next":"c"}"#).unwrap();
         assert_eq!(checkpoint.clone().into_page().next.as_deref(), Some("c"));
         let error = checkpoint.into_offset_page("get_client_grants").unwrap_err();
-        assert!(error.to_string().contains("the answer has no `total`"), "{error}");
+        assert!(
+            error.to_string().contains("the response has no `total`"),
+            "{error}"
+        );
         let offset =
             decode::<ClientGrant>(r#"{"client_grants":[],"start":50,"limit":50,"total":120.0}"#).unwrap();
         assert_eq!(offset.clone().into_page().next, None);

@@ -412,7 +412,7 @@ pub(crate) fn object(keys: &'static [&'static str]) -> BoxedStrategy<Value> {
         .boxed()
 }
 
-pub(crate) fn answer_shaped_json() -> impl Strategy<Value = Value> {
+pub(crate) fn response_shaped_json() -> impl Strategy<Value = Value> {
     prop_oneof![
         object(keys("ClientGrantResponseContent")),
         object(keys("AssociateOrganizationClientGrantResponseContent")),

@@ -4,7 +4,7 @@
 //! after a 401, or this crate's [`Error`].
 //!
 //! The client is generated from the spec without its error responses (build.rs), so every
-//! answer that is not a documented success reaches `run` unread, as progenitor's
+//! response that is not a documented success reaches `run` unread, as progenitor's
 //! `UnexpectedResponse`, and `run` reads its body once.
 
 use std::time::Instant;
@@ -113,7 +113,7 @@ impl Client {
                 return Err(Error::Redirect(refused));
             }
             let failure = match outcome {
-                Ok(answer) => return Ok(answer.into_inner()),
+                Ok(response) => return Ok(response.into_inner()),
                 Err(failure) => failure,
             };
             let decision = |outcome: Outcome<'_>| {
@@ -126,9 +126,9 @@ impl Client {
                     fastrand::f64(),
                 )
             };
-            let limit = state.max_answer_size;
+            let limit = state.max_response_size;
             let (decision, error) = match failure {
-                progenitor_client::Error::UnexpectedResponse(response) => 'answered: {
+                progenitor_client::Error::UnexpectedResponse(response) => 'responded: {
                     let status = response.status();
                     if status.is_success() {
                         return Err(Error::Decode(DecodeError::undocumented_success(
@@ -139,9 +139,9 @@ impl Client {
                     let headers = response.headers().clone();
                     let body = match response.bytes().await {
                         Ok(body) => body,
-                        Err(broken) if too_large(&broken) => return Err(Error::AnswerTooLarge { limit }),
+                        Err(broken) if too_large(&broken) => return Err(Error::ResponseTooLarge { limit }),
                         Err(broken) => {
-                            break 'answered (decision(Outcome::NoAnswer), transport_error(broken));
+                            break 'responded (decision(Outcome::NoResponse), transport_error(broken));
                         }
                     };
                     if status == StatusCode::UNAUTHORIZED
@@ -168,16 +168,16 @@ impl Client {
                     let outcome = if error.is_connect() {
                         Outcome::ConnectFailed
                     } else {
-                        Outcome::NoAnswer
+                        Outcome::NoResponse
                     };
                     (decision(outcome), transport_error(error))
                 }
                 // A success body that was refused, or broke off while progenitor read it.
                 progenitor_client::Error::ResponseBodyError(error) if too_large(&error) => {
-                    return Err(Error::AnswerTooLarge { limit });
+                    return Err(Error::ResponseTooLarge { limit });
                 }
                 progenitor_client::Error::ResponseBodyError(error) => {
-                    (decision(Outcome::NoAnswer), transport_error(error))
+                    (decision(Outcome::NoResponse), transport_error(error))
                 }
                 // The request was carried out: a retry would repeat it to get the same body.
                 progenitor_client::Error::InvalidResponsePayload(body, _) => {

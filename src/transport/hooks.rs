@@ -99,7 +99,7 @@ impl ClientHooks<Attempt> for generated::Client {
             exchange.permit.take()
         };
         // A request that fails drops its permit unanswered, which the pacer counts as such.
-        let received = send(self.client(), request, state.timeout, state.max_answer_size).await?;
+        let received = send(self.client(), request, state.timeout, state.max_response_size).await?;
         let mut exchange = locked(&attempt.exchange);
         let response = match received {
             Received::Refused { response, why } => {

@@ -2,14 +2,14 @@
 //! [`Client`](crate::Client), that holds requests back when the allowance is spent instead of
 //! sending them into certain 429s.
 //!
-//! Auth0 limits the Management API with a token bucket and reports it on every answer:
+//! Auth0 limits the Management API with a token bucket and reports it on every response:
 //! `X-RateLimit-Limit` (the bucket's size), `X-RateLimit-Remaining` (whole requests left) and
 //! `X-RateLimit-Reset` (a UNIX second). The model keeps an estimate of the bucket, takes one
-//! request from it as each request goes, and sets it to what every answer reports, less the
-//! requests still in flight (the server may not have counted them). Answers without the
+//! request from it as each request goes, and sets it to what every response reports, less the
+//! requests still in flight (the server may not have counted them). Responses without the
 //! headers leave the model untouched, so a server that does not send them is never paced.
 //! Requests that must wait queue up, first come first served; only the first in line waits
-//! for the clock, and every answer makes it look again. Each waits at most what its call's
+//! for the clock, and every response makes it look again. Each waits at most what its call's
 //! rate-limit budget has left: one that would wait longer for the bucket (its own turn, or
 //! behind a queue held by the empty bucket) leaves the queue at once, unsent, and the next one
 //! looks; one held only by its place in line, or by a response while the rate is unknown, goes
@@ -20,14 +20,14 @@
 //! What the model assumes of the headers, and what it does not:
 //!
 //! - **The refill rate is learned from `remaining` over time**, never from the reset: between
-//!   two answers the bucket refilled by the change in `remaining` plus the requests of ours the
+//!   two responses the bucket refilled by the change in `remaining` plus the requests of ours the
 //!   server counted in between. Other programs' requests on the same tenant count against the
 //!   same bucket, so they show as a slower refill, and what is learned is the rate left for
 //!   this client: what it can use without draining the bucket. An interval in which the bucket
 //!   may have been full refilled less than the rate and is left out, unless it proves a faster
 //!   rate than the one learned (the others stopped): then learning starts again from it. The
 //!   estimate is the refill of the last few seconds of such intervals, less one request for the
-//!   rounding of `remaining`, so it errs low, and the answers make up for that: one that shows
+//!   rounding of `remaining`, so it errs low, and the responses make up for that: one that shows
 //!   more left than the model thought lets the waiting requests go at once.
 //! - **`X-RateLimit-Reset` is only a bound.** Auth0 documents it as "when the rate limit will
 //!   reset"; some servers mean the second the bucket is full, others the second one more
@@ -36,7 +36,7 @@
 //!   (a random part of one refill interval after it, so that programs sharing the tenant, who
 //!   read the same whole second, do not all go at that instant). Until the rate is learned,
 //!   it goes sooner, after a probe delay that starts at 100 ms and doubles with every 429.
-//! - **A 429 is one more answer**: `remaining` was zero then, and the request was not counted.
+//! - **A 429 is one more response**: `remaining` was zero then, and the request was not counted.
 //!   It does not make the model forget what it learned.
 //!
 //! Reactive retries stay as the safety net.
@@ -58,7 +58,7 @@ use crate::transport::rate_limit::RateLimit;
 const LEARNING_SPAN: Duration = Duration::from_secs(5);
 /// The least refill time before a learned rate is used.
 const SHORTEST_SPAN: Duration = Duration::from_millis(250);
-/// How long after an answer that left nothing the first request in line waits while the
+/// How long after a response that left nothing the first request in line waits while the
 /// rate is unknown; doubled after every round of 429s, halved after every success once the
 /// rate is known.
 const FIRST_PROBE: Duration = Duration::from_millis(100);
@@ -101,7 +101,7 @@ impl Default for Shared {
 
 #[derive(Debug, Default)]
 struct State {
-    /// `None` until an answer has carried the rate-limit headers.
+    /// `None` until a response has carried the rate-limit headers.
     bucket: Option<Bucket>,
     /// The send numbers of the requests sent and not answered yet: the server may not have
     /// counted them.
@@ -127,11 +127,11 @@ struct Bucket {
     tokens: f64,
     /// When `tokens` was last brought up to date.
     updated: SystemTime,
-    /// When the latest answer came, or the latest request went if that was later.
+    /// When the latest response came, or the latest request went if that was later.
     latest: SystemTime,
-    /// The send number of the latest-sent request whose answer corrected the model: an answer
+    /// The send number of the latest-sent request whose response corrected the model: a response
     /// to a request sent before it is older news (it came late, on a slower connection).
-    newest_answer: u64,
+    newest_response: u64,
     /// The latest `X-RateLimit-Reset`: by then one more request is allowed, whatever it means.
     reset: SystemTime,
     /// A random fraction of a refill interval, drawn with every reset.
@@ -140,18 +140,18 @@ struct Bucket {
     probe: Duration,
     /// The send number from which a 429 starts a new round of probes: the requests sent
     /// before the latest doubling were of its round. Send order, not time, since requests sent
-    /// at the instant of the answer that doubled it were sent after it.
+    /// at the instant of the response that doubled it were sent after it.
     next_round: u64,
     refill: RefillEstimate,
 }
 
-/// What the answers' `remaining` say about the refill rate.
+/// What the responses' `remaining` say about the refill rate.
 #[derive(Debug, Default)]
 struct RefillEstimate {
     last: Option<Observation>,
     /// Requests of this client the server counted so far: answered, and not with a 429.
     counted: u64,
-    /// The latest intervals between answers in which the bucket was never full, newest last.
+    /// The latest intervals between responses in which the bucket was never full, newest last.
     intervals: VecDeque<Interval>,
     /// Their sums.
     seconds: f64,
@@ -225,7 +225,7 @@ enum Turn {
     Wait(Duration),
     /// First in line, while the rate is unknown: wait until a request in flight is answered,
     /// which tells what is left (no longer than the call's budget allows).
-    AwaitAnswer,
+    AwaitResponse,
     /// Not first in line: wait until the queue moves. `held`: the first in line waits for the
     /// bucket to refill, so this request is held by the rate limit too; otherwise the queue is
     /// only passing requests along.
@@ -279,7 +279,7 @@ impl Pacer {
                 Turn::Queued { held: true } if left.is_zero() => return None,
                 // Until the queue moves or a response comes, or, at the latest, the end of the
                 // budget: then it goes (see `turn`).
-                Turn::Queued { .. } | Turn::AwaitAnswer => left,
+                Turn::Queued { .. } | Turn::AwaitResponse => left,
             };
             // A budget without end still wakes now and then; nothing is lost by looking.
             let wait = wait.min(LONGEST_WAIT);
@@ -307,7 +307,7 @@ impl Pacer {
     /// one request from the modelled allowance, under the same lock, so that no other request
     /// goes in between. `budget_spent`: the call may wait no longer. It is still held while
     /// the model says the bucket is empty, but no longer for its place in line or for a
-    /// response while the rate is unknown: a server that never answers would otherwise hold
+    /// response while the rate is unknown: a server that never responds would otherwise hold
     /// every caller for one timeout per caller ahead of it.
     fn turn(&self, ticket: &Ticket<'_>, now: SystemTime, budget_spent: bool) -> Turn {
         let mut state = self.state();
@@ -331,7 +331,7 @@ impl Pacer {
                 return Turn::Queued { held: false };
             }
             if state.starting_up() {
-                return Turn::AwaitAnswer;
+                return Turn::AwaitResponse;
             }
         }
         state.queue.retain(|&number| number != ticket.number);
@@ -367,14 +367,14 @@ impl Pacer {
         drop(permit);
     }
 
-    /// Corrects the model with what the answer to `permit`'s request reported.
+    /// Corrects the model with what the response to `permit`'s request reported.
     pub(crate) fn observe(&self, mut permit: Permit, limit: &RateLimit, status: u16, now: SystemTime) {
         let answered_at = permit.sent_at + now.duration_since(permit.sent_at).unwrap_or_default() / 2;
         let mut state = self.state();
         state.in_flight.remove(&permit.number);
         permit.answered = true;
-        // The server may have counted after this answer every request sent after this one,
-        // answered or not (answers can overtake each other on separate connections), and every
+        // The server may have counted after this response every request sent after this one,
+        // answered or not (responses can overtake each other on separate connections), and every
         // request sent before it still unanswered: assume it counted them all. One sent before it
         // and answered first is taken as counted first, although two requests can swap on
         // their way to the server; the reserve absorbs a swap of one. Assuming instead that
@@ -394,7 +394,7 @@ impl Pacer {
             tokens: lower,
             updated: now,
             latest: now,
-            newest_answer: permit.number,
+            newest_response: permit.number,
             reset: limit.reset,
             reset_spread: 0.0,
             probe: FIRST_PROBE,
@@ -404,14 +404,14 @@ impl Pacer {
         bucket.refill_until(now);
         bucket.limit = limit.limit as f64;
         bucket.latest = bucket.latest.max(now);
-        // Any answer's reset, even a late one's: the server set it when it counted that
+        // Any response's reset, even a late one's: the server set it when it counted that
         // request, perhaps after a newer one.
         bucket.reset = limit.reset;
         bucket.reset_spread = random.f64();
         let refused = status == 429;
-        let newest = permit.number >= bucket.newest_answer;
+        let newest = permit.number >= bucket.newest_response;
         if newest {
-            bucket.newest_answer = permit.number;
+            bucket.newest_response = permit.number;
             bucket.refill.observe(answered_at, limit, !refused);
         } else {
             // Older news: what it says of the tokens is out of date, but its request was counted.
@@ -479,7 +479,7 @@ impl Bucket {
     }
 
     /// How long from `now` until one more request can go: at the learned rate, or while it is
-    /// unknown, a probe after the latest answer or request, no later than the reset.
+    /// unknown, a probe after the latest response or request, no later than the reset.
     fn wait_for_one(&self, now: SystemTime) -> Duration {
         let needed = self.needed();
         if self.tokens >= needed {
@@ -495,7 +495,7 @@ impl Bucket {
             None => self.latest + self.probe,
         };
         // By the reset one more request is allowed, whatever the reset means: one request,
-        // not every request waiting, so only while none went since the latest answer. Other
+        // not every request waiting, so only while none went since the latest response. Other
         // programs on the tenant read the same reset, a whole second: a random part of one
         // refill interval keeps them from all going at that instant.
         let deadline = if self.reset > self.latest {

@@ -9,13 +9,13 @@ use reqwest::header::{HeaderMap, HeaderName};
 /// feed overflows to the arithmetic of waits and pacing.
 pub(crate) const LATEST_RESET_SECS: u64 = 253_402_300_799;
 
-// Looked up with a `&str`, a name is parsed and lower-cased on every answer.
+// Looked up with a `&str`, a name is parsed and lower-cased on every response.
 const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
 const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
 
 /// The allowance Auth0 reported in `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
-/// `X-RateLimit-Reset` on one answer.
+/// `X-RateLimit-Reset` on one response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct RateLimit {

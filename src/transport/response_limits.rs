@@ -4,7 +4,7 @@
 //!
 //! The size limit is enforced on the body itself ([`guard`]), so it holds wherever the body is
 //! read: by progenitor decoding a success, by [`Client::run`](crate::Client) reading an error,
-//! by the token request; [`too_large`] tells its error from a broken connection. An answer from
+//! by the token request; [`too_large`] tells its error from a broken connection. A response from
 //! another origin is refused before anything of it is used ([`from_another_origin`]).
 
 use bytes::Bytes;
@@ -14,18 +14,18 @@ use reqwest::header::{HeaderMap, LOCATION};
 
 use crate::error::RedirectError;
 
-/// The default of [`ClientBuilder::max_answer_size`](crate::ClientBuilder::max_answer_size):
+/// The default of [`ClientBuilder::max_response_size`](crate::ClientBuilder::max_response_size):
 /// 4 MiB. A page of 100 grants is far below 1 MiB.
-pub const DEFAULT_MAX_ANSWER_SIZE: usize = 4 * 1024 * 1024;
+pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 4 * 1024 * 1024;
 
 /// Why a body is not read.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("the answer announces more than {limit} bytes")]
+#[error("the response announces more than {limit} bytes")]
 pub(crate) struct TooLarge {
     limit: usize,
 }
 
-/// The refusal of an answer (`response`, to a request sent to `requested`) from another
+/// The refusal of a response (`response`, to a request sent to `requested`) from another
 /// origin, which a caller's HTTP client (`http_client(..)`) reaches by following a redirect.
 pub(crate) fn from_another_origin(
     requested: &url::Origin,
@@ -74,7 +74,7 @@ pub(crate) fn too_large(error: &reqwest::Error) -> bool {
     false
 }
 
-/// A redirect answer (`status` 3xx, with `headers`), which is never followed.
+/// A redirect response (`status` 3xx, with `headers`), which is never followed.
 pub(crate) fn redirect(status: StatusCode, headers: &HeaderMap) -> Option<RedirectError> {
     status.is_redirection().then(|| {
         let location = headers

@@ -123,9 +123,9 @@ pub(crate) enum Outcome<'a> {
     },
     /// No connection could be made: the request never reached the server.
     ConnectFailed,
-    /// The request may have reached the server, but no complete answer came back (timeout,
+    /// The request may have reached the server, but no complete response came back (timeout,
     /// connection reset, body cut off).
-    NoAnswer,
+    NoResponse,
 }
 
 /// What to do after an attempt that did not succeed.
@@ -242,7 +242,7 @@ pub(crate) fn decide(
         }
         Outcome::Status { .. } => return Decision::GiveUp(GiveUp::NotRetryable),
         Outcome::ConnectFailed => backoff(policy, retries_done, jitter),
-        Outcome::NoAnswer => {
+        Outcome::NoResponse => {
             if *method == Method::POST {
                 return Decision::GiveUp(GiveUp::NotIdempotent);
             }
@@ -356,7 +356,7 @@ mod tests {
             ("500 POST",                    Method::POST,   status(500, &none), tries(0), 0.5, Stop(NotIdempotent)),
             ("408 POST",                    Method::POST,   status(408, &none), tries(0), 0.5, Stop(NotIdempotent)),
             ("500 retries used up",         Method::GET,    status(500, &none), tries(3), 0.5, Stop(RetriesExhausted)),
-            // Answers a retry cannot fix.
+            // Responses a retry cannot fix.
             ("400",                         Method::GET,    status(400, &none), tries(0), 0.5, Stop(NotRetryable)),
             ("401",                         Method::GET,    status(401, &none), tries(0), 0.5, Stop(NotRetryable)),
             ("404",                         Method::DELETE, status(404, &none), tries(0), 0.5, Stop(NotRetryable)),
@@ -364,8 +364,8 @@ mod tests {
             ("501",                         Method::GET,    status(501, &none), tries(0), 0.5, Stop(NotRetryable)),
             // Connections: a POST that never left may go again; one that may have arrived may not.
             ("connect failed POST",         Method::POST,   Outcome::ConnectFailed, tries(0), 1.0, Retry(ms(500))),
-            ("no answer GET",               Method::GET,    Outcome::NoAnswer, tries(1), 1.0, Retry(ms(1_000))),
-            ("no answer POST",              Method::POST,   Outcome::NoAnswer, tries(0), 1.0, Stop(NotIdempotent)),
+            ("no response GET",               Method::GET,    Outcome::NoResponse, tries(1), 1.0, Retry(ms(1_000))),
+            ("no response POST",              Method::POST,   Outcome::NoResponse, tries(0), 1.0, Stop(NotIdempotent)),
         ];
         for (name, method, outcome, spent, jitter, expected) in table {
             assert_eq!(
@@ -394,7 +394,7 @@ mod tests {
         let policy = RetryPolicy::standard()
             .max_retries(u32::MAX)
             .max_delay(Duration::from_secs(5));
-        let decision = decide(&policy, &Method::GET, Outcome::NoAnswer, tries(200), now(), 1.0);
+        let decision = decide(&policy, &Method::GET, Outcome::NoResponse, tries(200), now(), 1.0);
         assert_eq!(decision, Decision::RetryAfter(Duration::from_secs(5)));
     }
 }
@@ -498,7 +498,7 @@ mod fuzzed {
     #[test]
     fn found_a_rate_limit_reset_past_what_system_time_holds() {
         // Panicked in `RateLimit::from_headers` ("overflow when adding duration to instant"), on
-        // every answer that carried it, before any retry decision.
+        // every response that carried it, before any retry decision.
         let headers = header_map(&[
             ("x-ratelimit-limit", "0"),
             ("x-ratelimit-remaining", "0"),

@@ -27,12 +27,12 @@ pub(crate) enum Received {
 }
 
 /// Sends `request` with `http`, allowing it `timeout` from sending to the end of the body, and
-/// reading at most `max_answer_size` bytes of body.
+/// reading at most `max_response_size` bytes of body.
 pub(crate) async fn send(
     http: &reqwest::Client,
     mut request: reqwest::Request,
     timeout: Duration,
-    max_answer_size: usize,
+    max_response_size: usize,
 ) -> reqwest::Result<Received> {
     *request.timeout_mut() = Some(timeout);
     let requested = request.url().origin();
@@ -44,7 +44,7 @@ pub(crate) async fn send(
     }
     let rate_limit = RateLimit::from_headers(response.headers());
     Ok(Received::Accepted {
-        response: guard(response, max_answer_size),
+        response: guard(response, max_response_size),
         rate_limit,
     })
 }

@@ -174,8 +174,8 @@ pub(crate) struct ClientCredentials {
     /// How the token endpoint's 429s are waited out, as the API's are.
     pub(crate) retry: RetryPolicy,
     pub(crate) timeout: Duration,
-    /// The longest answer body read, in bytes.
-    pub(crate) max_answer_size: usize,
+    /// The longest response body read, in bytes.
+    pub(crate) max_response_size: usize,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) cached: Mutex<Option<Cached>>,
     /// Held while a token request is in flight, so that there is only ever one; not while a
@@ -229,37 +229,37 @@ impl ClientCredentials {
             .json(&body)
             .build()
             .map_err(unreachable)?;
-        let received = send(&self.http, request, self.timeout, self.max_answer_size)
+        let received = send(&self.http, request, self.timeout, self.max_response_size)
             .await
             .map_err(unreachable)?;
         let (response, rate_limit) = match received {
             Received::Accepted { response, rate_limit } => (response, rate_limit),
             Received::Refused { response, why } => {
-                return Err(TokenError::refused_answer(response.status().as_u16(), why.to_string()).into());
+                return Err(TokenError::refused_response(response.status().as_u16(), why.to_string()).into());
             }
         };
         let status = response.status();
         let headers = response.headers().clone();
-        let limit = self.max_answer_size;
+        let limit = self.max_response_size;
         let bytes = match response.bytes().await {
             Ok(bytes) => bytes,
             Err(error) if too_large(&error) => {
-                let too_large = crate::Error::AnswerTooLarge { limit };
-                return Err(TokenError::refused_answer(status.as_u16(), too_large.to_string()).into());
+                let too_large = crate::Error::ResponseTooLarge { limit };
+                return Err(TokenError::refused_response(status.as_u16(), too_large.to_string()).into());
             }
             Err(error) => return Err(unreachable(error).into()),
         };
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             return Err(FetchFailed::RateLimited {
-                error: TokenError::from_answer(429, &bytes),
+                error: TokenError::from_response(429, &bytes),
                 headers,
                 rate_limit,
             });
         }
         if !status.is_success() {
-            return Err(TokenError::from_answer(status.as_u16(), &bytes).into());
+            return Err(TokenError::from_response(status.as_u16(), &bytes).into());
         }
-        let token = read_token_answer(status, &bytes, requested_at)?;
+        let token = read_token_response(status, &bytes, requested_at)?;
         tracing::debug!(expires_at = ?token.expires_at, "fetched a new access token with client credentials");
         let refresh_at = refresh_time(requested_at, token.expires_at, self.refresh_margin);
         Ok(Cached { token, refresh_at })
@@ -317,22 +317,22 @@ fn refresh_time(
     Some(expires_at - margin.min(lifetime / 2))
 }
 
-/// Reads a success answer of the token endpoint (`{"access_token":"…","expires_in":86400,…}`)
+/// Reads a success response of the token endpoint (`{"access_token":"…","expires_in":86400,…}`)
 /// to a request sent at `requested_at`. A token that cannot be sent in an `Authorization`
-/// header (empty, or with control characters) is refused here, as no answer at all; what
+/// header (empty, or with control characters) is refused here, as no response at all; what
 /// `expires_in` means is [`expiry`]'s to say.
-pub(crate) fn read_token_answer(
+pub(crate) fn read_token_response(
     status: reqwest::StatusCode,
     body: &[u8],
     requested_at: SystemTime,
 ) -> Result<AccessToken, TokenError> {
     #[derive(serde::Deserialize)]
-    struct TokenAnswer {
+    struct TokenResponse {
         access_token: SecretString,
         /// Read as any JSON value: whatever it holds, it does not make the token unusable.
         expires_in: Option<serde_json::Value>,
     }
-    /// The same answer, its `expires_in` skipped unread: serde_json refuses to read a number
+    /// The same response, its `expires_in` skipped unread: serde_json refuses to read a number
     /// beyond `f64` (`1e400`) as a value, but skips it as an unknown field.
     #[derive(serde::Deserialize)]
     struct WithoutExpiry {
@@ -340,14 +340,14 @@ pub(crate) fn read_token_answer(
     }
     let unusable = |source: Option<Box<dyn std::error::Error + Send + Sync>>| {
         TokenError::other(
-            format!("the token endpoint's {status} answer has no usable access_token"),
+            format!("the token endpoint's {status} response has no usable access_token"),
             source,
         )
     };
-    let (access_token, expires_in) = match serde_json::from_slice::<TokenAnswer>(body) {
-        Ok(answer) => (answer.access_token, answer.expires_in),
+    let (access_token, expires_in) = match serde_json::from_slice::<TokenResponse>(body) {
+        Ok(response) => (response.access_token, response.expires_in),
         Err(error) => match serde_json::from_slice::<WithoutExpiry>(body) {
-            Ok(answer) => (answer.access_token, None),
+            Ok(response) => (response.access_token, None),
             Err(_) => return Err(unusable(Some(Box::new(error)))),
         },
     };
@@ -501,7 +501,7 @@ mod tests {
             br#"{"access_token":"t","expires_in":-1e400}"#,
             br#"{"access_token":"t","expires_in":[1,{"x":2}]}"#,
         ] {
-            let token = read_token_answer(reqwest::StatusCode::OK, body, requested_at).unwrap();
+            let token = read_token_response(reqwest::StatusCode::OK, body, requested_at).unwrap();
             assert_eq!(token.expires_at(), None, "{}", String::from_utf8_lossy(body));
         }
         for this_call_only in [
@@ -540,7 +540,7 @@ mod tests {
     }
 }
 
-/// Answers of the token endpoint that fuzzing found (src/transport/call/decoding_properties.rs fuzzes them).
+/// Responses of the token endpoint that fuzzing found (src/transport/call/decoding_properties.rs fuzzes them).
 #[cfg(test)]
 mod found {
     use std::time::UNIX_EPOCH;
@@ -551,7 +551,7 @@ mod found {
     fn found_token_answers_that_panicked_or_could_not_be_sent() {
         let requested_at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         // Panicked ("overflow when adding duration to instant"): now no known expiry.
-        let far = read_token_answer(
+        let far = read_token_response(
             reqwest::StatusCode::OK,
             br#"{"access_token":"client","expires_in":9223372035879195683}"#,
             requested_at,
@@ -565,10 +565,10 @@ mod found {
             br#"{"access_token":"a\nb"}"#,
             br#"{"access_token":""}"#,
         ] {
-            let error = read_token_answer(reqwest::StatusCode::OK, body, requested_at).unwrap_err();
+            let error = read_token_response(reqwest::StatusCode::OK, body, requested_at).unwrap_err();
             assert_eq!(
                 error.to_string(),
-                "no access token: the token endpoint's 200 OK answer has no usable access_token"
+                "no access token: the token endpoint's 200 OK response has no usable access_token"
             );
         }
     }

@@ -3,7 +3,7 @@
 //! published subset `spec/upstream/` (to prove where the live API differs from it).
 //!
 //! Validation against our spec is strict: the overlay lets the client tolerate fields Auth0
-//! adds later, but a fixture or a fake-tenant answer must not carry fields the spec does not
+//! adds later, but a fixture or a fake-tenant response must not carry fields the spec does not
 //! list, or the contract tests would pass on shapes nobody documented.
 
 use serde_json::{Map, Value, json};

@@ -54,8 +54,8 @@ pub enum Reply {
     Stall(Vec<u8>, Duration),
 }
 
-/// A whole answer: the status line, `headers`, a `Content-Length` and `body`.
-pub fn answer(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+/// A whole response: the status line, `headers`, a `Content-Length` and `body`.
+pub fn response(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     let mut bytes = head(status, headers);
     // `head` ends with the blank line; put Content-Length before it.
     bytes.truncate(bytes.len() - 2);

@@ -1,9 +1,9 @@
-//! Fuzzing every decoder a server's answer goes through (inputs in src/tests/fuzz_inputs.rs): each
-//! operation's success body (`ClientGrant` for get, create and update; the list answers in
-//! their shapes; the association answer; `()`, the type `run` is given for the deletes, whose
-//! answers progenitor does not decode), with the open enums inside them and the paging
+//! Fuzzing every decoder a server's response goes through (inputs in src/tests/fuzz_inputs.rs): each
+//! operation's success body (`ClientGrant` for get, create and update; the list responses in
+//! their shapes; the association response; `()`, the type `run` is given for the deletes, whose
+//! responses progenitor does not decode), with the open enums inside them and the paging
 //! arithmetic applied to what they decode; the error bodies (`ApiError::from_parts`,
-//! `TokenError::from_answer`); the token endpoint's answer; and `DecodeError::locate` on every
+//! `TokenError::from_response`); the token endpoint's response; and `DecodeError::locate` on every
 //! body a success decoder refuses. None may panic, and what each returns must make sense.
 
 use std::collections::HashSet;
@@ -27,10 +27,10 @@ use crate::api::list_answers::{
 use crate::api::pagination::{next_cursor, offset_has_more, whole_number};
 use crate::error::{ApiError, DecodeError, Error, SNIPPET_CHARS, TokenError};
 use crate::tests::fuzz_inputs::{
-    ACCEPTED, FIXTURES, JSON_BYTES, OTHER_BODIES, TOKEN_KEYS, answer_shaped_json, deeply_nested, fuzz, keys,
-    known_body, mutated, object, shown, string,
+    ACCEPTED, FIXTURES, JSON_BYTES, OTHER_BODIES, TOKEN_KEYS, deeply_nested, fuzz, keys, known_body, mutated,
+    object, response_shaped_json, shown, string,
 };
-use crate::transport::token::read_token_answer;
+use crate::transport::token::read_token_response;
 
 // ---------------------------------------------------------------------------------------------
 // The decoders and what must hold of their results
@@ -48,15 +48,15 @@ fn decode_every_way(body: &[u8]) -> u64 {
     if let Some(list) = success::<OrganizationGrants>("get_organization_client_grants", 200, body) {
         walk(list);
     }
-    if let Some(answer) = success::<Association>("create_organization_client_grants", 201, body) {
+    if let Some(response) = success::<Association>("create_organization_client_grants", 201, body) {
         // What `associate` keeps: the live API's `grant_id`, else the spec's `id`.
-        let _ = answer.grant_id.or(answer.id);
+        let _ = response.grant_id.or(response.id);
     }
     success::<()>("delete_client_grants_by_id", 200, body);
     api_error(404, body);
     api_error(429, body);
     token_error(401, body);
-    token_answer(body, UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+    token_response(body, UNIX_EPOCH + Duration::from_secs(1_700_000_000));
     12
 }
 
@@ -66,7 +66,7 @@ fn success<T: DeserializeOwned + Serialize>(operation: &'static str, status: u16
     match serde_json::from_slice::<T>(body) {
         Ok(value) => {
             // What was accepted can be written out (a caller's cache, logs) and read again.
-            let again = serde_json::to_vec(&value).expect("a decoded answer serializes");
+            let again = serde_json::to_vec(&value).expect("a decoded response serializes");
             if let Err(error) = serde_json::from_slice::<T>(&again) {
                 panic!(
                     "{operation}: {} does not read back: {error}",
@@ -141,9 +141,9 @@ fn api_error(status: u16, body: &[u8]) {
     assert_eq!(Error::Api(error).status(), Some(status));
 }
 
-/// The token endpoint's error answers keep their status whatever the body.
+/// The token endpoint's error responses keep their status whatever the body.
 fn token_error(status: u16, body: &[u8]) {
-    let error = TokenError::from_answer(status, body);
+    let error = TokenError::from_response(status, body);
     assert_eq!(error.status(), Some(status));
     let text = error.to_string();
     assert!(
@@ -165,8 +165,8 @@ fn token_error(status: u16, body: &[u8]) {
 }
 
 /// A token the decoder accepts can be sent, and expires after it was asked for.
-fn token_answer(body: &[u8], requested_at: SystemTime) {
-    match read_token_answer(reqwest::StatusCode::OK, body, requested_at) {
+fn token_response(body: &[u8], requested_at: SystemTime) {
+    match read_token_response(reqwest::StatusCode::OK, body, requested_at) {
         Ok(token) => {
             ACCEPTED.set(ACCEPTED.get() + 1);
             assert!(!token.secret().is_empty());
@@ -186,9 +186,9 @@ fn token_answer(body: &[u8], requested_at: SystemTime) {
     }
 }
 
-/// What the streams do with a decoded list answer.
-fn walk<T>(answer: ListAnswer<T>) {
-    match answer {
+/// What the streams do with a decoded list response.
+fn walk<T>(response: ListAnswer<T>) {
+    match response {
         ListAnswer::Array(_) => walk_checkpoint(None),
         ListAnswer::Checkpoint { next, .. } => walk_checkpoint(next.as_deref()),
         ListAnswer::Offset {
@@ -237,9 +237,9 @@ fn fuzz_json_byte_soup_never_panics_a_decoder() {
 }
 
 #[test]
-fn fuzz_answer_shaped_json_decodes_or_is_located() {
-    let body = answer_shaped_json().prop_map(|value| serde_json::to_vec(&value).expect("JSON serializes"));
-    fuzz("answer-shaped JSON", 1024, shown(mutated(body, 0..3)), |body| {
+fn fuzz_response_shaped_json_decodes_or_is_located() {
+    let body = response_shaped_json().prop_map(|value| serde_json::to_vec(&value).expect("JSON serializes"));
+    fuzz("response-shaped JSON", 1024, shown(mutated(body, 0..3)), |body| {
         decode_every_way(&body.0)
     });
 }
@@ -279,7 +279,7 @@ fn fuzz_error_parsers_keep_any_status() {
 }
 
 #[test]
-fn fuzz_token_answers_give_sendable_tokens() {
+fn fuzz_token_responses_give_sendable_tokens() {
     let requested_at = prop_oneof![
         (0u64..4_102_444_800).prop_map(|seconds| UNIX_EPOCH + Duration::from_secs(seconds)),
         // A caller's clock may say anything `SystemTime` holds.
@@ -293,11 +293,11 @@ fn fuzz_token_answers_give_sendable_tokens() {
         }),
     ];
     fuzz(
-        "token answers",
+        "token responses",
         2048,
         (shown(mutated(body, 0..2)), requested_at),
         |(body, requested_at)| {
-            token_answer(&body.0, requested_at);
+            token_response(&body.0, requested_at);
             1
         },
     );
@@ -336,7 +336,7 @@ fn found_trailing_characters_reported_as_a_body_that_decodes() {
 
 #[test]
 fn found_list_decode_errors_without_a_path() {
-    // When the list answers were untagged enums, serde said only "data did not match any
+    // When the list responses were untagged enums, serde said only "data did not match any
     // variant" at `.`, whatever item was wrong.
     let cases: [(&'static str, &[u8], &str, &str); 6] = [
         ("get_client_grants", b"[{}]", "[0]", "missing field `audience`"),
@@ -391,7 +391,7 @@ fn found_error_bodies_with_a_blank_message() {
     assert_eq!(blank.message(), r#"{"error_description":"","message":" "}"#);
     let fallback = ApiError::from_parts(500, br#"{"message":"","error":"Internal"}"#, None);
     assert_eq!(fallback.message(), "Internal");
-    let token = TokenError::from_answer(401, br#"{"error":"","error_description":" "}"#);
+    let token = TokenError::from_response(401, br#"{"error":"","error_description":" "}"#);
     assert_eq!(
         token.to_string(),
         "no access token: the token endpoint answered 401"

@@ -1,4 +1,4 @@
-//! The model's behaviour at fixed times: single answers (what is learned, what is not) and
+//! The model's behaviour at fixed times: single responses (what is learned, what is not) and
 //! whole runs simulated in virtual time against a token bucket with either meaning of
 //! `X-RateLimit-Reset`, with latency and with other clients on the same bucket.
 
@@ -33,7 +33,7 @@ fn try_send(pacer: &Pacer, now: SystemTime) -> Result<Permit, Duration> {
         Turn::Go(permit) => Ok(permit),
         Turn::Wait(wait) => Err(wait),
         Turn::Queued { .. } => panic!("nothing else is queued"),
-        Turn::AwaitAnswer => panic!("waits for a response while the rate is unknown"),
+        Turn::AwaitResponse => panic!("waits for a response while the rate is unknown"),
     }
 }
 
@@ -48,10 +48,10 @@ fn wait(pacer: &Pacer, now: SystemTime) -> Duration {
     }
 }
 
-/// One request sent at `sent`, whatever the model says, and answered at once with `answer`.
-fn exchange(pacer: &Pacer, sent: SystemTime, answer: RateLimit, status: u16) {
+/// One request sent at `sent`, whatever the model says, and answered at once with `response`.
+fn exchange(pacer: &Pacer, sent: SystemTime, response: RateLimit, status: u16) {
     let permit = pacer.send(&mut pacer.state(), sent);
-    pacer.observe(permit, &answer, status, sent);
+    pacer.observe(permit, &response, status, sent);
 }
 
 /// A client that spent a bucket of 21 and then saw it refill 20 per second: one request a
@@ -168,9 +168,9 @@ fn until_the_rate_is_known_the_first_in_line_probes_soon_after_the_reset() {
     assert_eq!(
         wait(&pacer, at(40)),
         Duration::from_millis(60),
-        "the probe counts from the answer"
+        "the probe counts from the response"
     );
-    // Refused: the probe doubles, to 200 ms after this answer.
+    // Refused: the probe doubles, to 200 ms after this response.
     exchange(&pacer, at(100), limit(10, 0, at(1000)), 429);
     assert_eq!(wait(&pacer, at(100)), Duration::from_millis(200));
     // The reset bounds it: one more request is allowed by then, whatever the reset means; a
@@ -227,7 +227,7 @@ fn before_any_response_one_request_goes_at_a_time() {
     let pacer = Pacer::default();
     let scout = send(&pacer, t0());
     let ticket = pacer.join();
-    assert!(matches!(pacer.turn(&ticket, t0(), false), Turn::AwaitAnswer));
+    assert!(matches!(pacer.turn(&ticket, t0(), false), Turn::AwaitResponse));
     pacer.observe(scout, &limit(20, 19, at(1000)), 200, t0());
     assert!(matches!(pacer.turn(&ticket, t0(), false), Turn::Go(_)));
 }
@@ -247,7 +247,7 @@ fn while_the_rate_is_unknown_each_request_in_flight_holds_a_share_of_the_bucket(
     // 20 left: with a share of four each and two kept for the next, five go before a response.
     let in_flight: Vec<Permit> = (0..5).map(|_| send(&pacer, t0())).collect();
     let ticket = pacer.join();
-    assert!(matches!(pacer.turn(&ticket, t0(), false), Turn::AwaitAnswer));
+    assert!(matches!(pacer.turn(&ticket, t0(), false), Turn::AwaitResponse));
     drop(in_flight);
     assert!(matches!(pacer.turn(&ticket, t0(), false), Turn::Go(_)));
 }
@@ -262,7 +262,7 @@ fn a_request_whose_budget_is_spent_is_held_only_by_an_empty_bucket() {
         pacer.turn(&second, t0(), false),
         Turn::Queued { held: false }
     ));
-    assert!(matches!(pacer.turn(&first, t0(), false), Turn::AwaitAnswer));
+    assert!(matches!(pacer.turn(&first, t0(), false), Turn::AwaitResponse));
     // Neither its place in line nor a response that may never come holds it past its budget.
     assert!(matches!(pacer.turn(&second, t0(), true), Turn::Go(_)));
     assert!(matches!(pacer.turn(&first, t0(), true), Turn::Go(_)));
@@ -282,7 +282,7 @@ fn a_request_that_fails_before_any_response_ends_the_wait_for_responses() {
         panic!("a call out of budget goes");
     };
     let ticket = pacer.join();
-    assert!(matches!(pacer.turn(&ticket, t0(), false), Turn::AwaitAnswer));
+    assert!(matches!(pacer.turn(&ticket, t0(), false), Turn::AwaitResponse));
     // A timeout or a broken connection: no response will say what is left.
     drop(scout);
     assert!(matches!(pacer.turn(&ticket, t0(), false), Turn::Go(_)));
@@ -464,7 +464,7 @@ fn an_answer_that_overtook_none_but_came_late_does_not_raise_the_model() {
             200,
         );
     }
-    // The slow answer reports 19: old news, which must not let 15 more requests go.
+    // The slow response reports 19: old news, which must not let 15 more requests go.
     pacer.observe(slow, &limit(21, 19, now + Duration::from_secs(1)), 200, now);
     // The model holds 3 (4 left, less the slow request it could not yet know was counted),
     // and keeps one in reserve.

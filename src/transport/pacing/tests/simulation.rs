@@ -71,17 +71,17 @@ impl ServerBucket {
             .unwrap()
             .as_secs_f64()
             .ceil();
-        let answer = RateLimit {
+        let response = RateLimit {
             limit: u64::from(burst),
             remaining: self.tokens.floor() as u64,
             reset: UNIX_EPOCH + Duration::from_secs(reset as u64),
         };
-        (allowed, answer)
+        (allowed, response)
     }
 }
 
 /// The way between client and server: each crossing takes between half and one and a half
-/// times the latency, so answers overtake each other as on separate connections.
+/// times the latency, so responses overtake each other as on separate connections.
 struct Network {
     latency: Duration,
     random: fastrand::Rng,
@@ -98,7 +98,7 @@ impl Network {
 struct Slot<'a> {
     ticket: Option<Ticket<'a>>,
     permit: Option<Permit>,
-    answer: Option<(bool, RateLimit)>,
+    response: Option<(bool, RateLimit)>,
     /// Polls scheduled before the latest one are stale.
     generation: u64,
 }
@@ -108,7 +108,7 @@ enum Step {
     Rejoin,
     Poll(u64),
     Arrive,
-    Answer,
+    Response,
 }
 
 fn run(scenario: Scenario, seed: u64) -> Outcome {
@@ -171,16 +171,16 @@ fn run(scenario: Scenario, seed: u64) -> Outcome {
                         slot.generation += 1;
                         schedule(&mut events, now + wait, client, at, Step::Poll(slot.generation));
                     }
-                    Turn::Queued { .. } | Turn::AwaitAnswer => {}
+                    Turn::Queued { .. } | Turn::AwaitResponse => {}
                 }
             }
             Step::Arrive => {
-                slots[client][at].answer = Some(server.admit(now));
-                schedule(&mut events, now + network.delay(), client, at, Step::Answer);
+                slots[client][at].response = Some(server.admit(now));
+                schedule(&mut events, now + network.delay(), client, at, Step::Response);
             }
-            Step::Answer => {
+            Step::Response => {
                 let slot = &mut slots[client][at];
-                let (allowed, limit) = slot.answer.take().unwrap();
+                let (allowed, limit) = slot.response.take().unwrap();
                 let permit = slot.permit.take().unwrap();
                 pacer.observe(permit, &limit, if allowed { 200 } else { 429 }, now);
                 if allowed {
