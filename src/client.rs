@@ -376,7 +376,8 @@ impl ClientBuilder {
                     clock: self.clock.clone(),
                     cached: Mutex::new(None),
                     refreshing: tokio::sync::Mutex::new(()),
-                    not_before: Mutex::new(None),
+                    hold: Mutex::new(None),
+                    last_fetch: Mutex::default(),
                 }))
             }
             (None, Some(token), None) => {

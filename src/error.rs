@@ -489,6 +489,19 @@ impl TokenError {
         }
     }
 
+    /// The same failure, for another call that waited for the same token request: its status
+    /// and OAuth fields, and its cause as text (a cause cannot be shared).
+    pub(crate) fn for_another_call(&self) -> Self {
+        Self {
+            status: self.status,
+            error: self.error.clone(),
+            error_description: self.error_description.clone(),
+            source: self.source.as_ref().map(|cause| {
+                Box::new(CauseText(cause.to_string())) as Box<dyn std::error::Error + Send + Sync>
+            }),
+        }
+    }
+
     /// The token endpoint's HTTP status, if it answered.
     pub fn status(&self) -> Option<u16> {
         self.status
@@ -516,6 +529,11 @@ impl TokenError {
         text
     }
 }
+
+/// A cause known only by its message.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct CauseText(String);
 
 /// A connection that failed, broke off or timed out.
 #[derive(Debug, thiserror::Error)]

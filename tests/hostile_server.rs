@@ -157,7 +157,7 @@ fn following_client(server: &RawServer) -> Client {
 }
 
 #[tokio::test]
-async fn with_a_callers_client_that_follows_redirects_an_answer_from_another_origin_is_refused() {
+async fn with_a_callers_client_that_follows_redirects_a_response_from_another_origin_is_refused() {
     let other = elsewhere().await;
     let location = other.url("/api/v2/client-grants/cgr_1");
     let server = tenant({
@@ -180,6 +180,40 @@ async fn with_a_callers_client_that_follows_redirects_an_answer_from_another_ori
     let reached = other.requests();
     assert_eq!(reached.len(), 1);
     assert_eq!(reached[0].header("authorization"), None, "{reached:?}");
+}
+
+#[tokio::test]
+async fn a_refused_success_from_another_origin_is_not_read_however_long_its_body() {
+    // progenitor reads a success's body before the attempt loop refuses the response: the
+    // refused one must come with nothing to read.
+    let other =
+        RawServer::start(|_| Reply::EndlessChunks(head("200 OK", &[("transfer-encoding", "chunked")]))).await;
+    let location = other.url("/api/v2/client-grants/cgr_1");
+    let server = tenant({
+        let location = location.clone();
+        move || {
+            Reply::Bytes(response(
+                "307 Temporary Redirect",
+                &[("location", &location)],
+                b"",
+            ))
+        }
+    })
+    .await;
+    let client = Client::builder()
+        .base_url(server.url("/api/v2"))
+        .client_credentials("m2m-client", SECRET)
+        .http_client(reqwest::Client::new())
+        .max_response_size(1024)
+        .clock(FakeClock::new())
+        .build()
+        .unwrap();
+
+    let result = client.client_grants().get("cgr_1").await;
+
+    assert!(matches!(&result, Err(Error::Redirect(_))), "{result:?}");
+    let sent = other.endless_bytes_sent();
+    assert!(sent < 64 << 20, "the client took {sent} bytes");
 }
 
 #[tokio::test]

@@ -181,7 +181,7 @@ fn assert_every_call_gave_up_within_its_budget(what: &str, callers: usize, outco
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn in_a_429_storm_every_call_ends_within_its_budget_whatever_retry_after_says() {
     for callers in [1, 6, 50] {
         for retry_after in retry_after_oddities(UNIX_EPOCH + Duration::from_secs(common::START_SECS)) {
@@ -199,7 +199,7 @@ async fn in_a_429_storm_every_call_ends_within_its_budget_whatever_retry_after_s
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn against_a_bucket_that_never_refills_every_call_ends_within_its_budget() {
     for callers in [1, 6, 50] {
         // The reset announced an hour on, and never reached.
@@ -214,7 +214,7 @@ async fn against_a_bucket_that_never_refills_every_call_ends_within_its_budget()
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_call_held_back_without_ever_being_answered_says_so_and_for_how_long() {
     // A first call meets the 429s and teaches the pacer that nothing is left; of the 50 calls
     // after it, one at a time probes, and the others never get to send within their budget.
@@ -245,7 +245,7 @@ async fn a_call_held_back_without_ever_being_answered_says_so_and_for_how_long()
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn once_the_bucket_refills_every_waiting_call_gets_through() {
     let budget = Duration::from_secs(10);
     for callers in [1, 6, 50] {
@@ -273,7 +273,7 @@ async fn once_the_bucket_refills_every_waiting_call_gets_through() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn against_a_server_that_never_answers_no_caller_waits_for_the_others_timeouts() {
     // Before any response the pacer lets one request go at a time, to learn the bucket; a
-    // server that never responses must not make that one at a time, a timeout each. This runs in
+    // server that never answers must not make that one at a time, a timeout each. This runs in
     // real time, since the timeouts are the HTTP client's.
     const CALLERS: usize = 10;
     let budget = Duration::from_millis(200);

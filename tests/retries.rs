@@ -26,7 +26,7 @@ async fn failing<'a>(server: &'a MockServer, status: u16, headers: &[(&'static s
         .await
 }
 
-/// Makes the server response with the grant once the client has slept `recover_after` times;
+/// Makes the server answer with the grant once the client has slept `recover_after` times;
 /// returns how many failing answers the server had given by then.
 fn recover_after(
     server: &Arc<MockServer>,

@@ -312,7 +312,7 @@ async fn a_provided_token_that_cannot_be_sent_is_a_token_error_and_nothing_is_se
     assert_eq!(api.calls_async().await, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test]
 async fn a_429_from_the_token_endpoint_is_waited_out_with_one_token_request_in_flight() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -413,4 +413,87 @@ async fn a_token_endpoint_that_keeps_answering_429_ends_in_a_token_error_once_th
         4,
         "the refused one's wait, then one retry's"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_waiting_for_a_token_request_that_fails_share_its_failure() {
+    use common::raw_server::{RawServer, Reply};
+
+    // A token endpoint that never answers: the first call's request times out. The calls that
+    // waited for it get its failure, rather than each sending one more and waiting out one
+    // more timeout behind the others. Real time, since the timeout is the HTTP client's.
+    const CALLERS: usize = 10;
+    let timeout = Duration::from_millis(500);
+    let server = RawServer::start(|_| Reply::Stall(Vec::new(), Duration::from_secs(60))).await;
+    let client = Client::builder()
+        .base_url(server.url("/api/v2"))
+        .client_credentials("m2m-client", "m2m-secret")
+        .timeout(timeout)
+        .build()
+        .unwrap();
+    let calls = futures::future::join_all((0..CALLERS).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            (client.client_grants().get("cgr_1").await, started.elapsed())
+        })
+    }))
+    .await;
+
+    // One after another, the last would end after CALLERS timeouts.
+    let bound = timeout + Duration::from_millis(1500);
+    assert!(bound < timeout * CALLERS as u32 / 2);
+    for call in calls {
+        let (result, took) = call.unwrap();
+        let Err(Error::Token(error)) = &result else {
+            panic!("expected a token error, got {result:?}");
+        };
+        assert_eq!(error.status(), None, "{error}");
+        assert!(took <= bound, "a call took {took:?}");
+    }
+    assert_eq!(server.requests().len(), 1, "one token request for all");
+}
+
+#[tokio::test]
+async fn a_long_wait_asked_by_the_token_endpoint_holds_token_requests_back_for_max_delay_at_most() {
+    use common::raw_server::{RawServer, Reply, response};
+
+    let reset = (common::START_SECS + 86_400).to_string();
+    let server = RawServer::start(move |_| {
+        let headers = [
+            ("retry-after", "86400"),
+            ("x-ratelimit-limit", "30"),
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", reset.as_str()),
+        ];
+        Reply::Bytes(response("429 Too Many Requests", &headers, b""))
+    })
+    .await;
+    let clock = FakeClock::new();
+    let client = Client::builder()
+        .base_url(server.url("/api/v2"))
+        .client_credentials("m2m-client", "m2m-secret")
+        .retry(RetryPolicy::standard().rate_limit_budget(Duration::from_secs(30)))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+
+    // A day is past max_delay (60 s): the call gives up at once with the 429.
+    let first = client.client_grants().get("cgr_1").await.unwrap_err();
+    assert!(
+        first.is_rate_limited() && matches!(first, Error::Token(_)),
+        "{first:?}"
+    );
+    // The next call is held back without a request: the hold (60 s) is past its budget (30 s),
+    // and the error carries what the token endpoint said of its limit.
+    let held = client.client_grants().get("cgr_1").await.unwrap_err();
+    let Error::HeldBack(error) = &held else {
+        panic!("expected HeldBack, got {held:?}");
+    };
+    assert_eq!(error.rate_limit().map(|limit| limit.limit), Some(30));
+    assert_eq!(server.requests().len(), 1);
+    // After max_delay, not a day, token requests go again.
+    clock.advance(Duration::from_secs(61));
+    let _ = client.client_grants().get("cgr_1").await;
+    assert_eq!(server.requests().len(), 2);
 }

@@ -137,6 +137,7 @@ async fn a_cancelled_call_still_records_how_long_it_ran() {
     let fields = closed_span_fields(&captured.text());
     let elapsed: u64 = last(&fields, "elapsed_ms").parse().expect("a number");
     assert!(elapsed >= 50, "elapsed_ms={elapsed}");
+    assert_eq!(last(&fields, "path"), format!("/api/v2/client-grants/{id}"));
     assert!(
         fields.iter().all(|(name, _)| name != "status"),
         "no response, no status: {fields:?}"

@@ -7,6 +7,7 @@
 //! response that is not a documented success reaches `run` unread, as progenitor's
 //! `UnexpectedResponse`, and `run` reads its body once.
 
+use std::sync::Mutex;
 use std::time::Instant;
 
 use progenitor_client::ResponseValue;
@@ -18,7 +19,7 @@ use crate::api::generated;
 use crate::api::operations::Operation;
 use crate::client::{Client, locked};
 use crate::error::{ApiError, DecodeError, Error, HeldBackError, TokenError, TransportError};
-use crate::transport::hooks::request_builder;
+use crate::transport::hooks::{Exchange, request_builder};
 use crate::transport::response_limits::too_large;
 use crate::transport::retry::{Decision, Outcome, Spent, decide};
 
@@ -100,14 +101,15 @@ impl Client {
                 None => None,
             };
             let (api, exchange) = request_builder(state, authorization, permit);
-            let outcome = call(api).await;
+            let outcome = {
+                // Recorded however the attempt ends, cancelled included.
+                let _recorded = RecordsExchange {
+                    span,
+                    exchange: &exchange,
+                };
+                call(api).await
+            };
             let seen = std::mem::take(&mut *locked(&exchange));
-            if let Some(path) = &seen.path {
-                span.record("path", path.as_str());
-            }
-            if let Some(status) = seen.status {
-                span.record("status", status);
-            }
             // A response refused unread, whatever progenitor made of it.
             if let Some(refused) = seen.refused {
                 return Err(Error::Redirect(refused));
@@ -228,6 +230,24 @@ fn transport_error(error: reqwest::Error) -> Error {
         Error::Timeout(TransportError::new(error))
     } else {
         Error::Transport(TransportError::new(error))
+    }
+}
+
+/// Records on `span` the path and status of an attempt's exchange when it is dropped.
+struct RecordsExchange<'a> {
+    span: &'a tracing::Span,
+    exchange: &'a Mutex<Exchange>,
+}
+
+impl Drop for RecordsExchange<'_> {
+    fn drop(&mut self) {
+        let exchange = locked(self.exchange);
+        if let Some(path) = &exchange.path {
+            self.span.record("path", path.as_str());
+        }
+        if let Some(status) = exchange.status {
+            self.span.record("status", status);
+        }
     }
 }
 

@@ -98,11 +98,22 @@ impl ClientHooks<Attempt> for generated::Client {
             exchange.path = Some(path);
             exchange.permit.take()
         };
-        // A request that fails drops its permit unanswered, which the pacer counts as such.
-        let received = send(self.client(), request, state.timeout, state.max_response_size).await?;
+        let unanswered = |permit: Option<Permit>| {
+            if let (Some(pacer), Some(permit)) = (&state.pacer, permit) {
+                pacer.unanswered(permit);
+            }
+        };
+        let received = match send(self.client(), request, state.timeout, state.max_response_size).await {
+            Ok(received) => received,
+            Err(failed) => {
+                unanswered(permit);
+                return Err(failed);
+            }
+        };
         let mut exchange = locked(&attempt.exchange);
         let response = match received {
             Received::Refused { response, why } => {
+                unanswered(permit);
                 exchange.refused = Some(why);
                 response
             }

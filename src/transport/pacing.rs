@@ -109,7 +109,7 @@ struct State {
     /// The number the next request sent gets: requests are numbered in the order they go.
     next_send: u64,
     /// Before any response with the rate-limit headers, one came without them (the server
-    /// does not report its limit, and nothing is paced), or a request failed without one:
+    /// does not report its limit, and nothing is paced), or a request got no usable response:
     /// start-up no longer waits for responses that may never come.
     unmetered: bool,
     /// The tickets of the requests waiting for their turn, first in line first.
@@ -207,10 +207,7 @@ pub(crate) struct Permit {
 impl Drop for Permit {
     fn drop(&mut self) {
         if !self.answered {
-            let mut state = self.pacer.state();
-            state.in_flight.remove(&self.number);
-            state.unmetered |= state.bucket.is_none();
-            drop(state);
+            self.pacer.state().in_flight.remove(&self.number);
             // Requests that wait for a response to come look again.
             self.pacer.notify();
         }
@@ -361,6 +358,17 @@ impl Pacer {
     /// The response to `permit`'s request carried no rate-limit headers: unless an earlier one
     /// did, the server does not report its limit, and nothing is paced.
     pub(crate) fn unmetered(&self, permit: Permit) {
+        let mut state = self.state();
+        state.unmetered |= state.bucket.is_none();
+        drop(state);
+        drop(permit);
+    }
+
+    /// `permit`'s request got no response it may use (a timeout, a broken connection, a
+    /// refused redirect): unless a response with the rate-limit headers came before, none may
+    /// ever come, and start-up no longer waits for one. A request dropped unsent, or a call
+    /// cancelled by its caller, says nothing of the server and does not count.
+    pub(crate) fn unanswered(&self, permit: Permit) {
         let mut state = self.state();
         state.unmetered |= state.bucket.is_none();
         drop(state);

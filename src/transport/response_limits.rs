@@ -53,6 +53,11 @@ pub(crate) fn guard(response: reqwest::Response, limit: usize) -> reqwest::Respo
     }
 }
 
+/// `response` with an empty body, for one refused unread.
+pub(crate) fn without_body(response: reqwest::Response) -> reqwest::Response {
+    with_body(response, |_| reqwest::Body::from(Bytes::new()))
+}
+
 /// `response` with its body replaced by what `replace` makes of it.
 fn with_body(
     response: reqwest::Response,

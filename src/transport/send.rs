@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::error::RedirectError;
 use crate::transport::rate_limit::RateLimit;
-use crate::transport::response_limits::{from_another_origin, guard, redirect};
+use crate::transport::response_limits::{from_another_origin, guard, redirect, without_body};
 
 /// What came back from one request.
 #[derive(Debug)]
@@ -18,8 +18,9 @@ pub(crate) enum Received {
     },
     /// A redirect, or a response from another origin than the request went to (a caller's
     /// HTTP client that follows redirects reaches one): nothing of it is used, not even what
-    /// it says about the rate limit. The response is kept unread for progenitor, which must be
-    /// handed one.
+    /// it says about the rate limit. progenitor must be handed a response, so this one is
+    /// kept, with its body emptied: progenitor reads a success's body before the attempt loop
+    /// can refuse it, and the size limit must hold for that read too.
     Refused {
         response: reqwest::Response,
         why: RedirectError,
@@ -40,6 +41,7 @@ pub(crate) async fn send(
     let refused = from_another_origin(&requested, &response)
         .or_else(|| redirect(response.status(), response.headers()));
     if let Some(why) = refused {
+        let response = without_body(response);
         return Ok(Received::Refused { response, why });
     }
     let rate_limit = RateLimit::from_headers(response.headers());

@@ -181,9 +181,26 @@ pub(crate) struct ClientCredentials {
     /// Held while a token request is in flight, so that there is only ever one; not while a
     /// 429 is waited out, so that each call waits only as long as its own budget allows.
     pub(crate) refreshing: tokio::sync::Mutex<()>,
-    /// After a 429 of the token endpoint: no token request before this time, whichever call
+    /// After a 429 of the token endpoint: no token request before its end, whichever call
     /// sends it.
-    pub(crate) not_before: Mutex<Option<SystemTime>>,
+    pub(crate) hold: Mutex<Option<Hold>>,
+    /// How the latest token request ended, for the calls that waited for it.
+    pub(crate) last_fetch: Mutex<LastFetch>,
+}
+
+/// No token request before `until`: the token endpoint answered 429, with `rate_limit`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hold {
+    until: SystemTime,
+    rate_limit: Option<RateLimit>,
+}
+
+/// The token requests made so far, and the failure the latest ended in (a 429 is a hold, not
+/// a failure).
+#[derive(Debug, Default)]
+pub(crate) struct LastFetch {
+    number: u64,
+    failure: Option<TokenError>,
 }
 
 impl fmt::Debug for ClientCredentials {
@@ -376,12 +393,16 @@ impl ClientCredentials {
         let mut refused = 0;
         loop {
             let now = self.clock.now();
-            let wait = locked(&self.not_before)
-                .and_then(|not_before| not_before.duration_since(now).ok())
-                .unwrap_or_default();
-            if !wait.is_zero() {
+            let hold = (*locked(&self.hold)).and_then(|hold| {
+                let wait = hold.until.duration_since(now).ok()?;
+                Some((wait, hold.rate_limit))
+            });
+            if let Some((wait, rate_limit)) = hold.filter(|(wait, _)| !wait.is_zero()) {
                 if wait > spent.rate_limit_budget_left(&self.retry) {
-                    return Err(Error::HeldBack(HeldBackError::new(spent.rate_limit_wait, None)));
+                    return Err(Error::HeldBack(HeldBackError::new(
+                        spent.rate_limit_wait,
+                        rate_limit,
+                    )));
                 }
                 tracing::warn!(
                     delay_ms = wait.as_millis() as u64,
@@ -390,19 +411,40 @@ impl ClientCredentials {
                 self.clock.sleep(wait).await;
                 spent.held(wait);
             }
+            let waited_for = locked(&self.last_fetch).number;
             let _only_one_request = self.refreshing.lock().await;
-            // Whoever held the lock before us may have fetched one already, or met a 429.
+            // Whoever held the lock before us may have fetched one already, met a 429, or
+            // failed: a request that ended while this call waited for it was this call's too,
+            // and asking again at once, once per waiting call, would make the last wait out
+            // every timeout before it.
             if let Some(token) = self.usable_cached() {
                 return Ok(token);
             }
-            if locked(&self.not_before).is_some_and(|not_before| not_before > self.clock.now()) {
+            {
+                let last = locked(&self.last_fetch);
+                if last.number != waited_for
+                    && let Some(failure) = &last.failure
+                {
+                    return Err(Error::Token(failure.for_another_call()));
+                }
+            }
+            if locked(&self.hold).is_some_and(|hold| hold.until > self.clock.now()) {
                 continue;
             }
-            let (error, headers, rate_limit) = match self.fetch().await {
+            let fetched = self.fetch().await;
+            {
+                let mut last = locked(&self.last_fetch);
+                last.number += 1;
+                last.failure = match &fetched {
+                    Err(FetchFailed::Other(error)) => Some(error.for_another_call()),
+                    _ => None,
+                };
+            }
+            let (error, headers, rate_limit) = match fetched {
                 Ok(fetched) => {
                     let token = fetched.token.clone();
                     *locked(&self.cached) = Some(fetched);
-                    *locked(&self.not_before) = None;
+                    *locked(&self.hold) = None;
                     return Ok(token);
                 }
                 Err(FetchFailed::Other(error)) => return Err(Error::Token(error)),
@@ -436,8 +478,11 @@ impl ClientCredentials {
                 Decision::GiveUp(_) => Duration::ZERO,
             };
             // Every 429 holds back the next token request, whichever call sends it: one call
-            // giving up must not let the others ask again at once.
-            *locked(&self.not_before) = now.checked_add(asked);
+            // giving up must not let the others ask again at once. No longer than `max_delay`,
+            // though: a wait of a day asked for once must not stop every token request for a day.
+            *locked(&self.hold) = now
+                .checked_add(asked.min(self.retry.longest_wait()))
+                .map(|until| Hold { until, rate_limit });
             match decision {
                 Decision::RetryAfter(_) => refused += 1,
                 Decision::GiveUp(_) => return Err(Error::Token(error)),
