@@ -145,6 +145,19 @@ async fn a_token_endpoint_redirect_sends_the_client_secret_nowhere() {
     assert_eq!(api_requests(&server), 0, "the API was called without a token");
 }
 
+/// A tenant whose API answers every request with a 307 to the same path on `other`.
+async fn redirecting_to(other: &RawServer) -> RawServer {
+    let location = other.url("/api/v2/client-grants/cgr_1");
+    tenant(move || {
+        Reply::Bytes(response(
+            "307 Temporary Redirect",
+            &[("location", &location)],
+            b"",
+        ))
+    })
+    .await
+}
+
 /// An HTTP client of the caller's that follows redirects, as reqwest's default does.
 fn following_client(server: &RawServer) -> Client {
     Client::builder()
@@ -188,18 +201,7 @@ async fn a_refused_success_from_another_origin_is_not_read_however_long_its_body
     // refused one must come with nothing to read.
     let other =
         RawServer::start(|_| Reply::EndlessChunks(head("200 OK", &[("transfer-encoding", "chunked")]))).await;
-    let location = other.url("/api/v2/client-grants/cgr_1");
-    let server = tenant({
-        let location = location.clone();
-        move || {
-            Reply::Bytes(response(
-                "307 Temporary Redirect",
-                &[("location", &location)],
-                b"",
-            ))
-        }
-    })
-    .await;
+    let server = redirecting_to(&other).await;
     let client = Client::builder()
         .base_url(server.url("/api/v2"))
         .client_credentials("m2m-client", SECRET)
@@ -220,18 +222,7 @@ async fn a_refused_success_from_another_origin_is_not_read_however_long_its_body
 async fn with_a_callers_client_that_follows_redirects_a_delete_answered_elsewhere_is_not_done() {
     // A delete's response has no body to refuse: another origin's 204 must not read as success.
     let other = RawServer::start(|_| Reply::Bytes(response("204 No Content", &[], b""))).await;
-    let location = other.url("/api/v2/client-grants/cgr_1");
-    let server = tenant({
-        let location = location.clone();
-        move || {
-            Reply::Bytes(response(
-                "307 Temporary Redirect",
-                &[("location", &location)],
-                b"",
-            ))
-        }
-    })
-    .await;
+    let server = redirecting_to(&other).await;
     let client = following_client(&server);
 
     let result = client.client_grants().delete("cgr_1").await;
