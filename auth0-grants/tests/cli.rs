@@ -208,3 +208,68 @@ async fn an_export_plans_to_nothing_even_when_authoritative() {
     let plan = run_against(&tenant, &["plan", "--authoritative", file]).await;
     assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
 }
+
+#[test]
+fn a_file_with_scopes_the_api_refuses_exits_1_before_reading_the_tenant() {
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("grants.toml");
+    std::fs::write(
+        &file,
+        "[[grant]]\nclient_id = \"a\"\naudience = \"x\"\nscope = [\"read\", \"read\"]\n",
+    )
+    .unwrap();
+    let output = run(&["--demo", "plan", file.to_str().unwrap()], &[]);
+    assert_eq!(code(&output), 1);
+    let text = stderr(&output);
+    assert!(
+        text.contains("grant[0].scope") && text.contains("line 4") && text.contains("listed twice"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_all_scopes_on_the_management_api_fails_the_plan_with_exit_1_and_writes_nothing() {
+    let tenant = FakeTenant::start().await;
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("grants.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[grant]]\nclient_id = \"deployer\"\naudience = \"{}/\"\nallow_all_scopes = true\n",
+            tenant.base_url()
+        ),
+    )
+    .unwrap();
+
+    let output = run_against(&tenant, &["apply", "--yes", file.to_str().unwrap()]).await;
+
+    assert_eq!(code(&output), 1);
+    let text = stderr(&output);
+    assert!(
+        text.contains("grant[0].allow_all_scopes") && text.contains("is a system API"),
+        "{text}"
+    );
+    assert!(
+        tenant
+            .requests()
+            .iter()
+            .all(|request| request.method == "GET" || request.path == "/oauth/token")
+    );
+}
+
+#[test]
+fn the_demo_takes_legacy_sync_back_from_every_scope_to_listed_ones() {
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("grants.toml");
+    std::fs::write(
+        &file,
+        "[[grant]]\nclient_id = \"legacy-sync\"\naudience = \"https://api.example.com/\"\n\
+         scope = [\"read:invoices\"]\nallow_all_scopes = false\n",
+    )
+    .unwrap();
+    let output = run(&["--demo", "apply", "--yes", file.to_str().unwrap()], &[]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("allow_all_scopes: true → false"), "{text}");
+    assert!(text.contains("Applied: 1 written"), "{text}");
+}

@@ -337,7 +337,10 @@ fn keeping_what_is_left_out(desired: &DesiredGrant, old: &ClientGrant) -> Desire
         .organization_usage
         .or_else(|| old.organization_usage.clone());
     grant.allow_any_organization = grant.allow_any_organization.or(old.allow_any_organization);
-    grant.allow_all_scopes = grant.allow_all_scopes.or(old.allow_all_scopes);
+    // Every scope allowed beside listed ones is a grant Auth0 refuses.
+    grant.allow_all_scopes = grant
+        .allow_all_scopes
+        .or(old.allow_all_scopes.filter(|_| grant.scope.is_empty()));
     if grant.authorization_details_types.is_none() && !old.authorization_details_types.is_empty() {
         grant.authorization_details_types = Some(old.authorization_details_types.clone());
     }

@@ -103,9 +103,13 @@ async fn run(cli: Cli) -> Result<u8, String> {
     } else {
         None
     };
-    let client = match &demo {
-        Some(tenant) => tenant.client(),
+    let (client, management_api) = match &demo {
+        Some(tenant) => (tenant.client(), format!("{}/", tenant.base_url())),
         None => client_from_environment()?,
+    };
+    let tenant = Tenant {
+        client: &client,
+        management_api: &management_api,
     };
     match cli.command {
         Command::Export { output } => export(&client, output.as_deref()).await,
@@ -115,7 +119,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             json,
         } => {
             let desired = read_desired(&file)?;
-            let plan = plan(&client, &desired, mode(authoritative)).await?;
+            let plan = plan(tenant, &desired, mode(authoritative)).await?;
             if json {
                 println!(
                     "{}",
@@ -136,8 +140,8 @@ async fn run(cli: Cli) -> Result<u8, String> {
             yes,
         } => {
             let desired = read_desired(&file)?;
-            let reconcile = client.reconcile(&desired).mode(mode(authoritative));
-            let plan = plan(&client, &desired, mode(authoritative)).await?;
+            let reconcile = tenant.reconcile(&desired).mode(mode(authoritative));
+            let plan = plan(tenant, &desired, mode(authoritative)).await?;
             output::plan(&plan);
             if plan.is_empty() {
                 return Ok(NOTHING_TO_DO);
@@ -201,9 +205,23 @@ fn mode(authoritative: bool) -> Mode {
     }
 }
 
-/// The client for the tenant the environment names. `AUTH0_BASE_URL` (the API root,
-/// `https://{domain}/api/v2`) takes the place of `AUTH0_DOMAIN`, for a proxy or a test tenant.
-fn client_from_environment() -> Result<Client, String> {
+/// The tenant a command works on: its client, and its Management API's identifier.
+#[derive(Clone, Copy)]
+struct Tenant<'a> {
+    client: &'a Client,
+    management_api: &'a str,
+}
+
+impl<'a> Tenant<'a> {
+    fn reconcile(self, desired: &'a DesiredState) -> reconcile::Reconcile<'a> {
+        self.client.reconcile(desired).management_api(self.management_api)
+    }
+}
+
+/// The client for the tenant the environment names, and its Management API's identifier (the
+/// API root with a trailing slash). `AUTH0_BASE_URL` (the API root, `https://{domain}/api/v2`)
+/// takes the place of `AUTH0_DOMAIN`, for a proxy or a test tenant.
+fn client_from_environment() -> Result<(Client, String), String> {
     let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
     let missing = |names: &[&str]| {
         format!(
@@ -215,15 +233,22 @@ fn client_from_environment() -> Result<Client, String> {
     else {
         return Err(missing(&["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET"]));
     };
-    let builder = match (variable("AUTH0_BASE_URL"), variable("AUTH0_DOMAIN")) {
-        (Some(base_url), _) => Client::builder().base_url(base_url),
-        (None, Some(domain)) => Client::builder().domain(domain),
+    let (builder, management_api) = match (variable("AUTH0_BASE_URL"), variable("AUTH0_DOMAIN")) {
+        (Some(base_url), _) => {
+            let management_api = format!("{}/", base_url.trim_end_matches('/'));
+            (Client::builder().base_url(base_url), management_api)
+        }
+        (None, Some(domain)) => {
+            let management_api = format!("https://{domain}/api/v2/");
+            (Client::builder().domain(domain), management_api)
+        }
         (None, None) => return Err(missing(&["AUTH0_DOMAIN"])),
     };
-    builder
+    let client = builder
         .client_credentials(client_id, secret)
         .build()
-        .map_err(|error| error.to_string())
+        .map_err(|error| error.to_string())?;
+    Ok((client, management_api))
 }
 
 fn read_desired(file: &Path) -> Result<DesiredState, String> {
@@ -231,14 +256,14 @@ fn read_desired(file: &Path) -> Result<DesiredState, String> {
     DesiredState::from_toml(&text).map_err(|error| format!("{}: {error}", file.display()))
 }
 
-async fn plan(client: &Client, desired: &DesiredState, mode: Mode) -> Result<reconcile::Plan, String> {
+async fn plan(tenant: Tenant<'_>, desired: &DesiredState, mode: Mode) -> Result<reconcile::Plan, String> {
     let spinner = output::spinner("reading grants");
     let progress = |progress: Progress| {
         if let Progress::Read { grants } = progress {
             spinner.set_message(format!("reading grants: {grants}"));
         }
     };
-    let plan = client
+    let plan = tenant
         .reconcile(desired)
         .mode(mode)
         .on_progress(&progress)
