@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use auth0_client_grants::{ClientGrant, DefaultFor, NewClientGrant, OrganizationUsage, SubjectType};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::DesiredError;
@@ -19,12 +20,20 @@ use super::DesiredError;
 /// organization_usage = "allow"
 /// organizations = ["org_abc123"]
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "auth0-grants grants file",
+    description = "The client grants an Auth0 tenant should have, for `auth0-grants plan` and `apply`."
+)]
 #[non_exhaustive]
 pub struct DesiredState {
     /// The grants, each identified by its [`GrantKey`].
     #[serde(rename = "grant", default)]
+    #[schemars(
+        description = "One `[[grant]]` table per grant, identified by `client_id` (or \
+        `default_for`), `audience` and `subject_type`."
+    )]
     pub grants: Vec<DesiredGrant>,
     /// Where each grant was written, for errors found once the tenant is read.
     #[serde(skip)]
@@ -79,38 +88,63 @@ impl Lines {
 /// One grant as it should be. `scope` and `organizations` are always managed (absent means
 /// none); the other settings only when given (absent leaves the tenant's value alone, and a new
 /// grant gets Auth0's default).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+// The rules `check` holds each grant to that a schema can say too.
+#[schemars(extend(
+    "oneOf" = [{"required": ["client_id"]}, {"required": ["default_for"]}],
+    "allOf" = [
+        {
+            "if": {"properties": {"allow_all_scopes": {"const": true}}, "required": ["allow_all_scopes"]},
+            "then": {"properties": {"scope": {"maxItems": 0}}}
+        },
+        {
+            "if": {"properties": {"organization_usage": {"const": "deny"}}, "required": ["organization_usage"]},
+            "then": {"properties": {"organizations": {"maxItems": 0}}}
+        }
+    ]
+))]
 #[non_exhaustive]
 pub struct DesiredGrant {
     /// The application the grant is for; exactly one of `client_id` and `default_for`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", length(min = 1))]
     pub client_id: Option<String>,
     /// The group of clients a default grant applies to (`third_party_clients`).
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "known")]
+    #[schemars(schema_with = "known_schema::<DefaultFor>")]
     pub default_for: Option<DefaultFor>,
     /// The API (its identifier).
+    #[schemars(length(min = 1))]
     pub audience: String,
     /// Who the grant is for; default `client`.
     #[serde(default = "client", deserialize_with = "known_value")]
+    #[schemars(schema_with = "known_schema::<SubjectType>")]
     pub subject_type: SubjectType,
-    /// The scopes allowed.
+    /// The scopes allowed, each 1 to 280 characters and listed once; none with
+    /// `allow_all_scopes = true`.
     #[serde(default)]
+    #[schemars(inner(length(min = 1, max = 280)), extend("uniqueItems" = true))]
     pub scope: Vec<String>,
     /// Whether the grant may, must or must not be used with organizations.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "known")]
+    #[schemars(schema_with = "known_schema::<OrganizationUsage>")]
     pub organization_usage: Option<OrganizationUsage>,
     /// Whether any organization may use the grant, not only those associated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
     pub allow_any_organization: Option<bool>,
     /// Whether every scope of the API is allowed, those added later included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
     pub allow_all_scopes: Option<bool>,
-    /// The `authorization_details` types allowed.
+    /// The `authorization_details` types allowed, each 1 to 255 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Vec<String>", inner(length(min = 1, max = 255)))]
     pub authorization_details_types: Option<Vec<String>>,
-    /// The ids of the organizations the grant must be associated with.
+    /// The ids of the organizations the grant must be associated with, each once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("uniqueItems" = true))]
     pub organizations: Vec<String>,
 }
 
@@ -155,6 +189,11 @@ where
                 .join(", ")
         )))
     }
+}
+
+/// The schema of what [`known_value`] reads: a string, one of the values this crate knows.
+fn known_schema<T: KnownValue>(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": "string", "enum": T::known()})
 }
 
 fn known<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
@@ -328,6 +367,16 @@ impl DesiredState {
         Ok(state)
     }
 
+    /// The JSON Schema of the grants file, derived from the types the file is read into: for
+    /// editors (taplo's `#:schema` directive) and for checking files in CI. Draft 7, with no
+    /// references, which every TOML editor's validator reads.
+    pub fn json_schema() -> serde_json::Value {
+        let generator = schemars::generate::SchemaSettings::draft07()
+            .with(|settings| settings.inline_subschemas = true)
+            .into_generator();
+        generator.into_root_schema_for::<Self>().to_value()
+    }
+
     /// The desired state as TOML, one `[[grant]]` table per grant.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a desired state is plain data")
@@ -406,6 +455,15 @@ impl DesiredState {
             }
             if !seen.insert(scope.as_str()) {
                 return Err(refuse("scope", format!("`{scope}` is listed twice")));
+            }
+        }
+        for kind in grant.authorization_details_types.iter().flatten() {
+            let chars = kind.chars().count();
+            if !(1..=255).contains(&chars) {
+                return Err(refuse(
+                    "authorization_details_types",
+                    format!("the type `{kind}` is {chars} characters long; a type is 1 to 255"),
+                ));
             }
         }
         if grant.allow_all_scopes == Some(true) && !grant.scope.is_empty() {

@@ -63,6 +63,8 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Print the grants file's JSON Schema, for editors and CI (needs no tenant).
+    Schema,
     /// List least-privilege findings, one line each. Exit 2 when there are any.
     Audit {
         /// The findings as JSON.
@@ -93,6 +95,12 @@ fn fail(message: &str) -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<u8, String> {
+    if let Command::Schema = cli.command {
+        let schema =
+            serde_json::to_string_pretty(&DesiredState::json_schema()).map_err(|error| error.to_string())?;
+        println!("{schema}");
+        return Ok(NOTHING_TO_DO);
+    }
     // The demo tenant lives as long as the command.
     let demo = if cli.demo {
         Some(
@@ -167,6 +175,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             );
             Ok(NOTHING_TO_DO)
         }
+        Command::Schema => unreachable!("answered before a tenant is needed"),
         Command::Audit { json } => {
             let grants: Vec<ClientGrant> = client
                 .client_grants()
