@@ -289,3 +289,88 @@ fn schema_prints_the_grants_files_schema_with_no_tenant() {
     assert_eq!(grant["properties"]["scope"]["items"]["maxLength"], 280);
     assert!(stdout(&output).starts_with("{\n  \"$schema\""), "pretty JSON");
 }
+
+/// A tenant with `billing` on too little scope, a file that widens it, and the path of the
+/// plan of it `plan --out` saved (exit 2).
+async fn tenant_file_and_saved_plan(directory: &Path) -> (FakeTenant, String, String) {
+    let tenant = FakeTenant::start().await;
+    tenant
+        .client()
+        .client_grants()
+        .create(NewClientGrant::new("billing", "https://api.example.com/").scope(["read:invoices"]))
+        .await
+        .unwrap();
+    let file = directory.join("grants.toml");
+    std::fs::write(
+        &file,
+        "[[grant]]\nclient_id = \"billing\"\naudience = \"https://api.example.com/\"\n\
+         scope = [\"read:invoices\", \"write:invoices\"]\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap().to_owned();
+    let saved = directory.join("grants.plan.json").to_str().unwrap().to_owned();
+    let plan = run_against(&tenant, &["plan", &file, "--out", &saved]).await;
+    assert_eq!(code(&plan), 2, "{}", stderr(&plan));
+    assert!(stdout(&plan).contains("~ update"), "{}", stdout(&plan));
+    (tenant, file, saved)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_applies_without_asking_and_then_plans_to_no_changes() {
+    let directory = tempfile::tempdir().unwrap();
+    let (tenant, file, saved) = tenant_file_and_saved_plan(directory.path()).await;
+
+    let apply = run_against(&tenant, &["apply", &saved]).await;
+
+    assert_eq!(code(&apply), 0, "{}", stderr(&apply));
+    assert!(
+        stdout(&apply).contains("Applied: 1 written"),
+        "{}",
+        stdout(&apply)
+    );
+    let again = run_against(&tenant, &["plan", &file]).await;
+    assert_eq!(code(&again), 0, "{}", stdout(&again));
+    let refused = run_against(&tenant, &["apply", "--authoritative", &saved]).await;
+    assert_eq!(code(&refused), 1);
+    assert!(
+        stderr(&refused).contains("keeps the mode"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_of_a_tenant_changed_since_exits_1_naming_the_grant_and_writes_nothing() {
+    let directory = tempfile::tempdir().unwrap();
+    let (tenant, _, saved) = tenant_file_and_saved_plan(directory.path()).await;
+    let billing = tenant.grants()[0].id.clone();
+    tenant
+        .client()
+        .client_grants()
+        .update(
+            &billing,
+            auth0_client_grants::ClientGrantUpdate::new().scope(["admin"]),
+        )
+        .await
+        .unwrap();
+    let before = tenant.requests().len();
+
+    let apply = run_against(&tenant, &["apply", "--yes", &saved]).await;
+
+    assert_eq!(code(&apply), 1);
+    let text = stderr(&apply);
+    assert!(
+        text.contains("the tenant changed since the plan was saved")
+            && text.contains(&format!(
+                "billing → https://api.example.com/ (client) ({billing})"
+            )),
+        "{text}"
+    );
+    assert!(
+        tenant.requests()[before..]
+            .iter()
+            .all(|request| request.method == "GET" || request.path == "/oauth/token"),
+        "nothing is written"
+    );
+    assert_eq!(tenant.grants()[0].scope, ["admin"]);
+}

@@ -228,7 +228,7 @@ impl KnownValue for DefaultFor {
 
 /// Who a grant is for: Auth0 keeps one grant per client (or `default_for` group), audience
 /// and subject type, so that triple is a grant's identity.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GrantKey {
     /// `client_id`, or `default_for:{group}` for a default grant.

@@ -25,11 +25,13 @@ mod apply;
 mod desired;
 mod error;
 mod plan;
+mod saved;
 
 pub use apply::{ApplyError, ApplyReport};
 pub use desired::{DesiredGrant, DesiredState, GrantKey};
 pub use error::{DesiredError, ReconcileError};
 pub use plan::{Change, FieldChange, Mode, Plan, TenantState, Untouched};
+pub use saved::{Drift, GrantSeen, ReadGrant, SavedPlan, SavedPlanError};
 
 use auth0_client_grants::{Client, ClientGrant, Error};
 use futures_util::TryStreamExt;
@@ -212,9 +214,16 @@ impl<'a> Reconcile<'a> {
     /// API would refuse given what the tenant has is a [`ReconcileError::Desired`] naming the
     /// field and the line (see [`management_api`](Self::management_api)).
     pub async fn plan(&self) -> Result<Plan, ReconcileError> {
+        Ok(self.read_and_plan().await?.1)
+    }
+
+    /// What the tenant has, and the plan made from it once the desired state is checked
+    /// against it.
+    async fn read_and_plan(&self) -> Result<(TenantState, Plan), ReconcileError> {
         let tenant = self.tenant().await?;
         self.desired.check_against(&tenant, &self.system_apis(&tenant))?;
-        Ok(Plan::compute(&tenant, self.desired, self.mode))
+        let plan = Plan::compute(&tenant, self.desired, self.mode);
+        Ok((tenant, plan))
     }
 
     /// Writes `plan`, in its order: creates before associations, dissociations before deletes.

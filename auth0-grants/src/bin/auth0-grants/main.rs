@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use auth0_client_grants::{Client, ClientGrant};
-use auth0_grants::reconcile::{self, DesiredState, Mode, Progress, ReconcileExt};
+use auth0_grants::reconcile::{self, DesiredState, Mode, Progress, ReconcileExt, SavedPlan};
 use clap::{Parser, Subcommand};
 use futures_util::TryStreamExt;
 
@@ -52,8 +52,13 @@ enum Command {
         /// The plan as JSON.
         #[arg(long)]
         json: bool,
+        /// Also save the plan, with what it read of the tenant, to PLAN for `apply PLAN`.
+        #[arg(long, value_name = "PLAN")]
+        out: Option<PathBuf>,
     },
-    /// Make the tenant match FILE: shows the plan, and asks unless --yes.
+    /// Make the tenant match FILE: shows the plan, and asks unless --yes. Given a plan saved by
+    /// `plan --out` (a JSON file) instead, applies exactly that plan without asking, or nothing
+    /// if the tenant changed since.
     Apply {
         file: PathBuf,
         /// Also delete grants and dissociate organizations FILE does not name, on the audiences it names.
@@ -125,9 +130,22 @@ async fn run(cli: Cli) -> Result<u8, String> {
             file,
             authoritative,
             json,
+            out,
         } => {
             let desired = read_desired(&file)?;
-            let plan = plan(tenant, &desired, mode(authoritative)).await?;
+            let plan = match out {
+                Some(out) => {
+                    let saved = save_plan(tenant, &desired, mode(authoritative)).await?;
+                    std::fs::write(&out, saved.to_json())
+                        .map_err(|error| format!("{}: {error}", out.display()))?;
+                    eprintln!(
+                        "Plan saved to {}: `auth0-grants apply {0}` applies it.",
+                        out.display()
+                    );
+                    saved.plan
+                }
+                None => plan(tenant, &desired, mode(authoritative)).await?,
+            };
             if json {
                 println!(
                     "{}",
@@ -147,6 +165,14 @@ async fn run(cli: Cli) -> Result<u8, String> {
             authoritative,
             yes,
         } => {
+            let text =
+                std::fs::read_to_string(&file).map_err(|error| format!("{}: {error}", file.display()))?;
+            if is_saved_plan(&text) {
+                if authoritative {
+                    return Err("--authoritative: a saved plan keeps the mode it was planned in".into());
+                }
+                return apply_saved(tenant, &file, &text).await;
+            }
             let desired = read_desired(&file)?;
             let reconcile = tenant.reconcile(&desired).mode(mode(authoritative));
             let plan = plan(tenant, &desired, mode(authoritative)).await?;
@@ -167,12 +193,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             let applied = reconcile.on_progress(&progress).apply(&plan).await;
             bar.finish_and_clear();
             let report = applied.map_err(|error| error.to_string())?;
-            println!(
-                "Applied: {} written, {} found already done, {} planned again.",
-                report.applied.len(),
-                report.already_done.len(),
-                report.replanned.len()
-            );
+            report_applied(&report);
             Ok(NOTHING_TO_DO)
         }
         Command::Schema => unreachable!("answered before a tenant is needed"),
@@ -263,6 +284,53 @@ fn client_from_environment() -> Result<(Client, String), String> {
 fn read_desired(file: &Path) -> Result<DesiredState, String> {
     let text = std::fs::read_to_string(file).map_err(|error| format!("{}: {error}", file.display()))?;
     DesiredState::from_toml(&text).map_err(|error| format!("{}: {error}", file.display()))
+}
+
+/// A saved plan is JSON, an object; a TOML document cannot start with `{`.
+fn is_saved_plan(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+}
+
+async fn save_plan(tenant: Tenant<'_>, desired: &DesiredState, mode: Mode) -> Result<SavedPlan, String> {
+    let spinner = output::spinner("reading grants");
+    let saved = tenant.reconcile(desired).mode(mode).save_plan().await;
+    spinner.finish_and_clear();
+    saved.map_err(|error| error.to_string())
+}
+
+/// Applies a plan saved by `plan --out`, as `terraform apply PLANFILE` does: without asking
+/// (the plan was reviewed when saved), and only if the tenant still has what the plan read.
+async fn apply_saved(tenant: Tenant<'_>, file: &Path, text: &str) -> Result<u8, String> {
+    let saved = SavedPlan::from_json(text).map_err(|error| format!("{}: {error}", file.display()))?;
+    output::plan(&saved.plan);
+    if saved.plan.is_empty() {
+        return Ok(NOTHING_TO_DO);
+    }
+    let bar = output::bar(saved.plan.changes().len() as u64, "applying");
+    let progress = |progress: Progress| {
+        if let Progress::Applied { done, .. } = progress {
+            bar.set_position(done as u64);
+        }
+    };
+    let applied = saved
+        .reconcile(tenant.client)
+        .management_api(tenant.management_api)
+        .on_progress(&progress)
+        .apply_saved(&saved)
+        .await;
+    bar.finish_and_clear();
+    let report = applied.map_err(|error| error.to_string())?;
+    report_applied(&report);
+    Ok(NOTHING_TO_DO)
+}
+
+fn report_applied(report: &reconcile::ApplyReport) {
+    println!(
+        "Applied: {} written, {} found already done, {} planned again.",
+        report.applied.len(),
+        report.already_done.len(),
+        report.replanned.len()
+    );
 }
 
 async fn plan(tenant: Tenant<'_>, desired: &DesiredState, mode: Mode) -> Result<reconcile::Plan, String> {
