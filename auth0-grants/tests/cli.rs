@@ -208,3 +208,169 @@ async fn an_export_plans_to_nothing_even_when_authoritative() {
     let plan = run_against(&tenant, &["plan", "--authoritative", file]).await;
     assert_eq!(code(&plan), 0, "{}{}", stdout(&plan), stderr(&plan));
 }
+
+#[test]
+fn a_file_with_scopes_the_api_refuses_exits_1_before_reading_the_tenant() {
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("grants.toml");
+    std::fs::write(
+        &file,
+        "[[grant]]\nclient_id = \"a\"\naudience = \"x\"\nscope = [\"read\", \"read\"]\n",
+    )
+    .unwrap();
+    let output = run(&["--demo", "plan", file.to_str().unwrap()], &[]);
+    assert_eq!(code(&output), 1);
+    let text = stderr(&output);
+    assert!(
+        text.contains("grant[0].scope") && text.contains("line 4") && text.contains("listed twice"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_all_scopes_on_the_management_api_fails_the_plan_with_exit_1_and_writes_nothing() {
+    let tenant = FakeTenant::start().await;
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("grants.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[grant]]\nclient_id = \"deployer\"\naudience = \"{}/\"\nallow_all_scopes = true\n",
+            tenant.base_url()
+        ),
+    )
+    .unwrap();
+
+    let output = run_against(&tenant, &["apply", "--yes", file.to_str().unwrap()]).await;
+
+    assert_eq!(code(&output), 1);
+    let text = stderr(&output);
+    assert!(
+        text.contains("grant[0].allow_all_scopes") && text.contains("is a system API"),
+        "{text}"
+    );
+    assert!(
+        tenant
+            .requests()
+            .iter()
+            .all(|request| request.method == "GET" || request.path == "/oauth/token")
+    );
+}
+
+#[test]
+fn the_demo_takes_legacy_sync_back_from_every_scope_to_listed_ones() {
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("grants.toml");
+    std::fs::write(
+        &file,
+        "[[grant]]\nclient_id = \"legacy-sync\"\naudience = \"https://api.example.com/\"\n\
+         scope = [\"read:invoices\"]\nallow_all_scopes = false\n",
+    )
+    .unwrap();
+    let output = run(&["--demo", "apply", "--yes", file.to_str().unwrap()], &[]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("allow_all_scopes: true → false"), "{text}");
+    assert!(text.contains("Applied: 1 written"), "{text}");
+}
+
+#[test]
+fn schema_prints_the_grants_files_schema_with_no_tenant() {
+    let output = run(&["schema"], &[]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    // Compared in shape, not byte for byte with grants.schema.json (tests/schema.rs does that):
+    // the binary may be the one the regeneration test built from a probed spec, with enum
+    // values of its own, into the shared target directory.
+    let schema: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(schema["title"], "auth0-grants grants file");
+    assert_eq!(schema["additionalProperties"], false);
+    let grant = &schema["properties"]["grant"]["items"];
+    assert_eq!(grant["additionalProperties"], false);
+    assert_eq!(grant["properties"]["scope"]["items"]["maxLength"], 280);
+    assert!(stdout(&output).starts_with("{\n  \"$schema\""), "pretty JSON");
+}
+
+/// A tenant with `billing` on too little scope, a file that widens it, and the path of the
+/// plan of it `plan --out` saved (exit 2).
+async fn tenant_file_and_saved_plan(directory: &Path) -> (FakeTenant, String, String) {
+    let tenant = FakeTenant::start().await;
+    tenant
+        .client()
+        .client_grants()
+        .create(NewClientGrant::new("billing", "https://api.example.com/").scope(["read:invoices"]))
+        .await
+        .unwrap();
+    let file = directory.join("grants.toml");
+    std::fs::write(
+        &file,
+        "[[grant]]\nclient_id = \"billing\"\naudience = \"https://api.example.com/\"\n\
+         scope = [\"read:invoices\", \"write:invoices\"]\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap().to_owned();
+    let saved = directory.join("grants.plan.json").to_str().unwrap().to_owned();
+    let plan = run_against(&tenant, &["plan", &file, "--out", &saved]).await;
+    assert_eq!(code(&plan), 2, "{}", stderr(&plan));
+    assert!(stdout(&plan).contains("~ update"), "{}", stdout(&plan));
+    (tenant, file, saved)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_applies_without_asking_and_then_plans_to_no_changes() {
+    let directory = tempfile::tempdir().unwrap();
+    let (tenant, file, saved) = tenant_file_and_saved_plan(directory.path()).await;
+
+    let apply = run_against(&tenant, &["apply", &saved]).await;
+
+    assert_eq!(code(&apply), 0, "{}", stderr(&apply));
+    assert!(
+        stdout(&apply).contains("Applied: 1 written"),
+        "{}",
+        stdout(&apply)
+    );
+    let again = run_against(&tenant, &["plan", &file]).await;
+    assert_eq!(code(&again), 0, "{}", stdout(&again));
+    let refused = run_against(&tenant, &["apply", "--authoritative", &saved]).await;
+    assert_eq!(code(&refused), 1);
+    assert!(
+        stderr(&refused).contains("keeps the mode"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_of_a_tenant_changed_since_exits_1_naming_the_grant_and_writes_nothing() {
+    let directory = tempfile::tempdir().unwrap();
+    let (tenant, _, saved) = tenant_file_and_saved_plan(directory.path()).await;
+    let billing = tenant.grants()[0].id.clone();
+    tenant
+        .client()
+        .client_grants()
+        .update(
+            &billing,
+            auth0_client_grants::ClientGrantUpdate::new().scope(["admin"]),
+        )
+        .await
+        .unwrap();
+    let before = tenant.requests().len();
+
+    let apply = run_against(&tenant, &["apply", "--yes", &saved]).await;
+
+    assert_eq!(code(&apply), 1);
+    let text = stderr(&apply);
+    assert!(
+        text.contains("the tenant changed since the plan was saved")
+            && text.contains(&format!(
+                "billing → https://api.example.com/ (client) ({billing})"
+            )),
+        "{text}"
+    );
+    assert!(
+        tenant.requests()[before..]
+            .iter()
+            .all(|request| request.method == "GET" || request.path == "/oauth/token"),
+        "nothing is written"
+    );
+    assert_eq!(tenant.grants()[0].scope, ["admin"]);
+}

@@ -4,7 +4,7 @@
 
 use crate::api::generated::types;
 use crate::api::models::{DefaultFor, OrganizationUsage, SubjectType};
-use crate::api::validate::{built, convert, item_lengths};
+use crate::api::validate::{built, convert, item_lengths, no_duplicates};
 use crate::error::Error;
 
 /// Scope items: 1 to 280 characters.
@@ -61,7 +61,8 @@ impl NewClientGrant {
         }
     }
 
-    /// The scopes granted (each 1 to 280 characters).
+    /// The scopes granted (each 1 to 280 characters, none twice; none when
+    /// [`allow_all_scopes`](Self::allow_all_scopes) is `true`).
     #[must_use]
     pub fn scope<S: Into<String>>(mut self, scope: impl IntoIterator<Item = S>) -> Self {
         self.scope = scope.into_iter().map(Into::into).collect();
@@ -99,7 +100,8 @@ impl NewClientGrant {
         self
     }
 
-    /// Whether every scope of the API is allowed, whatever `scope` says.
+    /// Whether every scope of the API is allowed; `true` needs an empty `scope`. Leave it unset
+    /// for a system API (the Management API), which refuses the field even as `false`.
     #[must_use]
     pub fn allow_all_scopes(mut self, allow: bool) -> Self {
         self.allow_all_scopes = Some(allow);
@@ -112,6 +114,8 @@ impl NewClientGrant {
             crate::api::path_segment::check("client_id", client_id)?;
         }
         item_lengths("scope", &self.scope, SCOPE_LENGTH.0, SCOPE_LENGTH.1)?;
+        no_duplicates("scope", &self.scope)?;
+        all_scopes_or_listed(self.allow_all_scopes, Some(&self.scope))?;
         let (min, max) = AUTHORIZATION_DETAILS_TYPE_LENGTH;
         item_lengths(
             "authorization_details_types",
@@ -166,7 +170,8 @@ impl ClientGrantUpdate {
         Self::default()
     }
 
-    /// Replaces the scopes (each 1 to 280 characters).
+    /// Replaces the scopes (each 1 to 280 characters, none twice; none in the same update as
+    /// `allow_all_scopes(true)`).
     #[must_use]
     pub fn scope<S: Into<String>>(mut self, scope: impl IntoIterator<Item = S>) -> Self {
         self.scope = Some(Some(scope.into_iter().map(Into::into).collect()));
@@ -208,7 +213,9 @@ impl ClientGrantUpdate {
         self
     }
 
-    /// Sets whether every scope of the API is allowed.
+    /// Sets whether every scope of the API is allowed. Auth0 takes a grant from `true` back
+    /// to listed scopes in two updates: `allow_all_scopes(false)` with an empty `scope`, then
+    /// the scopes. Never set it for a system API (the Management API), which refuses the field.
     #[must_use]
     pub fn allow_all_scopes(mut self, allow: bool) -> Self {
         self.allow_all_scopes = Some(Some(allow));
@@ -241,9 +248,14 @@ impl ClientGrantUpdate {
                 "an update must set or reset at least one field",
             ));
         }
+        all_scopes_or_listed(
+            self.allow_all_scopes.flatten(),
+            self.scope.as_ref().and_then(Option::as_ref),
+        )?;
         let scope = match &self.scope {
             Some(Some(scope)) => {
                 item_lengths("scope", scope, SCOPE_LENGTH.0, SCOPE_LENGTH.1)?;
+                no_duplicates("scope", scope)?;
                 Some(types::ClientGrantScopeUpdate(Some(convert_all("scope", scope)?)))
             }
             Some(None) => Some(types::ClientGrantScopeUpdate(None)),
@@ -272,6 +284,18 @@ impl ClientGrantUpdate {
             .scope(scope);
         built("body", body)
     }
+}
+
+/// Auth0 refuses `allow_all_scopes: true` beside a non-empty `scope`: the grant either allows
+/// every scope or lists them.
+fn all_scopes_or_listed(allow_all_scopes: Option<bool>, scope: Option<&Vec<String>>) -> Result<(), Error> {
+    if allow_all_scopes == Some(true) && scope.is_some_and(|scope| !scope.is_empty()) {
+        return Err(Error::invalid_input(
+            "allow_all_scopes",
+            "cannot be true with a non-empty `scope`: a grant allows every scope or lists them",
+        ));
+    }
+    Ok(())
 }
 
 fn convert_all<T: TryFrom<String>>(parameter: &'static str, values: &[String]) -> Result<Vec<T>, Error>
@@ -340,6 +364,54 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "invalid `authorization_details_types`: item 0 must be 1 to 255 characters long, got 0"
+        );
+    }
+
+    #[test]
+    fn all_scopes_beside_listed_scopes_and_a_scope_twice_are_refused() {
+        let both = NewClientGrant::new("cid", "https://api/")
+            .scope(["read:a"])
+            .allow_all_scopes(true)
+            .to_body()
+            .unwrap_err();
+        assert_eq!(
+            both.to_string(),
+            "invalid `allow_all_scopes`: cannot be true with a non-empty `scope`: a grant allows every scope or lists them"
+        );
+        assert!(
+            NewClientGrant::new("cid", "https://api/")
+                .allow_all_scopes(true)
+                .to_body()
+                .is_ok()
+        );
+        let twice = NewClientGrant::new("cid", "https://api/")
+            .scope(["read:a", "write:a", "read:a"])
+            .to_body()
+            .unwrap_err();
+        assert_eq!(twice.to_string(), "invalid `scope`: `read:a` is listed twice");
+        assert!(
+            ClientGrantUpdate::new()
+                .allow_all_scopes(true)
+                .scope(["read:a"])
+                .to_body()
+                .is_err()
+        );
+        assert!(ClientGrantUpdate::new().scope(["a", "a"]).to_body().is_err());
+        assert_eq!(
+            update_json(
+                ClientGrantUpdate::new()
+                    .allow_all_scopes(false)
+                    .scope(Vec::<String>::new())
+            ),
+            json!({"allow_all_scopes": false, "scope": []})
+        );
+        assert_eq!(
+            update_json(
+                ClientGrantUpdate::new()
+                    .allow_all_scopes(true)
+                    .scope(Vec::<String>::new())
+            ),
+            json!({"allow_all_scopes": true, "scope": []})
         );
     }
 

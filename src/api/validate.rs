@@ -62,6 +62,18 @@ pub(crate) fn item_lengths(
     Ok(())
 }
 
+/// No item of a list is there twice.
+pub(crate) fn no_duplicates(parameter: &'static str, items: &[String]) -> Result<(), Error> {
+    let mut seen = std::collections::HashSet::new();
+    match items.iter().find(|item| !seen.insert(item.as_str())) {
+        Some(twice) => Err(Error::invalid_input(
+            parameter,
+            format!("`{twice}` is listed twice"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A generated value from its generated builder, which is how hand-written code makes them: a
 /// field Auth0 adds is then one more setter, not a struct literal that stops compiling.
 pub(crate) fn built<T, B: TryInto<T>>(parameter: &'static str, builder: B) -> Result<T, Error>

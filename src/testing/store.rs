@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::failure::Failure;
@@ -21,6 +22,50 @@ const UPDATABLE: [&str; 5] = [
     "allow_all_scopes",
     "authorization_details_types",
 ];
+
+/// What Auth0 answers when `allow_all_scopes` is sent, even as `false`, for a system API.
+const SYSTEM_API_ALL_SCOPES: &str = "allow_all_scopes cannot be provided when audience is a system API";
+
+/// A body that breaks one of Auth0's rules about scopes: a 400 with Auth0's words.
+fn bad_request(message: impl Into<String>) -> Failure {
+    Failure {
+        status: StatusCode::BAD_REQUEST,
+        message: message.into(),
+        error_code: None,
+    }
+}
+
+/// Auth0's rules for the scopes of a grant being written: no scope twice, and `allow_all_scopes`
+/// never beside listed scopes. `stored` is what the grant allows now: Auth0 checks listed scopes
+/// against it too, which is why a grant goes back from every scope to listed ones in two
+/// writes (`{"allow_all_scopes": false, "scope": []}`, then the scopes), as terraform does.
+fn check_scopes(
+    scope: Option<&[String]>,
+    allow_all_scopes: Option<bool>,
+    stored: bool,
+) -> Result<(), Failure> {
+    let scope = scope.unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = scope.iter().find(|item| !seen.insert(item.as_str())) {
+        return Err(Failure::invalid_body(format!("scope: {twice:?} is listed twice")));
+    }
+    if !scope.is_empty() && (allow_all_scopes == Some(true) || stored) {
+        // Auth0's wording of this refusal is not recorded; its status is.
+        return Err(bad_request(
+            "scope cannot be provided when allow_all_scopes is true",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `audience` is a system API, for which Auth0 refuses `allow_all_scopes`: the tenant's
+/// own Management API (whose identifier is always `{origin}/api/v2/`; the fake serves one
+/// tenant), or an API Auth0 holds system grants on.
+fn is_system_api<'a>(audience: &str, mut grants: impl Iterator<Item = &'a ClientGrant>) -> bool {
+    let management_api = url::Url::parse(audience)
+        .is_ok_and(|url| url.path() == "/api/v2/" && url.query().is_none() && url.has_host());
+    management_api || grants.any(|grant| grant.audience == audience && is_system(grant))
+}
 
 /// Which grants a list returns; every filter that is set must match.
 #[derive(Debug, Default, Clone)]
@@ -244,6 +289,20 @@ impl Store {
             }
             _ => {}
         }
+        check_scopes(
+            Some(
+                &request
+                    .scope
+                    .iter()
+                    .map(|scope| scope.to_string())
+                    .collect::<Vec<_>>(),
+            ),
+            request.allow_all_scopes,
+            false,
+        )?;
+        if request.allow_all_scopes.is_some() && is_system_api(&request.audience, self.grants.values()) {
+            return Err(bad_request(SYSTEM_API_ALL_SCOPES));
+        }
         // A grant is what was asked for, with what only Auth0 sets; read through JSON, so that a
         // field Auth0 adds to both is kept with no line here.
         let mut fields = serde_json::to_value(&request).unwrap_or_default();
@@ -279,10 +338,19 @@ impl Store {
             )));
         }
         let changes = Changes::parse(&fields)?;
-        let grant = self.get_mut(id)?;
+        let grant = self.get(id)?;
         if is_system(grant) {
             return Err(Failure::system_grant());
         }
+        if changes.allow_all_scopes.is_some() && is_system_api(&grant.audience, self.grants.values()) {
+            return Err(bad_request(SYSTEM_API_ALL_SCOPES));
+        }
+        check_scopes(
+            changes.scope.as_ref().and_then(Option::as_deref),
+            changes.allow_all_scopes.flatten(),
+            grant.allow_all_scopes == Some(true),
+        )?;
+        let grant = self.get_mut(id)?;
         changes.apply(grant);
         Ok(grant.clone())
     }

@@ -139,7 +139,7 @@ async fn apply_one(
             if now.is_empty() {
                 return Ok(Outcome::AlreadyDone);
             }
-            grants.update(id, update_for(&now, grant)).await?;
+            update(client, &current, &now, grant).await?;
             Ok(Outcome::Written)
         }
         Change::Associate {
@@ -220,7 +220,7 @@ async fn create_or_adopt(
     report.replanned.push(grant.key());
     let fields = field_changes(&existing, grant);
     if !fields.is_empty() {
-        grants.update(&existing.id, update_for(&fields, grant)).await?;
+        update(client, &existing, &fields, grant).await?;
     }
     Ok((existing.id, Outcome::AlreadyDone))
 }
@@ -241,6 +241,36 @@ async fn find(client: &Client, grant: &DesiredGrant) -> Result<Option<ClientGran
     let key = grant.key();
     let found: Vec<ClientGrant> = list.stream().try_collect().await?;
     Ok(found.into_iter().find(|candidate| GrantKey::of(candidate) == key))
+}
+
+/// Sets `fields` of `current` to what `grant` says. A grant that goes from every scope back to
+/// listed ones takes the two writes Auth0 accepts: `{"allow_all_scopes": false, "scope": []}`,
+/// then the scopes with the rest.
+async fn update(
+    client: &Client,
+    current: &ClientGrant,
+    fields: &[FieldChange],
+    grant: &DesiredGrant,
+) -> Result<(), Error> {
+    let grants = client.client_grants();
+    let leaves_all_scopes = current.allow_all_scopes == Some(true)
+        && grant.allow_all_scopes == Some(false)
+        && !grant.scope.is_empty();
+    if !leaves_all_scopes {
+        grants.update(&current.id, update_for(fields, grant)).await?;
+        return Ok(());
+    }
+    let first = ClientGrantUpdate::new()
+        .allow_all_scopes(false)
+        .scope(Vec::<String>::new());
+    grants.update(&current.id, first).await?;
+    let rest: Vec<FieldChange> = fields
+        .iter()
+        .filter(|field| field.field != "allow_all_scopes")
+        .cloned()
+        .collect();
+    grants.update(&current.id, update_for(&rest, grant)).await?;
+    Ok(())
 }
 
 /// The update that sets `fields` to what `grant` says.

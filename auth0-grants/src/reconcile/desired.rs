@@ -1,10 +1,11 @@
 //! The desired state: the grants a tenant should have, as a TOML file of `[[grant]]` tables or
 //! built in code, checked before anything is read or written.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use auth0_client_grants::{ClientGrant, DefaultFor, NewClientGrant, OrganizationUsage, SubjectType};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::DesiredError;
@@ -19,50 +20,131 @@ use super::DesiredError;
 /// organization_usage = "allow"
 /// organizations = ["org_abc123"]
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "auth0-grants grants file",
+    description = "The client grants an Auth0 tenant should have, for `auth0-grants plan` and `apply`."
+)]
 #[non_exhaustive]
 pub struct DesiredState {
     /// The grants, each identified by its [`GrantKey`].
     #[serde(rename = "grant", default)]
+    #[schemars(
+        description = "One `[[grant]]` table per grant, identified by `client_id` (or \
+        `default_for`), `audience` and `subject_type`."
+    )]
     pub grants: Vec<DesiredGrant>,
+    /// Where each grant was written, for errors found once the tenant is read.
+    #[serde(skip)]
+    lines: Lines,
+}
+
+/// Scope items: 1 to 280 characters, as the API takes them.
+const SCOPE_LENGTH: std::ops::RangeInclusive<usize> = 1..=280;
+
+/// The lines of a file's grants: each `[[grant]]` header and the keys under it.
+#[derive(Debug, Clone, Default)]
+struct Lines(Vec<GrantLines>);
+
+#[derive(Debug, Clone, Default)]
+struct GrantLines {
+    header: usize,
+    keys: HashMap<String, usize>,
+}
+
+/// Where a grant was written is not part of what it says: two states with the same grants are
+/// equal.
+impl PartialEq for Lines {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Lines {
+    /// `grant[3].scope (line 9)` and the line: the key's own line when the file has it, else
+    /// its grant's header.
+    fn at(&self, index: usize, field: &str) -> (String, Option<usize>) {
+        let grant = self.0.get(index);
+        let line = grant.map(|grant| grant.keys.get(field).copied().unwrap_or(grant.header));
+        let place = match line {
+            Some(line) => format!("grant[{index}] (line {line})"),
+            None => format!("grant[{index}]"),
+        };
+        (place, line)
+    }
+
+    /// The error of `grant[index].field`, at its line.
+    fn refuse(&self, index: usize, field: &str, problem: String) -> DesiredError {
+        let (place, line) = self.at(index, field);
+        DesiredError::new(
+            format!("grant[{index}].{field}"),
+            line,
+            format!("{place}: {problem}"),
+        )
+    }
 }
 
 /// One grant as it should be. `scope` and `organizations` are always managed (absent means
 /// none); the other settings only when given (absent leaves the tenant's value alone, and a new
 /// grant gets Auth0's default).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+// The rules `check` holds each grant to that a schema can say too.
+#[schemars(extend(
+    "oneOf" = [{"required": ["client_id"]}, {"required": ["default_for"]}],
+    "allOf" = [
+        {
+            "if": {"properties": {"allow_all_scopes": {"const": true}}, "required": ["allow_all_scopes"]},
+            "then": {"properties": {"scope": {"maxItems": 0}}}
+        },
+        {
+            "if": {"properties": {"organization_usage": {"const": "deny"}}, "required": ["organization_usage"]},
+            "then": {"properties": {"organizations": {"maxItems": 0}}}
+        }
+    ]
+))]
 #[non_exhaustive]
 pub struct DesiredGrant {
     /// The application the grant is for; exactly one of `client_id` and `default_for`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", length(min = 1))]
     pub client_id: Option<String>,
     /// The group of clients a default grant applies to (`third_party_clients`).
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "known")]
+    #[schemars(schema_with = "known_schema::<DefaultFor>")]
     pub default_for: Option<DefaultFor>,
     /// The API (its identifier).
+    #[schemars(length(min = 1))]
     pub audience: String,
     /// Who the grant is for; default `client`.
     #[serde(default = "client", deserialize_with = "known_value")]
+    #[schemars(schema_with = "known_schema::<SubjectType>")]
     pub subject_type: SubjectType,
-    /// The scopes allowed.
+    /// The scopes allowed, each 1 to 280 characters and listed once; none with
+    /// `allow_all_scopes = true`.
     #[serde(default)]
+    #[schemars(inner(length(min = 1, max = 280)), extend("uniqueItems" = true))]
     pub scope: Vec<String>,
     /// Whether the grant may, must or must not be used with organizations.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "known")]
+    #[schemars(schema_with = "known_schema::<OrganizationUsage>")]
     pub organization_usage: Option<OrganizationUsage>,
     /// Whether any organization may use the grant, not only those associated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
     pub allow_any_organization: Option<bool>,
     /// Whether every scope of the API is allowed, those added later included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
     pub allow_all_scopes: Option<bool>,
-    /// The `authorization_details` types allowed.
+    /// The `authorization_details` types allowed, each 1 to 255 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Vec<String>", inner(length(min = 1, max = 255)))]
     pub authorization_details_types: Option<Vec<String>>,
-    /// The ids of the organizations the grant must be associated with.
+    /// The ids of the organizations the grant must be associated with, each once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("uniqueItems" = true))]
     pub organizations: Vec<String>,
 }
 
@@ -109,6 +191,11 @@ where
     }
 }
 
+/// The schema of what [`known_value`] reads: a string, one of the values this crate knows.
+fn known_schema<T: KnownValue>(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": "string", "enum": T::known()})
+}
+
 fn known<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
@@ -141,7 +228,7 @@ impl KnownValue for DefaultFor {
 
 /// Who a grant is for: Auth0 keeps one grant per client (or `default_for` group), audience
 /// and subject type, so that triple is a grant's identity.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GrantKey {
     /// `client_id`, or `default_for:{group}` for a default grant.
@@ -257,24 +344,37 @@ impl DesiredState {
     pub fn new(grants: impl IntoIterator<Item = DesiredGrant>) -> Result<Self, DesiredError> {
         let state = Self {
             grants: grants.into_iter().collect(),
+            lines: Lines::default(),
         };
-        state.check(&[])?;
+        state.check()?;
         Ok(state)
     }
 
     /// Reads a desired state from TOML. A bad file is a [`DesiredError`] naming the field
     /// (`grant[1].scope`) and the line: broken TOML, an unknown field, a missing `audience`, an
-    /// unknown enum value, neither or both of `client_id` and `default_for`, or the same grant
-    /// twice.
+    /// unknown enum value, neither or both of `client_id` and `default_for`, the same grant
+    /// twice, or scopes the API would refuse (empty, longer than 280 characters, listed twice,
+    /// or beside `allow_all_scopes = true`).
     pub fn from_toml(text: &str) -> Result<Self, DesiredError> {
         let deserializer =
             toml::Deserializer::parse(text).map_err(|error| file_error(text, "file", &error))?;
-        let state: Self = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let mut state: Self = serde_path_to_error::deserialize(deserializer).map_err(|error| {
             let path = error.path().to_string();
             file_error(text, &path, error.inner())
         })?;
-        state.check(&grant_lines(text))?;
+        state.lines = grant_lines(text);
+        state.check()?;
         Ok(state)
+    }
+
+    /// The JSON Schema of the grants file, derived from the types the file is read into: for
+    /// editors (taplo's `#:schema` directive) and for checking files in CI. Draft 7, with no
+    /// references, which every TOML editor's validator reads.
+    pub fn json_schema() -> serde_json::Value {
+        let generator = schemars::generate::SchemaSettings::draft07()
+            .with(|settings| settings.inline_subschemas = true)
+            .into_generator();
+        generator.into_root_schema_for::<Self>().to_value()
     }
 
     /// The desired state as TOML, one `[[grant]]` table per grant.
@@ -282,13 +382,11 @@ impl DesiredState {
         toml::to_string(self).expect("a desired state is plain data")
     }
 
-    /// The rules the file format cannot say: who each grant is for, and each grant once.
-    fn check(&self, lines: &[usize]) -> Result<(), DesiredError> {
-        let line = |index: usize| lines.get(index).copied();
-        let at = |index: usize| match line(index) {
-            Some(line) => format!("grant[{index}] (line {line})"),
-            None => format!("grant[{index}]"),
-        };
+    /// The rules the file format cannot say: who each grant is for, each grant once, and
+    /// scopes the API takes.
+    fn check(&self) -> Result<(), DesiredError> {
+        let line = |index: usize| self.lines.at(index, "").1;
+        let at = |index: usize| self.lines.at(index, "").0;
         let mut seen: HashMap<GrantKey, usize> = HashMap::new();
         for (index, grant) in self.grants.iter().enumerate() {
             if grant.client_id.is_some() == grant.default_for.is_some()
@@ -329,6 +427,7 @@ impl DesiredState {
                     format!("{}: `{}` is listed twice", at(index), twice[0]),
                 ));
             }
+            self.check_scopes(index, grant)?;
             if let Some(first) = seen.insert(grant.key(), index) {
                 return Err(DesiredError::new(
                     format!("grant[{index}]"),
@@ -341,17 +440,107 @@ impl DesiredState {
     }
 }
 
-/// The line of each `[[grant]]` header, in order (`[[ grant ]]` too). A header-like line
-/// inside a multi-line string would shift the count; the path in the error stays right.
-fn grant_lines(text: &str) -> Vec<usize> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| {
-            let header = line.split('#').next().unwrap_or_default();
-            header.chars().filter(|c| !c.is_whitespace()).collect::<String>() == "[[grant]]"
-        })
-        .map(|(index, _)| index + 1)
-        .collect()
+impl DesiredState {
+    /// What the API refuses of a grant's scopes, whatever the tenant has.
+    fn check_scopes(&self, index: usize, grant: &DesiredGrant) -> Result<(), DesiredError> {
+        let refuse = |field: &str, problem: String| self.lines.refuse(index, field, problem);
+        let mut seen = HashSet::new();
+        for scope in &grant.scope {
+            let chars = scope.chars().count();
+            if !SCOPE_LENGTH.contains(&chars) {
+                return Err(refuse(
+                    "scope",
+                    format!("the scope `{scope}` is {chars} characters long; a scope is 1 to 280"),
+                ));
+            }
+            if !seen.insert(scope.as_str()) {
+                return Err(refuse("scope", format!("`{scope}` is listed twice")));
+            }
+        }
+        for kind in grant.authorization_details_types.iter().flatten() {
+            let chars = kind.chars().count();
+            if !(1..=255).contains(&chars) {
+                return Err(refuse(
+                    "authorization_details_types",
+                    format!("the type `{kind}` is {chars} characters long; a type is 1 to 255"),
+                ));
+            }
+        }
+        if grant.allow_all_scopes == Some(true) && !grant.scope.is_empty() {
+            return Err(refuse(
+                "allow_all_scopes",
+                "allow_all_scopes = true with scopes listed, which Auth0 refuses: leave out `scope` \
+                 or `allow_all_scopes`"
+                    .to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The rules that need the tenant, checked before a plan is made of this state: a file the
+    /// API would refuse fails here, not halfway through an apply. `allow_all_scopes = true` on
+    /// a system API (one of `system_apis`) is refused, and so are listed scopes that leave
+    /// `allow_all_scopes` as the tenant has it when the tenant's grant allows every scope.
+    pub(crate) fn check_against(
+        &self,
+        tenant: &super::TenantState,
+        system_apis: &HashSet<String>,
+    ) -> Result<(), DesiredError> {
+        let current: HashMap<GrantKey, &ClientGrant> = tenant
+            .grants
+            .iter()
+            .map(|grant| (GrantKey::of(grant), grant))
+            .collect();
+        for (index, grant) in self.grants.iter().enumerate() {
+            let refuse = |field: &str, problem: String| self.lines.refuse(index, field, problem);
+            if grant.allow_all_scopes == Some(true) && system_apis.contains(&grant.audience) {
+                return Err(refuse(
+                    "allow_all_scopes",
+                    format!(
+                        "`{}` is a system API, which refuses allow_all_scopes: list its scopes instead",
+                        grant.audience
+                    ),
+                ));
+            }
+            let allows_all = current
+                .get(&grant.key())
+                .is_some_and(|existing| existing.allow_all_scopes == Some(true));
+            if allows_all && grant.allow_all_scopes.is_none() && !grant.scope.is_empty() {
+                return Err(refuse(
+                    "scope",
+                    "the tenant's grant allows every scope, which Auth0 refuses beside listed \
+                     scopes: add `allow_all_scopes = false` to list them"
+                        .to_owned(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Each `[[grant]]` header's line (`[[ grant ]]` too) and the lines of the keys under it. A
+/// header-like line inside a multi-line string would shift the count; the path in the error
+/// stays right.
+fn grant_lines(text: &str) -> Lines {
+    let mut grants: Vec<GrantLines> = Vec::new();
+    let mut in_grant = false;
+    for (index, line) in text.lines().enumerate() {
+        let code = line.split('#').next().unwrap_or_default().trim();
+        if code.starts_with('[') {
+            in_grant = code.chars().filter(|c| !c.is_whitespace()).collect::<String>() == "[[grant]]";
+            if in_grant {
+                grants.push(GrantLines {
+                    header: index + 1,
+                    keys: HashMap::new(),
+                });
+            }
+            continue;
+        }
+        if let (true, Some(grant), Some((key, _))) = (in_grant, grants.last_mut(), code.split_once('=')) {
+            grant.keys.entry(key.trim().to_owned()).or_insert(index + 1);
+        }
+    }
+    Lines(grants)
 }
 
 fn file_error(text: &str, path: &str, error: &toml::de::Error) -> DesiredError {
@@ -387,8 +576,9 @@ impl DesiredGrant {
         if let Some(allow) = self.allow_any_organization {
             new = new.allow_any_organization(allow);
         }
-        if let Some(allow) = self.allow_all_scopes {
-            new = new.allow_all_scopes(allow);
+        // `false` is Auth0's default, and a system API refuses the field even as `false`.
+        if self.allow_all_scopes == Some(true) {
+            new = new.allow_all_scopes(true);
         }
         if let Some(types) = &self.authorization_details_types {
             new = new.authorization_details_types(types.clone());
@@ -471,6 +661,9 @@ impl DesiredState {
             })
             .collect();
         grants.sort_by_key(DesiredGrant::key);
-        Ok(Self { grants })
+        Ok(Self {
+            grants,
+            lines: Lines::default(),
+        })
     }
 }

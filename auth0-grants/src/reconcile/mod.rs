@@ -25,11 +25,13 @@ mod apply;
 mod desired;
 mod error;
 mod plan;
+mod saved;
 
 pub use apply::{ApplyError, ApplyReport};
 pub use desired::{DesiredGrant, DesiredState, GrantKey};
 pub use error::{DesiredError, ReconcileError};
 pub use plan::{Change, FieldChange, Mode, Plan, TenantState, Untouched};
+pub use saved::{Drift, GrantSeen, ReadGrant, SavedPlan, SavedPlanError};
 
 use auth0_client_grants::{Client, ClientGrant, Error};
 use futures_util::TryStreamExt;
@@ -48,6 +50,7 @@ impl ReconcileExt for Client {
             desired,
             mode: Mode::default(),
             progress: None,
+            management_api: None,
         }
     }
 }
@@ -83,6 +86,7 @@ pub struct Reconcile<'a> {
     desired: &'a DesiredState,
     mode: Mode,
     progress: Option<&'a (dyn Fn(Progress) + Sync)>,
+    management_api: Option<String>,
 }
 
 impl std::fmt::Debug for Reconcile<'_> {
@@ -90,6 +94,7 @@ impl std::fmt::Debug for Reconcile<'_> {
         out.debug_struct("Reconcile")
             .field("desired", &self.desired)
             .field("mode", &self.mode)
+            .field("management_api", &self.management_api)
             .finish_non_exhaustive()
     }
 }
@@ -129,6 +134,15 @@ async fn read_grants(
     Ok(grants)
 }
 
+/// `https://{tenant}[.{region}].auth0.com/api/v2/`: the identifier of every tenant's Management
+/// API, whatever custom domain the tenant has.
+fn looks_like_a_management_api(audience: &str) -> bool {
+    audience
+        .strip_prefix("https://")
+        .and_then(|rest| rest.strip_suffix("/api/v2/"))
+        .is_some_and(|host| host.ends_with(".auth0.com") && !host.contains('/'))
+}
+
 async fn read_organizations(client: &Client, grant_id: &str) -> Result<Vec<String>, Error> {
     client
         .client_grants()
@@ -154,6 +168,36 @@ impl<'a> Reconcile<'a> {
         self
     }
 
+    /// The identifier of the tenant's Management API (`https://{domain}/api/v2/`), a system API:
+    /// a desired `allow_all_scopes = true` for it is refused when planning, and a grant on it
+    /// never sends the field. Needed where the identifier is not Auth0's own shape,
+    /// `https://{tenant}[.{region}].auth0.com/api/v2/`, which is known without it (a proxy, a
+    /// fake tenant). APIs that Auth0 holds `is_system` grants on are system APIs too.
+    #[must_use]
+    pub fn management_api(mut self, identifier: impl Into<String>) -> Self {
+        self.management_api = Some(identifier.into());
+        self
+    }
+
+    /// The system APIs among the audiences of the desired state and the tenant.
+    fn system_apis(&self, tenant: &TenantState) -> std::collections::HashSet<String> {
+        let named = self
+            .desired
+            .grants
+            .iter()
+            .map(|grant| &grant.audience)
+            .filter(|audience| {
+                self.management_api.as_ref() == Some(*audience) || looks_like_a_management_api(audience)
+            })
+            .cloned();
+        let of_system_grants = tenant
+            .grants
+            .iter()
+            .filter(|grant| grant.is_system == Some(true))
+            .map(|grant| grant.audience.clone());
+        named.chain(of_system_grants).collect()
+    }
+
     /// Reads what the tenant has, as far as the plan needs it: one checkpoint walk of the
     /// grants (100 a page), then the organizations of the grants where they matter.
     pub async fn tenant(&self) -> Result<TenantState, ReconcileError> {
@@ -166,9 +210,20 @@ impl<'a> Reconcile<'a> {
         Ok(TenantState::new(grants, organizations))
     }
 
-    /// What would make the tenant match the desired state; writes nothing.
+    /// What would make the tenant match the desired state; writes nothing. A desired state the
+    /// API would refuse given what the tenant has is a [`ReconcileError::Desired`] naming the
+    /// field and the line (see [`management_api`](Self::management_api)).
     pub async fn plan(&self) -> Result<Plan, ReconcileError> {
-        Ok(Plan::compute(&self.tenant().await?, self.desired, self.mode))
+        Ok(self.read_and_plan().await?.1)
+    }
+
+    /// What the tenant has, and the plan made from it once the desired state is checked
+    /// against it.
+    async fn read_and_plan(&self) -> Result<(TenantState, Plan), ReconcileError> {
+        let tenant = self.tenant().await?;
+        self.desired.check_against(&tenant, &self.system_apis(&tenant))?;
+        let plan = Plan::compute(&tenant, self.desired, self.mode);
+        Ok((tenant, plan))
     }
 
     /// Writes `plan`, in its order: creates before associations, dissociations before deletes.

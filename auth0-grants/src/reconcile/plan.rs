@@ -5,13 +5,13 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use auth0_client_grants::{ClientGrant, OrganizationUsage};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::desired::{DesiredGrant, DesiredState, GrantKey};
 
 /// How far the desired state speaks for the tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Mode {
@@ -74,6 +74,71 @@ pub(super) fn allows_organizations(usage: Option<&OrganizationUsage>) -> bool {
     matches!(usage, Some(OrganizationUsage::Allow | OrganizationUsage::Require))
 }
 
+/// The settings a plan compares, as the API names them.
+const FIELDS: [&str; 5] = [
+    "scope",
+    "organization_usage",
+    "allow_any_organization",
+    "allow_all_scopes",
+    "authorization_details_types",
+];
+
+/// Why a plan leaves a grant alone.
+const SYSTEM_GRANT: &str = "is_system: Auth0 manages it";
+const SYSTEM_GRANT_KEPT: &str = "is_system: Auth0 manages it, it is not deleted";
+
+/// One of `known`, read back from a saved plan: a name this version does not write is refused.
+fn one_of(value: &str, known: &[&'static str]) -> Result<&'static str, String> {
+    known
+        .iter()
+        .find(|known| **known == value)
+        .copied()
+        .ok_or_else(|| format!("unknown value `{value}`"))
+}
+
+/// A [`FieldChange`] as a saved plan holds it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldChangeRead {
+    field: String,
+    before: Value,
+    after: Value,
+}
+
+// By hand: a derive would ask the whole file to be borrowed for `'static`, for `field`.
+impl<'de> Deserialize<'de> for FieldChange {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let read = FieldChangeRead::deserialize(deserializer)?;
+        Ok(Self {
+            field: one_of(&read.field, &FIELDS).map_err(serde::de::Error::custom)?,
+            before: read.before,
+            after: read.after,
+        })
+    }
+}
+
+/// An [`Untouched`] as a saved plan holds it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UntouchedRead {
+    id: String,
+    key: GrantKey,
+    reason: String,
+}
+
+// By hand, as `FieldChange`'s, for `reason`.
+impl<'de> Deserialize<'de> for Untouched {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let read = UntouchedRead::deserialize(deserializer)?;
+        Ok(Self {
+            id: read.id,
+            key: read.key,
+            reason: one_of(&read.reason, &[SYSTEM_GRANT, SYSTEM_GRANT_KEPT])
+                .map_err(serde::de::Error::custom)?,
+        })
+    }
+}
+
 /// One setting of a grant that changes, before and after, as the API spells them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
@@ -87,7 +152,7 @@ pub struct FieldChange {
 }
 
 /// One write a plan makes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Change {
@@ -186,7 +251,7 @@ pub struct Untouched {
 }
 
 /// What would make the tenant match the desired state.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Plan {
     /// The mode it was planned in.
@@ -251,7 +316,7 @@ impl Plan {
                 untouched.push(Untouched {
                     id: existing.id.clone(),
                     key,
-                    reason: "is_system: Auth0 manages it",
+                    reason: SYSTEM_GRANT,
                 });
                 continue;
             }
@@ -295,7 +360,7 @@ impl Plan {
                     untouched.push(Untouched {
                         id: grant.id.clone(),
                         key,
-                        reason: "is_system: Auth0 manages it, it is not deleted",
+                        reason: SYSTEM_GRANT_KEPT,
                     });
                 } else {
                     changes.push(Change::Delete {
@@ -337,7 +402,10 @@ fn keeping_what_is_left_out(desired: &DesiredGrant, old: &ClientGrant) -> Desire
         .organization_usage
         .or_else(|| old.organization_usage.clone());
     grant.allow_any_organization = grant.allow_any_organization.or(old.allow_any_organization);
-    grant.allow_all_scopes = grant.allow_all_scopes.or(old.allow_all_scopes);
+    // Every scope allowed beside listed ones is a grant Auth0 refuses.
+    grant.allow_all_scopes = grant
+        .allow_all_scopes
+        .or(old.allow_all_scopes.filter(|_| grant.scope.is_empty()));
     if grant.authorization_details_types.is_none() && !old.authorization_details_types.is_empty() {
         grant.authorization_details_types = Some(old.authorization_details_types.clone());
     }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use auth0_client_grants::{Client, ClientGrant};
-use auth0_grants::reconcile::{self, DesiredState, Mode, Progress, ReconcileExt};
+use auth0_grants::reconcile::{self, DesiredState, Mode, Progress, ReconcileExt, SavedPlan};
 use clap::{Parser, Subcommand};
 use futures_util::TryStreamExt;
 
@@ -52,8 +52,13 @@ enum Command {
         /// The plan as JSON.
         #[arg(long)]
         json: bool,
+        /// Also save the plan, with what it read of the tenant, to PLAN for `apply PLAN`.
+        #[arg(long, value_name = "PLAN")]
+        out: Option<PathBuf>,
     },
-    /// Make the tenant match FILE: shows the plan, and asks unless --yes.
+    /// Make the tenant match FILE: shows the plan, and asks unless --yes. Given a plan saved by
+    /// `plan --out` (a JSON file) instead, applies exactly that plan without asking, or nothing
+    /// if the tenant changed since.
     Apply {
         file: PathBuf,
         /// Also delete grants and dissociate organizations FILE does not name, on the audiences it names.
@@ -63,6 +68,8 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Print the grants file's JSON Schema, for editors and CI (needs no tenant).
+    Schema,
     /// List least-privilege findings, one line each. Exit 2 when there are any.
     Audit {
         /// The findings as JSON.
@@ -93,6 +100,12 @@ fn fail(message: &str) -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<u8, String> {
+    if let Command::Schema = cli.command {
+        let schema =
+            serde_json::to_string_pretty(&DesiredState::json_schema()).map_err(|error| error.to_string())?;
+        println!("{schema}");
+        return Ok(NOTHING_TO_DO);
+    }
     // The demo tenant lives as long as the command.
     let demo = if cli.demo {
         Some(
@@ -103,9 +116,13 @@ async fn run(cli: Cli) -> Result<u8, String> {
     } else {
         None
     };
-    let client = match &demo {
-        Some(tenant) => tenant.client(),
+    let (client, management_api) = match &demo {
+        Some(tenant) => (tenant.client(), format!("{}/", tenant.base_url())),
         None => client_from_environment()?,
+    };
+    let tenant = Tenant {
+        client: &client,
+        management_api: &management_api,
     };
     match cli.command {
         Command::Export { output } => export(&client, output.as_deref()).await,
@@ -113,9 +130,22 @@ async fn run(cli: Cli) -> Result<u8, String> {
             file,
             authoritative,
             json,
+            out,
         } => {
             let desired = read_desired(&file)?;
-            let plan = plan(&client, &desired, mode(authoritative)).await?;
+            let plan = match out {
+                Some(out) => {
+                    let saved = save_plan(tenant, &desired, mode(authoritative)).await?;
+                    std::fs::write(&out, saved.to_json())
+                        .map_err(|error| format!("{}: {error}", out.display()))?;
+                    eprintln!(
+                        "Plan saved to {}: `auth0-grants apply {0}` applies it.",
+                        out.display()
+                    );
+                    saved.plan
+                }
+                None => plan(tenant, &desired, mode(authoritative)).await?,
+            };
             if json {
                 println!(
                     "{}",
@@ -135,9 +165,17 @@ async fn run(cli: Cli) -> Result<u8, String> {
             authoritative,
             yes,
         } => {
+            let text =
+                std::fs::read_to_string(&file).map_err(|error| format!("{}: {error}", file.display()))?;
+            if is_saved_plan(&text) {
+                if authoritative {
+                    return Err("--authoritative: a saved plan keeps the mode it was planned in".into());
+                }
+                return apply_saved(tenant, &file, &text).await;
+            }
             let desired = read_desired(&file)?;
-            let reconcile = client.reconcile(&desired).mode(mode(authoritative));
-            let plan = plan(&client, &desired, mode(authoritative)).await?;
+            let reconcile = tenant.reconcile(&desired).mode(mode(authoritative));
+            let plan = plan(tenant, &desired, mode(authoritative)).await?;
             output::plan(&plan);
             if plan.is_empty() {
                 return Ok(NOTHING_TO_DO);
@@ -155,14 +193,10 @@ async fn run(cli: Cli) -> Result<u8, String> {
             let applied = reconcile.on_progress(&progress).apply(&plan).await;
             bar.finish_and_clear();
             let report = applied.map_err(|error| error.to_string())?;
-            println!(
-                "Applied: {} written, {} found already done, {} planned again.",
-                report.applied.len(),
-                report.already_done.len(),
-                report.replanned.len()
-            );
+            report_applied(&report);
             Ok(NOTHING_TO_DO)
         }
+        Command::Schema => unreachable!("answered before a tenant is needed"),
         Command::Audit { json } => {
             let grants: Vec<ClientGrant> = client
                 .client_grants()
@@ -201,9 +235,23 @@ fn mode(authoritative: bool) -> Mode {
     }
 }
 
-/// The client for the tenant the environment names. `AUTH0_BASE_URL` (the API root,
-/// `https://{domain}/api/v2`) takes the place of `AUTH0_DOMAIN`, for a proxy or a test tenant.
-fn client_from_environment() -> Result<Client, String> {
+/// The tenant a command works on: its client, and its Management API's identifier.
+#[derive(Clone, Copy)]
+struct Tenant<'a> {
+    client: &'a Client,
+    management_api: &'a str,
+}
+
+impl<'a> Tenant<'a> {
+    fn reconcile(self, desired: &'a DesiredState) -> reconcile::Reconcile<'a> {
+        self.client.reconcile(desired).management_api(self.management_api)
+    }
+}
+
+/// The client for the tenant the environment names, and its Management API's identifier (the
+/// API root with a trailing slash). `AUTH0_BASE_URL` (the API root, `https://{domain}/api/v2`)
+/// takes the place of `AUTH0_DOMAIN`, for a proxy or a test tenant.
+fn client_from_environment() -> Result<(Client, String), String> {
     let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
     let missing = |names: &[&str]| {
         format!(
@@ -215,15 +263,22 @@ fn client_from_environment() -> Result<Client, String> {
     else {
         return Err(missing(&["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET"]));
     };
-    let builder = match (variable("AUTH0_BASE_URL"), variable("AUTH0_DOMAIN")) {
-        (Some(base_url), _) => Client::builder().base_url(base_url),
-        (None, Some(domain)) => Client::builder().domain(domain),
+    let (builder, management_api) = match (variable("AUTH0_BASE_URL"), variable("AUTH0_DOMAIN")) {
+        (Some(base_url), _) => {
+            let management_api = format!("{}/", base_url.trim_end_matches('/'));
+            (Client::builder().base_url(base_url), management_api)
+        }
+        (None, Some(domain)) => {
+            let management_api = format!("https://{domain}/api/v2/");
+            (Client::builder().domain(domain), management_api)
+        }
         (None, None) => return Err(missing(&["AUTH0_DOMAIN"])),
     };
-    builder
+    let client = builder
         .client_credentials(client_id, secret)
         .build()
-        .map_err(|error| error.to_string())
+        .map_err(|error| error.to_string())?;
+    Ok((client, management_api))
 }
 
 fn read_desired(file: &Path) -> Result<DesiredState, String> {
@@ -231,14 +286,61 @@ fn read_desired(file: &Path) -> Result<DesiredState, String> {
     DesiredState::from_toml(&text).map_err(|error| format!("{}: {error}", file.display()))
 }
 
-async fn plan(client: &Client, desired: &DesiredState, mode: Mode) -> Result<reconcile::Plan, String> {
+/// A saved plan is JSON, an object; a TOML document cannot start with `{`.
+fn is_saved_plan(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+}
+
+async fn save_plan(tenant: Tenant<'_>, desired: &DesiredState, mode: Mode) -> Result<SavedPlan, String> {
+    let spinner = output::spinner("reading grants");
+    let saved = tenant.reconcile(desired).mode(mode).save_plan().await;
+    spinner.finish_and_clear();
+    saved.map_err(|error| error.to_string())
+}
+
+/// Applies a plan saved by `plan --out`, as `terraform apply PLANFILE` does: without asking
+/// (the plan was reviewed when saved), and only if the tenant still has what the plan read.
+async fn apply_saved(tenant: Tenant<'_>, file: &Path, text: &str) -> Result<u8, String> {
+    let saved = SavedPlan::from_json(text).map_err(|error| format!("{}: {error}", file.display()))?;
+    output::plan(&saved.plan);
+    if saved.plan.is_empty() {
+        return Ok(NOTHING_TO_DO);
+    }
+    let bar = output::bar(saved.plan.changes().len() as u64, "applying");
+    let progress = |progress: Progress| {
+        if let Progress::Applied { done, .. } = progress {
+            bar.set_position(done as u64);
+        }
+    };
+    let applied = saved
+        .reconcile(tenant.client)
+        .management_api(tenant.management_api)
+        .on_progress(&progress)
+        .apply_saved(&saved)
+        .await;
+    bar.finish_and_clear();
+    let report = applied.map_err(|error| error.to_string())?;
+    report_applied(&report);
+    Ok(NOTHING_TO_DO)
+}
+
+fn report_applied(report: &reconcile::ApplyReport) {
+    println!(
+        "Applied: {} written, {} found already done, {} planned again.",
+        report.applied.len(),
+        report.already_done.len(),
+        report.replanned.len()
+    );
+}
+
+async fn plan(tenant: Tenant<'_>, desired: &DesiredState, mode: Mode) -> Result<reconcile::Plan, String> {
     let spinner = output::spinner("reading grants");
     let progress = |progress: Progress| {
         if let Progress::Read { grants } = progress {
             spinner.set_message(format!("reading grants: {grants}"));
         }
     };
-    let plan = client
+    let plan = tenant
         .reconcile(desired)
         .mode(mode)
         .on_progress(&progress)
