@@ -119,6 +119,7 @@ fn additive_spec_changes_build_every_target_with_no_edit_and_reach_users_models(
     copy_tracked_files(root, scratch.path());
 
     give_every_package_its_own_version(scratch.path());
+    give_every_program_its_own_name(scratch.path());
 
     // The probes are xtask's (xtask/src/spec/probe.rs), which CI's semver check uses too.
     let release = scratch.path().join(AUGUST_RELEASE);
@@ -206,27 +207,97 @@ fn additive_spec_changes_build_every_target_with_no_edit_and_reach_users_models(
 /// The versions differ in build metadata only, which a requirement ignores, so that a member
 /// asking for the bindings by version (auth0-grants) still finds them.
 fn give_every_package_its_own_version(workspace: &Path) {
+    let manifests = packages(workspace)
+        .into_iter()
+        .map(|package| package.join("Cargo.toml"));
+    for path in manifests {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line = text
+            .lines()
+            .find(|line| line.starts_with("version = \""))
+            .unwrap_or_else(|| panic!("{} names no version of its own", path.display()));
+        let probed = format!("{}+regeneration-probe\"", line.trim_end_matches('"'));
+        std::fs::write(&path, text.replacen(line, &probed, 1)).unwrap();
+    }
+}
+
+/// The packages of the workspace at `workspace`: its root and its members, as folders.
+fn packages(workspace: &Path) -> Vec<PathBuf> {
     let root = std::fs::read_to_string(workspace.join("Cargo.toml")).unwrap();
     let members = root
         .lines()
         .find_map(|line| line.strip_prefix("members = "))
         .expect("the workspace lists its members on one line");
-    let manifests = std::iter::once("Cargo.toml".to_owned()).chain(
-        members
-            .split('"')
-            .skip(1)
-            .step_by(2)
-            .map(|member| format!("{member}/Cargo.toml")),
-    );
-    for manifest in manifests {
-        let path = workspace.join(&manifest);
-        let text = std::fs::read_to_string(&path).unwrap();
-        let line = text
-            .lines()
-            .find(|line| line.starts_with("version = \""))
-            .unwrap_or_else(|| panic!("{manifest} names no version of its own"));
-        let probed = format!("{}+regeneration-probe\"", line.trim_end_matches('"'));
-        std::fs::write(&path, text.replacen(line, &probed, 1)).unwrap();
+    std::iter::once(workspace.to_path_buf())
+        .chain(
+            members
+                .split('"')
+                .skip(1)
+                .step_by(2)
+                .map(|member| workspace.join(member)),
+        )
+        .collect()
+}
+
+/// Cargo copies each binary and example it builds to a path named after it alone
+/// (`target/debug/auth0-grants`, `target/debug/examples/quickstart`), whatever its package's
+/// version: built in the shared target directory, the copy's would replace this workspace's,
+/// and the CLI's tests would run a binary of the probed spec. So the copy's get names of their
+/// own.
+fn give_every_program_its_own_name(workspace: &Path) {
+    const SUFFIX: &str = "-regeneration-probe";
+    for package in packages(workspace) {
+        let manifest = package.join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        if package.join("src/main.rs").is_file() {
+            let name = text
+                .lines()
+                .find_map(|line| line.strip_prefix("name = \""))
+                .and_then(|rest| rest.strip_suffix('"'))
+                .expect("the package names itself");
+            let bin = format!("\n[[bin]]\nname = \"{name}{SUFFIX}\"\npath = \"src/main.rs\"\n");
+            std::fs::write(&manifest, text + &bin).unwrap();
+        }
+        for folder in ["src/bin", "examples"] {
+            let Ok(entries) = std::fs::read_dir(package.join(folder)) else {
+                continue;
+            };
+            for entry in entries.map(Result::unwrap) {
+                let path = entry.path();
+                let is_program = path.extension().is_some_and(|extension| extension == "rs")
+                    || path.join("main.rs").is_file();
+                if !is_program {
+                    continue;
+                }
+                let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
+                let renamed = match path.extension() {
+                    Some(extension) => format!("{stem}{SUFFIX}.{}", extension.to_str().unwrap()),
+                    None => format!("{stem}{SUFFIX}"),
+                };
+                std::fs::rename(&path, path.with_file_name(renamed)).unwrap();
+                if folder == "src/bin" {
+                    // The package's tests find the binary by its name.
+                    rewrite_tests(
+                        &package,
+                        &format!("CARGO_BIN_EXE_{stem}\""),
+                        &format!("CARGO_BIN_EXE_{stem}{SUFFIX}\""),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Replaces `from` with `to` in the integration tests of `package`.
+fn rewrite_tests(package: &Path, from: &str, to: &str) {
+    let Ok(entries) = std::fs::read_dir(package.join("tests")) else {
+        return;
+    };
+    for path in entries.map(|entry| entry.unwrap().path()) {
+        if path.extension().is_some_and(|extension| extension == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, text.replace(from, to)).unwrap();
+        }
     }
 }
 
