@@ -167,7 +167,7 @@ const ENUM_NAMES: &[(&str, &str)] = &[
 const MODEL_NAMES: &[(&str, &str)] = &[
     // The overlay folds Auth0's four identical grant response schemas into this one.
     ("ClientGrantResponseContent", "ClientGrant"),
-    // An application as the client list answers it: the few fields the overlay keeps.
+    // An application in the client list's response: the few fields xtask/src/spec/narrow.rs keeps.
     ("Client", "ClientSummary"),
     ("GetResourceServerResponseContent", "ResourceServer"),
 ];

@@ -22,7 +22,7 @@ const AS_PUBLISHED: [(&str, &str, u16); 5] = [
     ("clients_offset_page.json", "get_clients", 200),
 ];
 
-/// (fixture, operation, status, schema of the answer) of answers whole as Auth0 sends them, of
+/// (fixture, operation, status, schema of the response) of responses whole as Auth0 sends them, of
 /// which the client reads only some fields (xtask/src/spec/narrow.rs): each matches Auth0's
 /// schema, and what is read of it matches ours.
 const READ_IN_PART: [(&str, &str, u16, &str); 1] = [(
@@ -80,7 +80,7 @@ fn live_deviations_break_auth0s_published_schema_and_match_ours() {
 }
 
 #[test]
-fn answers_read_in_part_match_auth0s_schema_and_what_is_read_matches_ours() {
+fn responses_read_in_part_match_auth0s_schema_and_what_is_read_matches_ours() {
     let spec: Value = serde_json::from_str(include_str!("../spec/client-grants.json")).unwrap();
     for (name, operation, status, schema) in READ_IN_PART {
         let body = fixture(name);

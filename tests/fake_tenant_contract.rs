@@ -242,7 +242,7 @@ async fn refusals_for_missing_tokens_and_scopes_match_the_error_schema() {
 }
 
 #[tokio::test]
-async fn the_lookups_answer_with_their_schemas_in_every_shape() {
+async fn the_lookups_respond_with_their_schemas_in_every_shape() {
     let tenant = FakeTenant::start().await;
     tenant.add_client("billing");
     tenant.add_api("https://api.example.com/", ["read:things"]);

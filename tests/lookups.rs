@@ -1,6 +1,6 @@
 //! The read-only lookups grants as code needs: the applications (`client.clients().list()`),
 //! paged as Auth0 pages them, with names that repeat, and an API by its identifier
-//! (`client.resource_servers().get(..)`), against the fake tenant, recorded answers and the
+//! (`client.resource_servers().get(..)`), against the fake tenant, recorded responses and the
 //! typed mocks.
 
 use auth0_client_grants::mock::operations::{
@@ -190,7 +190,7 @@ async fn each_lookup_needs_its_scope() {
 }
 
 #[tokio::test]
-async fn the_typed_mocks_serve_the_lookups_and_recorded_answers_decode() {
+async fn the_typed_mocks_serve_the_lookups_and_recorded_responses_decode() {
     let server = httpmock::MockServer::start_async().await;
     let page: types::ListClientsResponseContent =
         serde_json::from_value(fixture("clients_offset_page.json")).unwrap();

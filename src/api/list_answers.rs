@@ -81,7 +81,7 @@ pub type ListClientGrantResponseContent = ListAnswer<ClientGrant>;
 pub type ListClientGrantOrganizationsResponseContent = ListAnswer<Organization>;
 /// The answer of `GET /organizations/{id}/client-grants`, which has only offset paging.
 pub type ListOrganizationClientGrantsResponseContent = ListAnswer<OrganizationClientGrant>;
-/// The answer of `GET /clients`.
+/// The response of `GET /clients`.
 pub type ListClientsResponseContent = ListAnswer<ClientSummary>;
 
 impl<T> From<Vec<T>> for ListAnswer<T> {

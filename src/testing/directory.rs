@@ -21,7 +21,7 @@ pub(crate) struct ClientFilter {
     pub(crate) app_types: Vec<String>,
 }
 
-/// Which fields of each application an answer holds (`fields`, `include_fields`).
+/// Which fields of each application a response holds (`fields`, `include_fields`).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Fields {
     pub(crate) names: Vec<String>,
@@ -37,7 +37,7 @@ impl Fields {
     }
 }
 
-/// The applications (as Auth0 answers them, whole) and the APIs of one tenant.
+/// The applications (whole, as Auth0 sends them) and the APIs of one tenant.
 #[derive(Debug)]
 pub(crate) struct Directory {
     /// Applications by a sort key that grows with creation, so the list keeps creation order
@@ -76,7 +76,7 @@ impl Directory {
     }
 
     fn insert_client(&mut self, client_id: String, name: &str) -> Map<String, Value> {
-        // The fields Auth0 answers for a new machine-to-machine application (recorded traffic),
+        // The fields Auth0 sends for a new machine-to-machine application (recorded traffic),
         // without its secret, which needs another scope.
         let client = json!({
             "client_id": client_id,
@@ -124,7 +124,7 @@ impl Directory {
         api
     }
 
-    /// The applications, oldest first, as `GET /clients` would answer them with no fields named.
+    /// The applications, oldest first, as `GET /clients` would list them with no fields named.
     pub(crate) fn clients(&self) -> Vec<ClientSummary> {
         self.clients
             .values()

@@ -383,7 +383,7 @@ impl FakeTenant {
     }
 
     /// Adds an API (a resource server) with this identifier (the audience grants name) and
-    /// these scopes, and returns it as `GET /resource-servers/{id}` answers it. The tenant
+    /// these scopes, and returns it as `GET /resource-servers/{id}` sends it. The tenant
     /// starts with one API: the Management API itself, `{base_url}/`, a system API whose
     /// scopes are [`ALL_SCOPES`].
     ///

@@ -128,7 +128,7 @@ pub struct ClientSpec {
 
 /// Produces `spec/client-grants.json` from the upstream subset and the overlay: convert to
 /// OpenAPI 3.0.3 with JSON-only bodies, apply the overlay (corrections of named places), keep
-/// only what the crate reads of the lookups' answers (`narrow.rs`), then the rules
+/// only what the crate reads of the lookups' responses (`narrow.rs`), then the rules
 /// (corrections of every place they concern), and check the result is fit for generation
 /// (lint rules, then progenitor itself).
 pub fn derive_client_spec(subset: &Value, overlay_yaml: &str) -> Result<ClientSpec> {
@@ -313,7 +313,7 @@ fn diff(root: &Path, from: &str) -> Result<bool> {
 }
 
 /// The API changes between two upstream subsets (OpenAPI 3.1), compared in their 3.0 form and
-/// with only the properties the crate reads of the lookups' answers.
+/// with only the properties the crate reads of the lookups' responses.
 fn api_diff(old: &Value, new: &Value) -> Result<Vec<diff::Change>> {
     let (mut old, mut new) = (old.clone(), new.clone());
     convert::to_openapi_3_0(&mut old).context("the committed subset cannot be converted")?;

@@ -1,4 +1,4 @@
-//! What the crate reads of the read-only lookups' answers. An application (`GET /clients`) has
+//! What the crate reads of the read-only lookups' responses. An application (`GET /clients`) has
 //! sixty properties that reach about a hundred schemas and two dozen enums, an API
 //! (`GET /resource-servers/{id}`) two dozen; each would be a generated type, most of them
 //! public, for fields grants as code never reads. Only the properties below are kept, verbatim;

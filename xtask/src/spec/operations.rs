@@ -38,7 +38,7 @@ const CLIENT_GRANT_OPERATIONS: [Operation; 9] = [
 ];
 
 /// The two read-only lookups grants as code needs: an application's id from its name, and the
-/// scopes an API defines. Only what they read is kept of what they answer (spec/overlay.yaml).
+/// scopes an API defines. Only what it reads is kept of their responses (narrow.rs).
 const LOOKUP_OPERATIONS: [Operation; 2] = [
     op("get", "/clients", "get_clients"),
     op("get", "/resource-servers/{id}", "get_resource-servers_by_id"),
