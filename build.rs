@@ -160,6 +160,16 @@ const ENUM_NAMES: &[(&str, &str)] = &[
     ("OrganizationUsageEnum", "OrganizationUsage"),
     ("ClientGrantDefaultForEnum", "DefaultFor"),
     ("OrganizationThirdPartyClientAccessEnum", "ThirdPartyClientAccess"),
+    ("ClientAppTypeEnum", "AppType"),
+];
+
+/// Public names for schemas whose own name says less, or collides with the crate's `Client`.
+const MODEL_NAMES: &[(&str, &str)] = &[
+    // The overlay folds Auth0's four identical grant response schemas into this one.
+    ("ClientGrantResponseContent", "ClientGrant"),
+    // An application in the client list's response: the few fields xtask/src/spec/narrow.rs keeps.
+    ("Client", "ClientSummary"),
+    ("GetResourceServerResponseContent", "ResourceServer"),
 ];
 
 fn settings(spec: &openapiv3::OpenAPI) -> progenitor::GenerationSettings {
@@ -187,6 +197,7 @@ fn settings(spec: &openapiv3::OpenAPI) -> progenitor::GenerationSettings {
         "ListClientGrantResponseContent",
         "ListClientGrantOrganizationsResponseContent",
         "ListOrganizationClientGrantsResponseContent",
+        "ListClientsResponseContent",
     ] {
         settings.with_replacement(
             answer,
@@ -213,9 +224,8 @@ fn model_patches(spec: &openapiv3::OpenAPI) -> std::collections::BTreeMap<String
             openapiv3::SchemaKind::Type(openapiv3::Type::Object(_))
         );
         let mut patch = progenitor::TypePatch::default();
-        // The overlay folds Auth0's four identical grant response schemas into this one.
-        if name == "ClientGrantResponseContent" {
-            patch.with_rename("ClientGrant");
+        if let Some((_, rename)) = MODEL_NAMES.iter().find(|(schema, _)| schema == name) {
+            patch.with_rename(*rename);
         }
         if !holds_a_float(spec, name, &mut Vec::new()) {
             patch.with_derive("Eq");

@@ -33,7 +33,8 @@
 //!
 //! - [`ClientBuilder`]: where the API is, how the client gets its tokens, timeouts, your own
 //!   `reqwest::Client`.
-//! - [`ClientGrants`] and [`OrganizationHandle`]: the operations; [`List`]: paging.
+//! - [`ClientGrants`] and [`OrganizationHandle`]: the operations; [`Clients`] and
+//!   [`ResourceServers`]: the read-only lookups of applications and APIs; [`List`]: paging.
 //! - [`Error`]: every failure, classified by what a caller can do about it.
 //! - [`RetryPolicy`]: retries, and the one budget a call has for waiting on the rate limit.
 //! - `testing::FakeTenant` (feature `testing`) and `mock` (feature `mock`): testing your own
@@ -62,8 +63,10 @@ mod transport;
 pub use api::client_grants::{
     ClientGrantQuery, ClientGrants, GrantOrganizationQuery, ListClientGrants, ListGrantOrganizations,
 };
+pub use api::clients::{ClientQuery, Clients, ListClients};
 pub use api::generated::types::{
-    ClientGrant, Organization, OrganizationClientAssociation, OrganizationClientGrant,
+    ClientGrant, ClientSummary, Organization, OrganizationClientAssociation, OrganizationClientGrant,
+    ResourceServer, ResourceServerScope,
 };
 pub use api::list::{DEFAULT_PER_PAGE, DEFAULT_TAKE, List};
 // Every open enum build.rs makes, so that one made from an enum Auth0 adds later is public too.
@@ -71,6 +74,7 @@ pub use api::models::*;
 pub use api::organizations::{ListOrganizationClientGrants, OrganizationClientGrants, OrganizationHandle};
 pub use api::pagination::{OffsetPage, Page};
 pub use api::requests::{ClientGrantUpdate, NewClientGrant};
+pub use api::resource_servers::ResourceServers;
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_TOKEN_REFRESH_MARGIN,
 };

@@ -240,3 +240,40 @@ async fn refusals_for_missing_tokens_and_scopes_match_the_error_schema() {
     assert_eq!(status, 403);
     assert_eq!(body["errorCode"], "insufficient_scope");
 }
+
+#[tokio::test]
+async fn the_lookups_respond_with_their_schemas_in_every_shape() {
+    let tenant = FakeTenant::start().await;
+    tenant.add_client("billing");
+    tenant.add_api("https://api.example.com/", ["read:things"]);
+    let caller = Caller {
+        http: reqwest::Client::new(),
+        base: tenant.base_url(),
+        token: tenant.issue_token(ALL_SCOPES),
+    };
+    let fields = "fields=client_id,name,app_type,is_first_party&include_fields=true";
+    for paging in ["", "&include_totals=true&per_page=1", "&take=1"] {
+        let (status, _) = caller
+            .call("get_clients", "GET", &format!("/clients?{fields}{paging}"), None)
+            .await;
+        assert_eq!(status, 200, "{paging}");
+    }
+    let (status, api) = caller
+        .call(
+            "get_resource-servers_by_id",
+            "GET",
+            "/resource-servers/https%3A%2F%2Fapi.example.com%2F",
+            None,
+        )
+        .await;
+    assert_eq!((status, &api["scopes"][0]["value"]), (200, &json!("read:things")));
+    let (status, _) = caller
+        .call(
+            "get_resource-servers_by_id",
+            "GET",
+            "/resource-servers/https%3A%2F%2Fnowhere.example.com%2F",
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+}

@@ -5,7 +5,7 @@
 //! The spec describes each list answer as a `oneOf`, which progenitor would turn into a
 //! `#[serde(untagged)]` enum: serde then copies the whole page into an intermediate tree and
 //! tries each shape in turn, and a bad item comes out as "did not match any variant" with no
-//! place named. build.rs replaces the three with [`ListAnswer`] of their item type, which
+//! place named. build.rs replaces the four with [`ListAnswer`] of their item type, which
 //! reads the page once: a `[` is the array; an object is the offset page if it has `total`,
 //! else the checkpoint page (or, for a list without checkpoints, an offset page that lacks its
 //! `total`); a bad item is reported where it is.
@@ -16,7 +16,7 @@ use std::marker::PhantomData;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::api::generated::types::{ClientGrant, Organization, OrganizationClientGrant};
+use crate::api::generated::types::{ClientGrant, ClientSummary, Organization, OrganizationClientGrant};
 use crate::api::pagination::{OffsetPage, Page, whole_number};
 use crate::error::{DecodeError, Error};
 
@@ -42,6 +42,11 @@ impl ListItem for Organization {
 impl ListItem for OrganizationClientGrant {
     const KEY: &'static str = "client_grants";
     const CHECKPOINTS: bool = false;
+}
+
+impl ListItem for ClientSummary {
+    const KEY: &'static str = "clients";
+    const CHECKPOINTS: bool = true;
 }
 
 /// A list answer, in the shape the query asked for.
@@ -76,6 +81,8 @@ pub type ListClientGrantResponseContent = ListAnswer<ClientGrant>;
 pub type ListClientGrantOrganizationsResponseContent = ListAnswer<Organization>;
 /// The answer of `GET /organizations/{id}/client-grants`, which has only offset paging.
 pub type ListOrganizationClientGrantsResponseContent = ListAnswer<OrganizationClientGrant>;
+/// The response of `GET /clients`.
+pub type ListClientsResponseContent = ListAnswer<ClientSummary>;
 
 impl<T> From<Vec<T>> for ListAnswer<T> {
     fn from(items: Vec<T>) -> Self {

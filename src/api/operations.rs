@@ -1,6 +1,7 @@
-//! The nine operations of the spec, as [`Client::run`](crate::Client) needs to know them: the
-//! name progenitor gives each, its method (which decides what may be retried) and the success
-//! status whose body it decodes (named in decode errors). A test holds them to the spec.
+//! The operations of the spec (the nine client-grant operations and two read-only lookups), as
+//! [`Client::run`](crate::Client) needs to know them: the name progenitor gives each, its
+//! method (which decides what may be retried) and the success status whose body it decodes
+//! (named in decode errors). A test holds them to the spec.
 
 use reqwest::Method;
 
@@ -35,12 +36,15 @@ pub(crate) static CREATE_ORGANIZATION_CLIENT_GRANTS: Operation =
     Operation::new("create_organization_client_grants", Method::POST, 201);
 pub(crate) static DELETE_CLIENT_GRANTS_BY_GRANT_ID: Operation =
     Operation::new("delete_client_grants_by_grant_id", Method::DELETE, 200);
+pub(crate) static GET_CLIENTS: Operation = Operation::new("get_clients", Method::GET, 200);
+pub(crate) static GET_RESOURCE_SERVERS_BY_ID: Operation =
+    Operation::new("get_resource_servers_by_id", Method::GET, 200);
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    static ALL: [&Operation; 9] = [
+    static ALL: [&Operation; 11] = [
         &GET_CLIENT_GRANTS,
         &POST_CLIENT_GRANTS,
         &GET_CLIENT_GRANT,
@@ -50,6 +54,8 @@ mod tests {
         &GET_ORGANIZATION_CLIENT_GRANTS,
         &CREATE_ORGANIZATION_CLIENT_GRANTS,
         &DELETE_CLIENT_GRANTS_BY_GRANT_ID,
+        &GET_CLIENTS,
+        &GET_RESOURCE_SERVERS_BY_ID,
     ];
 
     #[test]

@@ -57,6 +57,14 @@ impl Failure {
         )
     }
 
+    pub(crate) fn resource_server_not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "The resource server does not exist",
+            Some("inexistent_resource_server"),
+        )
+    }
+
     pub(crate) fn organization_not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,

@@ -20,6 +20,7 @@
 //! ```
 
 mod bucket;
+mod directory;
 mod failure;
 mod faults;
 mod routes;
@@ -37,10 +38,11 @@ use store::Store;
 use tokio::sync::watch;
 
 use crate::client::locked;
-use crate::{Client, ClientBuilder, ClientGrant, Organization};
+use crate::{Client, ClientBuilder, ClientGrant, ClientSummary, Organization, ResourceServer};
 
-/// Every scope the nine operations need; the fake tenant's application has them all by default.
-pub const ALL_SCOPES: [&str; 8] = [
+/// Every scope the operations need, the lookups' included; the fake tenant's application has
+/// them all by default, and they are the scopes of its Management API.
+pub const ALL_SCOPES: [&str; 10] = [
     "read:client_grants",
     "create:client_grants",
     "update:client_grants",
@@ -49,6 +51,8 @@ pub const ALL_SCOPES: [&str; 8] = [
     "create:organization_client_grants",
     "delete:organization_client_grants",
     "read:organizations",
+    "read:clients",
+    "read:resource_servers",
 ];
 
 /// A fault the fake tenant injects into the next API requests (`/api/v2/…`, not
@@ -215,11 +219,18 @@ impl FakeTenantBuilder {
             .expect("the fake tenant needs a free port on 127.0.0.1");
         let address = listener.local_addr().expect("a bound socket has an address");
         let now = Instant::now();
+        let origin = format!("http://{address}");
+        let directory = directory::Directory::new(
+            &self.settings.client_id,
+            &format!("{origin}/api/v2/"),
+            &ALL_SCOPES,
+        );
         let tenant = Arc::new(Tenant {
-            origin: format!("http://{address}"),
+            origin,
             settings: self.settings,
             state: Mutex::new(State {
                 store: Store::default(),
+                directory,
                 tokens: HashMap::new(),
                 faults: VecDeque::new(),
                 bucket: self.rate_limit.map(|settings| bucket::Bucket::new(settings, now)),
@@ -239,8 +250,10 @@ impl FakeTenantBuilder {
 /// An in-process fake of one Auth0 tenant's client-grant API, for tests. It stops when dropped.
 ///
 /// It serves `POST /oauth/token` (client credentials; tokens expire; a wrong secret is a 401
-/// with Auth0's token error body) and the nine operations with Auth0's rules: `cgr_` ids,
-/// 201 on create, 409 for a second grant of the same client, audience and subject type, 404
+/// with Auth0's token error body), the two read-only lookups (the applications, paged and
+/// with `fields`, and the APIs by id or identifier: see [`add_client`](Self::add_client) and
+/// [`add_api`](Self::add_api)) and the nine client-grant operations with Auth0's rules: `cgr_`
+/// ids, 201 on create, 409 for a second grant of the same client, audience and subject type, 404
 /// for an unknown grant, 204 on delete (also when already gone), `is_system` grants that
 /// cannot be changed, organization associations (409 when repeated, at most 100), every
 /// filter, the three list shapes, checkpoint cursors, offset totals and the validation
@@ -362,6 +375,35 @@ impl FakeTenant {
         self.tenant.state().store.insert_organization(organization)
     }
 
+    /// Adds a machine-to-machine application named `name` with a new client id, and returns
+    /// it as `GET /clients` lists it. Names need not be unique, as in Auth0. The tenant starts
+    /// with one application: its own, whose credentials [`client`](Self::client) uses.
+    pub fn add_client(&self, name: &str) -> ClientSummary {
+        self.tenant.state().directory.add_client(name)
+    }
+
+    /// Adds an API (a resource server) with this identifier (the audience grants name) and
+    /// these scopes, and returns it as `GET /resource-servers/{id}` sends it. The tenant
+    /// starts with one API: the Management API itself, `{base_url}/`, a system API whose
+    /// scopes are [`ALL_SCOPES`].
+    ///
+    /// # Panics
+    ///
+    /// If an API already has this identifier: Auth0 refuses a second one.
+    pub fn add_api<S: Into<String>>(
+        &self,
+        identifier: &str,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> ResourceServer {
+        let scopes: Vec<String> = scopes.into_iter().map(Into::into).collect();
+        self.tenant.state().directory.add_api(identifier, &scopes)
+    }
+
+    /// The applications the tenant holds now, oldest first.
+    pub fn clients(&self) -> Vec<ClientSummary> {
+        self.tenant.state().directory.clients()
+    }
+
     /// The grants the tenant holds now, oldest first.
     pub fn grants(&self) -> Vec<ClientGrant> {
         self.tenant.state().store.grants()
@@ -402,6 +444,7 @@ pub(crate) struct Tenant {
 #[derive(Debug)]
 struct State {
     store: Store,
+    directory: directory::Directory,
     tokens: HashMap<String, IssuedToken>,
     faults: VecDeque<Fault>,
     bucket: Option<bucket::Bucket>,
@@ -417,6 +460,11 @@ struct IssuedToken {
 impl Tenant {
     fn state(&self) -> MutexGuard<'_, State> {
         locked(&self.state)
+    }
+
+    /// The applications and APIs, locked for one operation.
+    pub(crate) fn directory(&self) -> DirectoryGuard<'_> {
+        DirectoryGuard(self.state())
     }
 
     /// The store, locked for one operation.
@@ -500,5 +548,16 @@ impl std::ops::Deref for StoreGuard<'_> {
 impl std::ops::DerefMut for StoreGuard<'_> {
     fn deref_mut(&mut self) -> &mut Store {
         &mut self.0.store
+    }
+}
+
+/// The applications and APIs while one operation holds the tenant's lock.
+pub(crate) struct DirectoryGuard<'a>(MutexGuard<'a, State>);
+
+impl std::ops::Deref for DirectoryGuard<'_> {
+    type Target = directory::Directory;
+
+    fn deref(&self) -> &directory::Directory {
+        &self.0.directory
     }
 }

@@ -1,5 +1,5 @@
-//! The fake tenant's HTTP surface: `POST /oauth/token` and the nine Management API
-//! operations under `/api/v2`, each checking its token and scope, parsing its query as
+//! The fake tenant's HTTP surface: `POST /oauth/token`, the nine client-grant operations and
+//! the two read-only lookups under `/api/v2`, each checking its token and scope, parsing its query as
 //! Auth0 does (unknown parameters and out-of-range values are refused) and calling the store.
 
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+use super::directory::{ClientFilter, Fields};
 use super::failure::Failure;
 use super::faults;
 use super::store::{GrantFilter, Window};
@@ -46,6 +47,8 @@ pub(crate) fn router(tenant: Arc<Tenant>) -> axum::Router {
             "/organizations/{id}/client-grants/{grant_id}",
             axum::routing::delete(dissociate),
         )
+        .route("/clients", get(list_clients))
+        .route("/resource-servers/{id}", get(get_resource_server))
         .fallback(|| async { Failure::not_found_route() })
         .layer(middleware::from_fn_with_state(tenant.clone(), faults::gate));
     axum::Router::new()
@@ -151,6 +154,20 @@ fn authorize(tenant: &Tenant, headers: &HeaderMap, scope: &str) -> Result<(), Fa
         .and_then(|value| value.strip_prefix("Bearer "))
         .ok_or_else(|| Failure::unauthorized("Missing authentication"))?;
     tenant.check_token(token, scope)
+}
+
+/// The token must carry one of `scopes`; without any, the 403 names the first.
+fn authorize_any(tenant: &Tenant, headers: &HeaderMap, scopes: &[&str]) -> Result<(), Failure> {
+    let mut first = None;
+    for scope in scopes {
+        match authorize(tenant, headers, scope) {
+            Ok(()) => return Ok(()),
+            Err(failure) => {
+                first.get_or_insert(failure);
+            }
+        }
+    }
+    Err(first.unwrap_or_else(|| Failure::insufficient_scope("")))
 }
 
 /// The query string as Auth0 validates it: only the parameters the operation knows.
@@ -421,4 +438,58 @@ async fn dissociate(
     organization_id(&id)?;
     tenant.store().dissociate(&id, &grant_id)?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_clients(
+    State(tenant): State<Arc<Tenant>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Answer {
+    // Auth0 lists applications for any of these; with read:client_summary only a few fields.
+    authorize_any(
+        &tenant,
+        &headers,
+        &["read:clients", "read:client_keys", "read:client_summary"],
+    )?;
+    let query = Query::parse(
+        raw.as_deref(),
+        &[
+            "fields",
+            "include_fields",
+            "page",
+            "per_page",
+            "include_totals",
+            "from",
+            "take",
+            "is_first_party",
+            "app_type",
+        ],
+    )?;
+    let filter = ClientFilter {
+        is_first_party: query
+            .known("is_first_party", &["true", "false"])?
+            .map(|value| value == "true"),
+        app_types: query.all("app_type"),
+    };
+    let fields = Fields {
+        names: query.all("fields"),
+        // Auth0 includes the named fields unless told otherwise.
+        include: query.known("include_fields", &["true", "false"])? != Some("false"),
+    };
+    let answer = tenant
+        .directory()
+        .list_clients(&filter, &fields, &query.window()?)?;
+    Ok(Json(answer).into_response())
+}
+
+async fn get_resource_server(
+    State(tenant): State<Arc<Tenant>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Answer {
+    authorize(&tenant, &headers, "read:resource_servers")?;
+    Query::parse(raw.as_deref(), &["include_fields"])?;
+    let api = tenant.directory().api(&id)?.clone();
+    Ok(Json(api).into_response())
 }

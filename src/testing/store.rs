@@ -115,7 +115,7 @@ pub(crate) enum Window {
 /// Cuts `items` (sort key and item, in sort-key order) by `window`, and renders the answer
 /// with the items under `key`. A checkpoint cursor names the sort key of the next page's
 /// first item, so it stays valid while items before it come and go.
-fn render_page<T: serde::Serialize>(
+pub(crate) fn render_page<T: serde::Serialize>(
     items: Vec<(String, T)>,
     window: &Window,
     key: &str,

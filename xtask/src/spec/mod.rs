@@ -10,6 +10,7 @@ mod convert;
 mod diff;
 mod extract;
 mod lint;
+mod narrow;
 mod operations;
 mod overlay;
 mod probe;
@@ -30,7 +31,7 @@ use clap::Subcommand;
 use serde_json::Value;
 
 use canonical::to_canonical_json;
-use operations::CLIENT_GRANT_OPERATIONS;
+use operations::OPERATIONS;
 use provenance::Provenance;
 use source::{DEFAULT_UPSTREAM_URL, load_upstream, sha256_hex};
 
@@ -126,9 +127,10 @@ pub struct ClientSpec {
 }
 
 /// Produces `spec/client-grants.json` from the upstream subset and the overlay: convert to
-/// OpenAPI 3.0.3 with JSON-only bodies, apply the overlay (corrections of named places), then
-/// the rules (corrections of every place they concern), and check the result is fit for
-/// generation (lint rules, then progenitor itself).
+/// OpenAPI 3.0.3 with JSON-only bodies, apply the overlay (corrections of named places), keep
+/// only what the crate reads of the lookups' responses (`narrow.rs`), then the rules
+/// (corrections of every place they concern), and check the result is fit for generation
+/// (lint rules, then progenitor itself).
 pub fn derive_client_spec(subset: &Value, overlay_yaml: &str) -> Result<ClientSpec> {
     let mut document = subset.clone();
     convert::to_openapi_3_0(&mut document)?;
@@ -136,6 +138,7 @@ pub fn derive_client_spec(subset: &Value, overlay_yaml: &str) -> Result<ClientSp
         overlay::parse_overlay(overlay_yaml).with_context(|| format!("{OVERLAY_PATH} is unusable"))?;
     overlay::apply_overlay(&overlay, &mut document)
         .with_context(|| format!("{OVERLAY_PATH} is out of date"))?;
+    narrow::keep_what_is_read(&mut document)?;
     let notes = rules::apply_rules(&mut document)?;
     let problems = lint::lint(&document);
     if !problems.is_empty() {
@@ -158,6 +161,7 @@ pub fn redundant_corrections(subset: &Value, overlay_yaml: &str) -> Result<Vec<S
     let overlay =
         overlay::parse_overlay(overlay_yaml).with_context(|| format!("{OVERLAY_PATH} is unusable"))?;
     Ok(overlay::redundant_corrections(&overlay, &document, &|document| {
+        narrow::keep_what_is_read(document)?;
         rules::apply_rules(document).map(drop)
     }))
 }
@@ -188,7 +192,7 @@ fn write_if_changed(root: &Path, relative: &str, text: &str) -> Result<bool> {
 
 fn refresh(root: &Path, from: &str) -> Result<()> {
     let upstream = load_upstream(from)?;
-    let subset = extract::extract_subset(&upstream.document, &CLIENT_GRANT_OPERATIONS)?;
+    let subset = extract::extract_subset(&upstream.document, &OPERATIONS)?;
     let subset_text = to_canonical_json(&subset);
     // Everything is derived and checked before anything is written: a bad upstream leaves spec/ as it was.
     let client_spec = derive_client_spec(&subset, &read(root, OVERLAY_PATH)?)?;
@@ -239,7 +243,7 @@ fn refresh(root: &Path, from: &str) -> Result<()> {
 
 fn probe(root: &Path, from: Option<&str>) -> Result<()> {
     let mut subset = match from {
-        Some(from) => extract::extract_subset(&load_upstream(from)?.document, &CLIENT_GRANT_OPERATIONS)?,
+        Some(from) => extract::extract_subset(&load_upstream(from)?.document, &OPERATIONS)?,
         None => parse_json(&read(root, SUBSET_PATH)?, SUBSET_PATH)?,
     };
     let probed = probe::add_probes(&mut subset);
@@ -269,7 +273,7 @@ fn check(root: &Path) -> Result<()> {
         bail!("{SUBSET_PATH} does not match the sha256 in {PROVENANCE_PATH}: it was changed by hand; {fix}");
     }
     let subset = parse_json(&subset_text, SUBSET_PATH)?;
-    let expected: Vec<&str> = CLIENT_GRANT_OPERATIONS.iter().map(|op| op.operation_id).collect();
+    let expected: Vec<&str> = OPERATIONS.iter().map(|op| op.operation_id).collect();
     if provenance.operations != expected || provenance::operation_ids(&subset) != expected {
         bail!("{SUBSET_PATH} and {PROVENANCE_PATH} do not hold exactly the operations xtask extracts; {fix}");
     }
@@ -302,30 +306,33 @@ fn generate(root: &Path) -> Result<bool> {
 fn diff(root: &Path, from: &str) -> Result<bool> {
     let committed = parse_json(&read(root, SUBSET_PATH)?, SUBSET_PATH)?;
     let upstream = load_upstream(from)?;
-    let candidate = extract::extract_subset(&upstream.document, &CLIENT_GRANT_OPERATIONS)?;
+    let candidate = extract::extract_subset(&upstream.document, &OPERATIONS)?;
     let changes = api_diff(&committed, &candidate)?;
     print_changes(&changes);
     Ok(diff::needed_bump(&changes) == diff::Bump::Major)
 }
 
-/// The API changes between two upstream subsets (OpenAPI 3.1), compared in their 3.0 form.
+/// The API changes between two upstream subsets (OpenAPI 3.1), compared in their 3.0 form and
+/// with only the properties the crate reads of the lookups' responses.
 fn api_diff(old: &Value, new: &Value) -> Result<Vec<diff::Change>> {
     let (mut old, mut new) = (old.clone(), new.clone());
     convert::to_openapi_3_0(&mut old).context("the committed subset cannot be converted")?;
     convert::to_openapi_3_0(&mut new).context("the new subset cannot be converted")?;
+    narrow::keep_what_is_read_where_present(&mut old);
+    narrow::keep_what_is_read_where_present(&mut new);
     Ok(diff::diff_api(&old, &new))
 }
 
 fn print_changes(changes: &[diff::Change]) {
     if changes.is_empty() {
-        println!("no API changes for the client-grant operations");
+        println!("no API changes for the operations the crate covers");
         return;
     }
     for change in changes {
         println!("{change}");
     }
     println!(
-        "{} API change(s) for the client-grant operations: the crate needs a {} release",
+        "{} API change(s) for the operations the crate covers: the crate needs a {} release",
         changes.len(),
         diff::needed_bump(changes)
     );

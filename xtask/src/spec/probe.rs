@@ -169,7 +169,7 @@ mod tests {
         assert!(counts.objects >= 10 && counts.responses >= 5, "{counts:?}");
         assert_eq!(
             (counts.enums, counts.request_bodies, counts.operations),
-            (4, 3, 9),
+            (32, 3, 11),
             "{counts:?}"
         );
 

@@ -59,7 +59,7 @@ impl Provenance {
     }
 }
 
-/// The operationIds of `document`, in the order of `CLIENT_GRANT_OPERATIONS` where they appear
+/// The operationIds of `document`, in the order of `OPERATIONS` where they appear
 /// there, then any others.
 pub fn operation_ids(document: &Value) -> Vec<&str> {
     let mut found: Vec<&str> = document
@@ -71,7 +71,7 @@ pub fn operation_ids(document: &Value) -> Vec<&str> {
         .filter_map(|operation| operation.get("operationId").and_then(Value::as_str))
         .collect();
     let rank = |id: &str| {
-        super::operations::CLIENT_GRANT_OPERATIONS
+        super::operations::OPERATIONS
             .iter()
             .position(|op| op.operation_id == id)
             .unwrap_or(usize::MAX)

@@ -40,6 +40,7 @@ pub const ERROR_BODY: &str = "ErrorBody";
 /// schema that a request reaches too and that the response rules changed.
 pub fn apply_rules(document: &mut Value) -> Result<Vec<String>> {
     give_error_responses_a_body(document)?;
+    drop_what_nothing_reaches(document);
     let mut notes = Vec::new();
     for place in schema_uses(document) {
         let schema = document
@@ -68,6 +69,29 @@ pub fn apply_rules(document: &mut Value) -> Result<Vec<String>> {
         }
     }
     Ok(notes)
+}
+
+/// A component schema that no operation reaches is dropped. progenitor makes a type of every
+/// component schema, and build.rs a public enum of every string enum: a schema the overlay
+/// cut off (the hundred that the full application object reaches, a copy merged into another)
+/// would still be generated, compiled and promised to users.
+fn drop_what_nothing_reaches(document: &mut Value) {
+    let reached: std::collections::BTreeSet<String> = schema_uses(document)
+        .into_iter()
+        .filter(|place| place.request || place.response)
+        .filter_map(|place| {
+            place
+                .location
+                .strip_prefix("#/components/schemas/")
+                .map(str::to_owned)
+        })
+        .collect();
+    if let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        schemas.retain(|name, _| reached.contains(name));
+    }
 }
 
 /// Responses decode whatever Auth0 sends. `additionalProperties: false` would become
@@ -285,6 +309,26 @@ mod tests {
             apply_rules(&mut without).unwrap_err().to_string(),
             "the error responses (POST /things 404) refer to the schema ErrorBody, which spec/overlay.yaml no longer defines"
         );
+    }
+
+    #[test]
+    fn a_schema_no_operation_reaches_is_dropped() {
+        let mut document = document();
+        let schemas = document["components"]["schemas"].as_object_mut().unwrap();
+        schemas.insert(
+            "Unreached".into(),
+            json!({"type": "object", "properties": {
+                "also": {"$ref": "#/components/schemas/AlsoUnreached"}
+            }}),
+        );
+        schemas.insert("AlsoUnreached".into(), json!({"type": "string", "enum": ["x"]}));
+        apply_rules(&mut document).unwrap();
+        let names: Vec<&String> = document["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(names, ["Answer", "ErrorBody", "Nested", "Request", "Shared"]);
     }
 
     #[test]

@@ -152,7 +152,7 @@ fn refresh_writes_all_three_files_and_check_then_passes() {
     );
     assert_eq!(provenance.openapi, "3.1.0");
     assert_eq!(provenance.info_version, "2.0");
-    assert_eq!(provenance.operations.len(), 9);
+    assert_eq!(provenance.operations.len(), 11);
     let client_spec: Value = serde_json::from_str(&read(root.path(), CLIENT_SPEC_PATH).unwrap()).unwrap();
     assert_eq!(client_spec["openapi"], "3.0.3");
     assert!(client_spec["components"]["schemas"]["ClientGrantDefaultForEnum"].is_null());
