@@ -79,7 +79,7 @@ fn rustc_version() -> String {
 /// generated client, or a one-line reason why progenitor rejects it.
 ///
 /// The client is generated without the spec's error responses: progenitor then hands every
-/// answer that is not a documented success to the caller unread (`UnexpectedResponse`), and
+/// response that is not a documented success to the caller unread (`UnexpectedResponse`), and
 /// `Client::run` (src/transport/call.rs) reads it once. The typed mocks keep every documented response.
 pub fn generate_client(spec_json: &str) -> Result<String, String> {
     run_progenitor(spec_json, |generator, spec| {
@@ -192,16 +192,16 @@ fn settings(spec: &openapiv3::OpenAPI) -> progenitor::GenerationSettings {
         settings.with_replacement(schema, format!("crate::api::models::{name}"), impls.into_iter());
     }
     // List answers in two or three shapes, decoded in one pass instead of as untagged enums
-    // (src/api/list_answers.rs).
-    for answer in [
+    // (src/api/list_responses.rs).
+    for response in [
         "ListClientGrantResponseContent",
         "ListClientGrantOrganizationsResponseContent",
         "ListOrganizationClientGrantsResponseContent",
         "ListClientsResponseContent",
     ] {
         settings.with_replacement(
-            answer,
-            format!("crate::api::list_answers::{answer}"),
+            response,
+            format!("crate::api::list_responses::{response}"),
             std::iter::empty(),
         );
     }
@@ -209,7 +209,7 @@ fn settings(spec: &openapiv3::OpenAPI) -> progenitor::GenerationSettings {
 }
 
 /// What each schema's type gets besides its fields: `Eq` where nothing in it is a float, and
-/// `#[non_exhaustive]` on every object (answers' models, and the request bodies the typed
+/// `#[non_exhaustive]` on every object (responses' models, and the request bodies the typed
 /// mocks take), so that a field Auth0 adds is a minor change for crates that use them: they
 /// build them with the generated builders.
 fn model_patches(spec: &openapiv3::OpenAPI) -> std::collections::BTreeMap<String, progenitor::TypePatch> {

@@ -41,7 +41,7 @@
 /// this crate decodes itself.
 pub mod types {
     pub use crate::api::generated::types::*;
-    pub use crate::api::list_answers::{
+    pub use crate::api::list_responses::{
         ListClientGrantOrganizationsResponseContent, ListClientGrantResponseContent,
         ListClientsResponseContent, ListOrganizationClientGrantsResponseContent,
     };

@@ -15,17 +15,17 @@ fn refused_parameter(result: Result<impl std::fmt::Debug, Error>) -> String {
 }
 
 /// Sends `body` with `method` to `path` as it is, past the client's checks, and returns Auth0's
-/// answer.
+/// response.
 async fn raw(tenant: &FakeTenant, method: &str, path: &str, body: Value) -> (u16, Value) {
-    let answer = reqwest::Client::new()
+    let response = reqwest::Client::new()
         .request(method.parse().unwrap(), format!("{}{path}", tenant.base_url()))
         .bearer_auth(tenant.issue_token(ALL_SCOPES))
         .json(&body)
         .send()
         .await
         .unwrap();
-    let status = answer.status().as_u16();
-    (status, answer.json().await.unwrap())
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
 }
 
 fn writes(tenant: &FakeTenant) -> usize {
@@ -77,10 +77,10 @@ async fn the_fake_tenant_refuses_all_scopes_beside_listed_scopes_and_a_scope_twi
         json!({"client_id": "app", "audience": API, "scope": ["read:x"], "allow_all_scopes": true}),
         json!({"client_id": "app", "audience": API, "scope": ["read:x", "read:x"]}),
     ] {
-        let (status, answer) = raw(&tenant, "POST", "/client-grants", body.clone()).await;
-        assert_eq!(status, 400, "{body}: {answer}");
-        assert_eq!(answer["statusCode"], 400);
-        assert_eq!(answer["error"], "Bad Request");
+        let (status, response) = raw(&tenant, "POST", "/client-grants", body.clone()).await;
+        assert_eq!(status, 400, "{body}: {response}");
+        assert_eq!(response["statusCode"], 400);
+        assert_eq!(response["error"], "Bad Request");
     }
     assert!(tenant.grants().is_empty());
 }
@@ -152,16 +152,16 @@ async fn allow_all_scopes_is_refused_for_a_system_api_even_as_false() {
         .client_id(Some("auth0".to_owned()))
         .is_system(Some(true));
     tenant.insert_grant(system.try_into().unwrap());
-    let (status, answer) = raw(
+    let (status, response) = raw(
         &tenant,
         "POST",
         "/client-grants",
         json!({"client_id": "app", "audience": "https://system.example.com/", "allow_all_scopes": true}),
     )
     .await;
-    assert_eq!(status, 400, "{answer}");
+    assert_eq!(status, 400, "{response}");
     assert_eq!(
-        answer["message"],
+        response["message"],
         "allow_all_scopes cannot be provided when audience is a system API"
     );
 }

@@ -6,7 +6,7 @@ use crate::api::generated;
 use crate::api::generated::types::ClientSummary;
 use crate::api::list::List;
 use crate::api::list::query::{ListQuery, PageRequest};
-use crate::api::list_answers::ListClientsResponseContent as ClientList;
+use crate::api::list_responses::ListClientsResponseContent as ClientList;
 use crate::api::operations;
 use crate::error::Error;
 

@@ -36,7 +36,7 @@ pub(crate) mod query {
     use std::num::NonZeroU64;
 
     use crate::Client;
-    use crate::api::list_answers::ListAnswer;
+    use crate::api::list_responses::ListResponse;
     use crate::error::Error;
 
     /// Which page one request asks for.
@@ -50,7 +50,7 @@ pub(crate) mod query {
     /// one page. Not nameable outside the crate, so that only its lists implement it.
     pub trait ListQuery: Clone + Send + Sync + 'static {
         type Item: Send + 'static;
-        /// The operation's id, for errors about its answers.
+        /// The operation's id, for errors about its responses.
         const OPERATION: &'static str;
 
         fn check(&self) -> Result<(), Error>;
@@ -59,7 +59,7 @@ pub(crate) mod query {
             &self,
             client: &Client,
             page: PageRequest<'_>,
-        ) -> impl Future<Output = Result<ListAnswer<Self::Item>, Error>> + Send;
+        ) -> impl Future<Output = Result<ListResponse<Self::Item>, Error>> + Send;
     }
 }
 
@@ -160,11 +160,11 @@ impl<Q: ListQuery> List<Q> {
     pub async fn send_offset(&self) -> Result<OffsetPage<Q::Item>, Error> {
         self.query.check()?;
         let (page, per_page) = self.paging.offset()?;
-        let answer = self
+        let response = self
             .query
             .fetch(&self.client, PageRequest::Offset { page, per_page })
             .await?;
-        answer.into_offset_page(Q::OPERATION)
+        response.into_offset_page(Q::OPERATION)
     }
 }
 
@@ -176,8 +176,8 @@ async fn checkpoint_page<Q: ListQuery>(
 ) -> Result<Page<Q::Item>, Error> {
     query.check()?;
     let take = paging.checkpoint()?;
-    let answer = query
+    let response = query
         .fetch(client, PageRequest::Checkpoint { from, take })
         .await?;
-    Ok(answer.into_page())
+    Ok(response.into_page())
 }

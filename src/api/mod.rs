@@ -1,6 +1,6 @@
 //! What a caller sees of the API: the resource handles (`client_grants`, `organizations`, and
 //! the read-only lookups `clients` and `resource_servers`), the requests they send
-//! (`requests`) after checking their arguments (`validate`, `path_segment`), the lists and their pages (`list`, `pagination`, `list_answers`, where a
+//! (`requests`) after checking their arguments (`validate`, `path_segment`), the lists and their pages (`list`, `pagination`, `list_responses`, where a
 //! page is decoded), and what is generated from the spec (`generated`, with the open enums of
 //! `models` and the operations as the attempt loop knows them in `operations`).
 
@@ -8,7 +8,7 @@ pub(crate) mod client_grants;
 pub(crate) mod clients;
 pub(crate) mod generated;
 pub(crate) mod list;
-pub(crate) mod list_answers;
+pub(crate) mod list_responses;
 pub(crate) mod models;
 pub(crate) mod operations;
 pub(crate) mod organizations;

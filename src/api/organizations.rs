@@ -105,18 +105,18 @@ impl OrganizationClientGrants {
                     .await
             }
         };
-        let answer = self
+        let response = self
             .client
             .run(&operations::CREATE_ORGANIZATION_CLIENT_GRANTS, call)
             .await?;
         // The live API names the grant `grant_id`; the published spec says `id`.
         let operation = operations::CREATE_ORGANIZATION_CLIENT_GRANTS.id;
-        let Some(id) = answer.grant_id.clone().or(answer.id.clone()) else {
+        let Some(id) = response.grant_id.clone().or(response.id.clone()) else {
             return Err(Error::Decode(DecodeError::missing(operation, 201, "grant_id")));
         };
         // Read through JSON, so that every field the two types share (those Auth0 adds to both
         // included) carries over without a line here.
-        let mut fields = serde_json::to_value(&answer).unwrap_or_default();
+        let mut fields = serde_json::to_value(&response).unwrap_or_default();
         fields["id"] = id.into();
         if fields.get("audience").is_none_or(serde_json::Value::is_null) {
             fields["audience"] = "".into();
@@ -222,10 +222,10 @@ impl OrgGrantQuery {
                 request.send().await
             }
         };
-        let answer = client
+        let response = client
             .run(&operations::GET_ORGANIZATION_CLIENT_GRANTS, call)
             .await?;
-        answer.into_offset_page(operations::GET_ORGANIZATION_CLIENT_GRANTS.id)
+        response.into_offset_page(operations::GET_ORGANIZATION_CLIENT_GRANTS.id)
     }
 }
 

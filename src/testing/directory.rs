@@ -235,19 +235,19 @@ mod tests {
             names: vec!["client_id".into(), "name".into()],
             include: true,
         };
-        let answer = directory
+        let response = directory
             .list_clients(&ClientFilter::default(), &only, &window)
             .unwrap();
-        let keys: Vec<&String> = answer[1].as_object().unwrap().keys().collect();
+        let keys: Vec<&String> = response[1].as_object().unwrap().keys().collect();
         assert_eq!(keys, ["client_id", "name"]);
         let without = Fields {
             names: vec!["grant_types".into()],
             include: false,
         };
-        let answer = directory
+        let response = directory
             .list_clients(&ClientFilter::default(), &without, &window)
             .unwrap();
-        assert!(answer[1].get("grant_types").is_none());
-        assert_eq!(answer[1]["name"], "billing");
+        assert!(response[1].get("grant_types").is_none());
+        assert_eq!(response[1]["name"], "billing");
     }
 }

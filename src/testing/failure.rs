@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-/// One non-2xx answer of the fake tenant.
+/// One non-2xx response of the fake tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Failure {
     pub(crate) status: StatusCode,
@@ -101,7 +101,7 @@ impl Failure {
         Self::new(StatusCode::NOT_FOUND, "Not Found", None)
     }
 
-    /// An answer with `status` and nothing else to say, for injected faults.
+    /// A response with `status` and nothing else to say, for injected faults.
     pub(crate) fn status(status: StatusCode) -> Self {
         let message = status.canonical_reason().unwrap_or("Error");
         Self::new(status, message, None)
@@ -115,7 +115,7 @@ impl Failure {
         )
     }
 
-    /// The JSON body Auth0 sends with this answer.
+    /// The JSON body Auth0 sends with this response.
     pub(crate) fn body(&self) -> serde_json::Value {
         let mut body = json!({
             "statusCode": self.status.as_u16(),

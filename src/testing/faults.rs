@@ -1,9 +1,9 @@
 //! Fault injection and the rate limit: what every API request of the fake tenant goes through
 //! before its operation. A fault injected with [`FakeTenant::inject`](super::FakeTenant::inject)
 //! answers in the operation's place (a status, a 429, a closed or reset connection), holds it
-//! back (a stall), or spoils its answer (a body cut off, truncated or replaced); then the
+//! back (a stall), or spoils its response (a body cut off, truncated or replaced); then the
 //! tenant's token bucket admits the request or answers 429, and its `X-RateLimit-*` headers go
-//! on every answer as Auth0 sends them.
+//! on every response as Auth0 sends them.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
@@ -19,7 +19,7 @@ use super::failure::Failure;
 use super::{Fault, Tenant};
 
 /// What every API request goes through before its operation: injected faults, then the
-/// tenant's rate limit, whose headers go on every answer as Auth0 sends them.
+/// tenant's rate limit, whose headers go on every response as Auth0 sends them.
 pub(super) async fn gate(State(tenant): State<Arc<Tenant>>, request: Request, next: Next) -> Response {
     let fault = tenant.next_fault();
     match &fault {
@@ -98,7 +98,7 @@ pub(super) async fn token_gate(State(tenant): State<Arc<Tenant>>, request: Reque
     limit_rate(&tenant, request, next, refused).await
 }
 
-/// The request goes through the bucket: admitted, it is run; refused, `refused` is the answer.
+/// The request goes through the bucket: admitted, it is run; refused, `refused` is the response.
 /// Either way the `X-RateLimit-*` headers go on it.
 async fn limit_rate(tenant: &Tenant, request: Request, next: Next, mut refused: Response) -> Response {
     let admission = tenant.admit(Instant::now());
@@ -123,7 +123,7 @@ async fn limit_rate(tenant: &Tenant, request: Request, next: Next, mut refused: 
 }
 
 /// The network between client and tenant: every request arrives `latency` late, and every
-/// answer leaves `latency` after it was made.
+/// response leaves `latency` after it was made.
 pub(super) async fn latency(State(tenant): State<Arc<Tenant>>, request: Request, next: Next) -> Response {
     let latency = tenant.settings.latency;
     if latency.is_zero() {
@@ -180,7 +180,7 @@ async fn cut_off(response: Response) -> Response {
 /// How long [`cut_off`] lets the first half of a body travel before breaking the connection.
 const CUT_OFF_AFTER: Duration = Duration::from_millis(20);
 
-/// [`Fault::TruncateBody`]: a complete answer carrying the first half of the body.
+/// [`Fault::TruncateBody`]: a complete response carrying the first half of the body.
 async fn truncate(response: Response) -> Response {
     let (mut parts, bytes) = take_body(response).await;
     let half = bytes.slice(..bytes.len() / 2);
@@ -190,7 +190,7 @@ async fn truncate(response: Response) -> Response {
     Response::from_parts(parts, Body::from(half))
 }
 
-/// [`Fault::ReplaceBody`]: the answer's status with another content type and body; a 204
+/// [`Fault::ReplaceBody`]: the response's status with another content type and body; a 204
 /// (or 304) stays without a body, as HTTP requires.
 fn replace_body(response: Response, content_type: &str, body: Vec<u8>) -> Response {
     let (mut parts, _) = response.into_parts();

@@ -78,18 +78,18 @@ pub enum Fault {
     RateLimitReset(SystemTime),
     /// Wait this long, then carry out the request and answer. The request is carried out
     /// even if the client has given up and closed the connection by then (as a server
-    /// does): a create that stalls past the client's timeout is applied, its answer lost.
+    /// does): a create that stalls past the client's timeout is applied, its response lost.
     Hang(Duration),
-    /// Close the connection without an answer; the request is not carried out.
+    /// Close the connection without a response; the request is not carried out.
     CloseConnection,
-    /// Reset the connection (a TCP RST) without an answer; the request is not carried out.
+    /// Reset the connection (a TCP RST) without a response; the request is not carried out.
     ResetConnection,
     /// Carry out the request, send the status and headers with the full `Content-Length`
     /// and the first half of the body, then drop the connection: the client sees the body
-    /// break off. An answer without a body (a 204) has nothing to cut and is sent whole.
+    /// break off. A response without a body (a 204) has nothing to cut and is sent whole.
     CloseMidBody,
     /// Carry out the request and answer its status with the first half of its body and a
-    /// matching `Content-Length`: a complete HTTP answer whose JSON is cut off.
+    /// matching `Content-Length`: a complete HTTP response whose JSON is cut off.
     TruncateBody,
     /// Carry out the request and answer its status with this `Content-Type` and body
     /// instead of its own: malformed JSON, an HTML error page, nothing. A 204 still goes
@@ -163,7 +163,7 @@ impl FakeTenantBuilder {
         self
     }
 
-    /// Limit API requests with a token bucket, as Auth0 does; every answer then carries
+    /// Limit API requests with a token bucket, as Auth0 does; every response then carries
     /// `X-RateLimit-*` and a refused one is a 429 with `Retry-After`. Default: no limit.
     ///
     /// Several [`Client`]s built separately ([`client_builder`](FakeTenant::client_builder)
@@ -201,7 +201,7 @@ impl FakeTenantBuilder {
     }
 
     /// Network latency each way: every request reaches the tenant `latency` after it is sent,
-    /// and its answer leaves `latency` after the tenant made it. Default: none.
+    /// and its response leaves `latency` after the tenant made it. Default: none.
     #[must_use]
     pub fn latency(mut self, latency: Duration) -> Self {
         self.settings.latency = latency;
@@ -424,7 +424,7 @@ impl FakeTenant {
             .count()
     }
 
-    /// Makes the next `times` API requests meet `fault` instead of their normal answer.
+    /// Makes the next `times` API requests meet `fault` instead of their normal response.
     pub fn inject(&self, times: usize, fault: Fault) {
         self.tenant
             .state()

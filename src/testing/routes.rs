@@ -274,13 +274,13 @@ fn organization_id(id: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-type Answer = Result<Response, Failure>;
+type Handled = Result<Response, Failure>;
 
 async fn list_grants(
     State(tenant): State<Arc<Tenant>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-) -> Answer {
+) -> Handled {
     authorize(&tenant, &headers, "read:client_grants")?;
     let query = Query::parse(
         raw.as_deref(),
@@ -318,17 +318,17 @@ async fn list_grants(
             "default_for cannot be used with client_id",
         ));
     }
-    let answer = tenant.store().list(&filter, &query.window()?)?;
-    Ok(Json(answer).into_response())
+    let response = tenant.store().list(&filter, &query.window()?)?;
+    Ok(Json(response).into_response())
 }
 
-async fn create_grant(State(tenant): State<Arc<Tenant>>, headers: HeaderMap, body: Bytes) -> Answer {
+async fn create_grant(State(tenant): State<Arc<Tenant>>, headers: HeaderMap, body: Bytes) -> Handled {
     authorize(&tenant, &headers, "create:client_grants")?;
     let grant = tenant.store().create(json_body(&body)?)?;
     Ok((StatusCode::CREATED, Json(grant)).into_response())
 }
 
-async fn get_grant(State(tenant): State<Arc<Tenant>>, headers: HeaderMap, Path(id): Path<String>) -> Answer {
+async fn get_grant(State(tenant): State<Arc<Tenant>>, headers: HeaderMap, Path(id): Path<String>) -> Handled {
     authorize(&tenant, &headers, "read:client_grants")?;
     let grant = tenant.store().get(&id)?.clone();
     Ok(Json(grant).into_response())
@@ -339,7 +339,7 @@ async fn update_grant(
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
-) -> Answer {
+) -> Handled {
     authorize(&tenant, &headers, "update:client_grants")?;
     let grant = tenant.store().update(&id, json_body(&body)?)?;
     Ok(Json(grant).into_response())
@@ -349,7 +349,7 @@ async fn delete_grant(
     State(tenant): State<Arc<Tenant>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Answer {
+) -> Handled {
     authorize(&tenant, &headers, "delete:client_grants")?;
     tenant.store().delete(&id)?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -360,14 +360,14 @@ async fn grant_organizations(
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Answer {
+) -> Handled {
     authorize(&tenant, &headers, "read:organization_client_grants")?;
     let query = Query::parse(
         raw.as_deref(),
         &["page", "per_page", "include_totals", "from", "take"],
     )?;
-    let answer = tenant.store().organizations_of(&id, &query.window()?)?;
-    Ok(Json(answer).into_response())
+    let response = tenant.store().organizations_of(&id, &query.window()?)?;
+    Ok(Json(response).into_response())
 }
 
 async fn organization_grants(
@@ -375,7 +375,7 @@ async fn organization_grants(
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Answer {
+) -> Handled {
     authorize(&tenant, &headers, "read:organization_client_grants")?;
     organization_id(&id)?;
     let query = Query::parse(
@@ -411,10 +411,10 @@ async fn organization_grants(
         grant_ids,
         ..GrantFilter::default()
     };
-    let answer = tenant
+    let response = tenant
         .store()
         .organization_grants(&id, &filter, &query.window()?)?;
-    Ok(Json(answer).into_response())
+    Ok(Json(response).into_response())
 }
 
 async fn associate(
@@ -422,18 +422,18 @@ async fn associate(
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
-) -> Answer {
+) -> Handled {
     authorize(&tenant, &headers, "create:organization_client_grants")?;
     organization_id(&id)?;
-    let answer = tenant.store().associate(&id, json_body(&body)?)?;
-    Ok((StatusCode::CREATED, Json(answer)).into_response())
+    let response = tenant.store().associate(&id, json_body(&body)?)?;
+    Ok((StatusCode::CREATED, Json(response)).into_response())
 }
 
 async fn dissociate(
     State(tenant): State<Arc<Tenant>>,
     headers: HeaderMap,
     Path((id, grant_id)): Path<(String, String)>,
-) -> Answer {
+) -> Handled {
     authorize(&tenant, &headers, "delete:organization_client_grants")?;
     organization_id(&id)?;
     tenant.store().dissociate(&id, &grant_id)?;
@@ -444,7 +444,7 @@ async fn list_clients(
     State(tenant): State<Arc<Tenant>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-) -> Answer {
+) -> Handled {
     // Auth0 lists applications for any of these; with read:client_summary only a few fields.
     authorize_any(
         &tenant,
@@ -476,10 +476,10 @@ async fn list_clients(
         // Auth0 includes the named fields unless told otherwise.
         include: query.known("include_fields", &["true", "false"])? != Some("false"),
     };
-    let answer = tenant
+    let response = tenant
         .directory()
         .list_clients(&filter, &fields, &query.window()?)?;
-    Ok(Json(answer).into_response())
+    Ok(Json(response).into_response())
 }
 
 async fn get_resource_server(
@@ -487,7 +487,7 @@ async fn get_resource_server(
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Answer {
+) -> Handled {
     authorize(&tenant, &headers, "read:resource_servers")?;
     Query::parse(raw.as_deref(), &["include_fields"])?;
     let api = tenant.directory().api(&id)?.clone();

@@ -13,7 +13,7 @@ use tokio::sync::{Notify, watch};
 use tower::ServiceExt;
 
 /// The connection a request came on, in the request's extensions: closing it drops the
-/// connection without an answer, resetting it also sends a TCP reset.
+/// connection without a response, resetting it also sends a TCP reset.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Connection {
     closed: Arc<Notify>,

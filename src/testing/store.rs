@@ -101,7 +101,7 @@ impl GrantFilter {
     }
 }
 
-/// How a list is cut into pages, and which of Auth0's three answer shapes it takes.
+/// How a list is cut into pages, and which of Auth0's three response shapes it takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Window {
     /// `page`/`per_page`: a bare JSON array.
@@ -112,7 +112,7 @@ pub(crate) enum Window {
     Checkpoint { from: Option<String>, take: u64 },
 }
 
-/// Cuts `items` (sort key and item, in sort-key order) by `window`, and renders the answer
+/// Cuts `items` (sort key and item, in sort-key order) by `window`, and renders the response
 /// with the items under `key`. A checkpoint cursor names the sort key of the next page's
 /// first item, so it stays valid while items before it come and go.
 pub(crate) fn render_page<T: serde::Serialize>(
@@ -140,15 +140,15 @@ pub(crate) fn render_page<T: serde::Serialize>(
         Window::OffsetWithTotals { page, per_page } => {
             let total = items.len();
             let (start, chosen) = offset(*page, *per_page, items);
-            let mut answer = Map::new();
-            answer.insert("start".into(), start.into());
-            answer.insert("limit".into(), (*per_page).into());
-            answer.insert("total".into(), total.into());
-            answer.insert(
+            let mut response = Map::new();
+            response.insert("start".into(), start.into());
+            response.insert("limit".into(), (*per_page).into());
+            response.insert("total".into(), total.into());
+            response.insert(
                 key.into(),
                 serde_json::to_value(chosen).expect("models serialize"),
             );
-            Ok(Value::Object(answer))
+            Ok(Value::Object(response))
         }
         Window::Checkpoint { from, take } => {
             let first = match from {
@@ -162,15 +162,15 @@ pub(crate) fn render_page<T: serde::Serialize>(
             let take = usize::try_from(*take).unwrap_or(usize::MAX);
             let mut rest = items.into_iter().skip(first);
             let chosen: Vec<T> = rest.by_ref().take(take).map(|(_, item)| item).collect();
-            let mut answer = Map::new();
-            answer.insert(
+            let mut response = Map::new();
+            response.insert(
                 key.into(),
                 serde_json::to_value(chosen).expect("models serialize"),
             );
             if let Some((sort_key, _)) = rest.next() {
-                answer.insert("next".into(), encode_cursor(&sort_key).into());
+                response.insert("next".into(), encode_cursor(&sort_key).into());
             }
-            Ok(Value::Object(answer))
+            Ok(Value::Object(response))
         }
     }
 }
@@ -454,12 +454,12 @@ impl Store {
         }
         organization.grants.push(grant.id.clone());
         // The live API names the grant `grant_id` here, not `id` as the spec says.
-        let mut answer = serde_json::to_value(organization_grant(&grant)).expect("models serialize");
-        let fields = answer.as_object_mut().expect("a grant is an object");
+        let mut response = serde_json::to_value(organization_grant(&grant)).expect("models serialize");
+        let fields = response.as_object_mut().expect("a grant is an object");
         let id = fields.remove("id").expect("a grant has an id");
         fields.remove("subject_type");
         fields.insert("grant_id".into(), id);
-        Ok(answer)
+        Ok(response)
     }
 
     /// `DELETE /organizations/{id}/client-grants/{grant_id}`.
@@ -686,11 +686,11 @@ mod tests {
         let grants: Vec<ClientGrant> = (0..=MAX_GRANTS_PER_ORGANIZATION)
             .map(|n| created(&mut store, &format!("app{n}"), "https://api/"))
             .collect();
-        let answer = store
+        let response = store
             .associate(&organization.id, json!({"grant_id": grants[0].id}))
             .unwrap();
-        assert_eq!(answer["grant_id"], grants[0].id.as_str());
-        assert!(answer.get("id").is_none());
+        assert_eq!(response["grant_id"], grants[0].id.as_str());
+        assert!(response.get("id").is_none());
         let again = store.associate(&organization.id, json!({"grant_id": grants[0].id}));
         assert_eq!(again.unwrap_err().status, 409);
         for grant in &grants[1..MAX_GRANTS_PER_ORGANIZATION] {

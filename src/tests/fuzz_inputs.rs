@@ -1,8 +1,8 @@
 //! What the property tests feed the decoders (cargo-fuzz needs nightly, so fuzzing is done as
 //! proptest properties, in the test module of the code each one guards): raw bytes; a soup of
-//! JSON's own bytes; JSON values shaped like each answer, with fields of the right type or not,
+//! JSON's own bytes; JSON values shaped like each response, with fields of the right type or not,
 //! then mutated byte by byte; the recorded fixture bodies of `tests/fixtures`, mutated and
-//! truncated; nesting up to past `serde_json`'s depth limit; header values. The answers' field
+//! truncated; nesting up to past `serde_json`'s depth limit; header values. The responses' field
 //! names are read from spec/client-grants.json, so a field Auth0 adds is fuzzed with no edit.
 //!
 //! CI runs a fixed budget, the cases each property names (a few seconds in a debug build on
@@ -55,7 +55,7 @@ where
     });
     let accepted = match ACCEPTED.get() - accepted_before {
         0 => String::new(),
-        accepted => format!(" ({accepted} decoded as an answer)"),
+        accepted => format!(" ({accepted} decoded as a response)"),
     };
     eprintln!(
         "fuzz {name}: {cases} cases, {} decoder runs{accepted}, {:.2?}",
@@ -68,7 +68,7 @@ where
 }
 
 thread_local! {
-    /// How many bodies a decoder of success answers (the API's or the token endpoint's)
+    /// How many bodies a decoder of success responses (the API's or the token endpoint's)
     /// accepted on this thread: shows that the inputs get past the first byte.
     pub(crate) static ACCEPTED: Cell<u64> = const { Cell::new(0) };
 }
@@ -85,7 +85,7 @@ pub(crate) const FIXTURES: [&str; 6] = [
     include_str!("../../tests/fixtures/live/organization_client_grants_page.json"),
 ];
 
-/// Bodies the fixtures do not cover: the other list shapes, error bodies, token answers.
+/// Bodies the fixtures do not cover: the other list shapes, error bodies, token responses.
 pub(crate) const OTHER_BODIES: [&str; 7] = [
     r#"{"client_grants":[{"id":"cgr_1","audience":"https://api/","scope":["read:x"],"organization_usage":"require","default_for":"third_party_clients"}],"next":"MjAyNC0wMS0wMQ"}"#,
     r#"[{"id":"cgr_1","client_id":"c","audience":"https://api/","subject_type":"client","allow_all_scopes":true,"is_system":false}]"#,
@@ -257,9 +257,9 @@ pub(crate) fn page_keys(list: &str) -> &'static [&'static str] {
     Box::leak(names.into_boxed_slice())
 }
 
-// JSON shaped like the answers: each field present or not, of the right type or not.
+// JSON shaped like the responses: each field present or not, of the right type or not.
 
-/// The token endpoint's answer is not in the spec (it is the Authentication API's).
+/// The token endpoint's response is not in the spec (it is the Authentication API's).
 pub(crate) const TOKEN_KEYS: &[&str] = &["access_token", "expires_in", "token_type", "scope"];
 
 pub(crate) fn string() -> BoxedStrategy<String> {
@@ -322,7 +322,7 @@ pub(crate) fn scalar() -> BoxedStrategy<Value> {
     .boxed()
 }
 
-/// Any JSON value, a few levels deep, with keys mostly from the answers.
+/// Any JSON value, a few levels deep, with keys mostly from the responses.
 pub(crate) fn any_json() -> BoxedStrategy<Value> {
     let key = prop_oneof![
         select(
@@ -348,7 +348,7 @@ pub(crate) fn any_json() -> BoxedStrategy<Value> {
         .boxed()
 }
 
-/// The value of `key` as the answers have it (four times in five), or any value.
+/// The value of `key` as the responses have it (four times in five), or any value.
 fn field(key: &'static str) -> BoxedStrategy<Value> {
     let typed: BoxedStrategy<Value> = match key {
         "scope" | "authorization_details_types" => vec(string(), 0..4)
@@ -426,7 +426,7 @@ pub(crate) fn response_shaped_json() -> impl Strategy<Value = Value> {
     ]
 }
 
-/// Where deep nesting goes: at the top (where an untagged list answer once buffered any value), in
+/// Where deep nesting goes: at the top (where an untagged list response once buffered any value), in
 /// a field nobody reads, in a map, in a field of the wrong type.
 const NESTING_PLACES: &[(&str, &str)] = &[
     ("", ""),

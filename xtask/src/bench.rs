@@ -111,13 +111,13 @@ struct Grant {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let answer = reqwest::Client::new()
+    let response = reqwest::Client::new()
         .get("https://example.auth0.com/api/v2/client-grants/cgr_1")
         .bearer_auth("token")
         .send()
         .await;
-    if let Ok(answer) = answer {
-        let _ = answer.json::<Grant>().await;
+    if let Ok(response) = response {
+        let _ = response.json::<Grant>().await;
     }
 }
 "#;

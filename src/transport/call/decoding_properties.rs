@@ -19,10 +19,10 @@ use serde::de::DeserializeOwned;
 use crate::api::generated::types::{
     AssociateOrganizationClientGrantResponseContent as Association, ClientGrant, ErrorBody,
 };
-use crate::api::list_answers::{
-    ListAnswer, ListClientGrantOrganizationsResponseContent as GrantOrganizations,
+use crate::api::list_responses::{
+    ListClientGrantOrganizationsResponseContent as GrantOrganizations,
     ListClientGrantResponseContent as Grants,
-    ListOrganizationClientGrantsResponseContent as OrganizationGrants,
+    ListOrganizationClientGrantsResponseContent as OrganizationGrants, ListResponse,
 };
 use crate::api::pagination::{next_cursor, offset_has_more, whole_number};
 use crate::error::{ApiError, DecodeError, Error, SNIPPET_CHARS, TokenError};
@@ -187,11 +187,11 @@ fn token_response(body: &[u8], requested_at: SystemTime) {
 }
 
 /// What the streams do with a decoded list response.
-fn walk<T>(response: ListAnswer<T>) {
+fn walk<T>(response: ListResponse<T>) {
     match response {
-        ListAnswer::Array(_) => walk_checkpoint(None),
-        ListAnswer::Checkpoint { next, .. } => walk_checkpoint(next.as_deref()),
-        ListAnswer::Offset {
+        ListResponse::Array(_) => walk_checkpoint(None),
+        ListResponse::Checkpoint { next, .. } => walk_checkpoint(next.as_deref()),
+        ListResponse::Offset {
             items, start, total, ..
         } => walk_offset(items.len(), start, total),
     }

@@ -17,7 +17,7 @@ pub enum Bump {
     /// parameters are set by name.
     Minor,
     /// Code written against the old release can break: fail to compile, be refused by the
-    /// API, or fail to decode an answer.
+    /// API, or fail to decode a response.
     Major,
 }
 

@@ -1,11 +1,11 @@
-//! Where a page is decoded: the list answers, which come in two or three shapes (a bare array,
+//! Where a page is decoded: the list responses, which come in two or three shapes (a bare array,
 //! an offset page with totals, and for the lists that have it a checkpoint page with `next`),
 //! as one generic type read in one pass.
 //!
-//! The spec describes each list answer as a `oneOf`, which progenitor would turn into a
+//! The spec describes each list response as a `oneOf`, which progenitor would turn into a
 //! `#[serde(untagged)]` enum: serde then copies the whole page into an intermediate tree and
 //! tries each shape in turn, and a bad item comes out as "did not match any variant" with no
-//! place named. build.rs replaces the four with [`ListAnswer`] of their item type, which
+//! place named. build.rs replaces the four with [`ListResponse`] of their item type, which
 //! reads the page once: a `[` is the array; an object is the offset page if it has `total`,
 //! else the checkpoint page (or, for a list without checkpoints, an offset page that lacks its
 //! `total`); a bad item is reported where it is.
@@ -20,7 +20,7 @@ use crate::api::generated::types::{ClientGrant, ClientSummary, Organization, Org
 use crate::api::pagination::{OffsetPage, Page, whole_number};
 use crate::error::{DecodeError, Error};
 
-/// An item of a list answer: the key under which a page object holds the items, and whether
+/// An item of a list response: the key under which a page object holds the items, and whether
 /// the list has checkpoint paging.
 pub trait ListItem {
     /// The key of the items in a page object, such as `client_grants`.
@@ -49,10 +49,10 @@ impl ListItem for ClientSummary {
     const CHECKPOINTS: bool = true;
 }
 
-/// A list answer, in the shape the query asked for.
+/// A list response, in the shape the query asked for.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub enum ListAnswer<T> {
+pub enum ListResponse<T> {
     /// A bare array (no paging parameters).
     Array(Vec<T>),
     /// An offset page with totals (`include_totals=true`).
@@ -75,23 +75,23 @@ pub enum ListAnswer<T> {
     },
 }
 
-/// The answer of `GET /client-grants`.
-pub type ListClientGrantResponseContent = ListAnswer<ClientGrant>;
-/// The answer of `GET /client-grants/{id}/organizations`.
-pub type ListClientGrantOrganizationsResponseContent = ListAnswer<Organization>;
-/// The answer of `GET /organizations/{id}/client-grants`, which has only offset paging.
-pub type ListOrganizationClientGrantsResponseContent = ListAnswer<OrganizationClientGrant>;
+/// The response of `GET /client-grants`.
+pub type ListClientGrantResponseContent = ListResponse<ClientGrant>;
+/// The response of `GET /client-grants/{id}/organizations`.
+pub type ListClientGrantOrganizationsResponseContent = ListResponse<Organization>;
+/// The response of `GET /organizations/{id}/client-grants`, which has only offset paging.
+pub type ListOrganizationClientGrantsResponseContent = ListResponse<OrganizationClientGrant>;
 /// The response of `GET /clients`.
-pub type ListClientsResponseContent = ListAnswer<ClientSummary>;
+pub type ListClientsResponseContent = ListResponse<ClientSummary>;
 
-impl<T> From<Vec<T>> for ListAnswer<T> {
+impl<T> From<Vec<T>> for ListResponse<T> {
     fn from(items: Vec<T>) -> Self {
         Self::Array(items)
     }
 }
 
-impl<T> ListAnswer<T> {
-    /// The answer as a checkpoint page; only a checkpoint answer names a next page.
+impl<T> ListResponse<T> {
+    /// The response as a checkpoint page; only a checkpoint response names a next page.
     pub(crate) fn into_page(self) -> Page<T> {
         match self {
             Self::Array(items) | Self::Offset { items, .. } => Page { items, next: None },
@@ -99,7 +99,7 @@ impl<T> ListAnswer<T> {
         }
     }
 
-    /// The answer as an offset page with totals. An answer without them (to a query that asked
+    /// The response as an offset page with totals. A response without them (to a query that asked
     /// for them) is an error: making them up from the page would end a walk over the pages
     /// early.
     pub(crate) fn into_offset_page(self, operation: &'static str) -> Result<OffsetPage<T>, Error> {
@@ -151,12 +151,12 @@ impl<'de> de::DeserializeSeed<'de> for KeyOf {
     }
 }
 
-impl<'de, T: ListItem + Deserialize<'de>> Deserialize<'de> for ListAnswer<T> {
+impl<'de, T: ListItem + Deserialize<'de>> Deserialize<'de> for ListResponse<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Shapes<T>(PhantomData<T>);
 
         impl<'de, T: ListItem + Deserialize<'de>> Visitor<'de> for Shapes<T> {
-            type Value = ListAnswer<T>;
+            type Value = ListResponse<T>;
 
             fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(formatter, "an array of items or an object with `{}`", T::KEY)
@@ -167,7 +167,7 @@ impl<'de, T: ListItem + Deserialize<'de>> Deserialize<'de> for ListAnswer<T> {
                 while let Some(item) = seq.next_element()? {
                     items.push(item);
                 }
-                Ok(ListAnswer::Array(items))
+                Ok(ListResponse::Array(items))
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
@@ -186,13 +186,13 @@ impl<'de, T: ListItem + Deserialize<'de>> Deserialize<'de> for ListAnswer<T> {
                     }
                 }
                 match total {
-                    Some(total) => Ok(ListAnswer::Offset {
+                    Some(total) => Ok(ListResponse::Offset {
                         items: items.ok_or_else(|| de::Error::missing_field(T::KEY))?,
                         start,
                         limit,
                         total,
                     }),
-                    None if T::CHECKPOINTS => Ok(ListAnswer::Checkpoint {
+                    None if T::CHECKPOINTS => Ok(ListResponse::Checkpoint {
                         items: items.unwrap_or_default(),
                         next,
                     }),
@@ -205,7 +205,7 @@ impl<'de, T: ListItem + Deserialize<'de>> Deserialize<'de> for ListAnswer<T> {
     }
 }
 
-impl<T: ListItem + Serialize> Serialize for ListAnswer<T> {
+impl<T: ListItem + Serialize> Serialize for ListResponse<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::Array(items) => items.serialize(serializer),
@@ -244,7 +244,7 @@ mod tests {
 
     const GRANT: &str = r#"{"id":"cgr_1","audience":"https://api/","scope":["read:x"]}"#;
 
-    fn decode<T: ListItem + serde::de::DeserializeOwned>(body: &str) -> Result<ListAnswer<T>, String> {
+    fn decode<T: ListItem + serde::de::DeserializeOwned>(body: &str) -> Result<ListResponse<T>, String> {
         serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(body))
             .map_err(|error| format!("{} at {}", error.inner(), error.path()))
     }
@@ -253,26 +253,26 @@ mod tests {
     fn each_shape_decodes_to_its_variant_and_unknown_keys_are_skipped() {
         assert!(matches!(
             decode::<ClientGrant>(&format!("[{GRANT}]")),
-            Ok(ListAnswer::Array(items)) if items.len() == 1
+            Ok(ListResponse::Array(items)) if items.len() == 1
         ));
         let offset = decode::<ClientGrant>(&format!(
             r#"{{"start":0,"limit":50,"total":1,"client_grants":[{GRANT}],"added_later":{{"x":[1]}}}}"#
         ));
         assert!(matches!(
             offset,
-            Ok(ListAnswer::Offset { items, total, .. }) if total == 1.0 && items.len() == 1
+            Ok(ListResponse::Offset { items, total, .. }) if total == 1.0 && items.len() == 1
         ));
         let checkpoint = decode::<ClientGrant>(&format!(r#"{{"client_grants":[{GRANT}],"next":"abc"}}"#));
         assert!(matches!(
             checkpoint,
-            Ok(ListAnswer::Checkpoint { items, next }) if next.as_deref() == Some("abc") && items.len() == 1
+            Ok(ListResponse::Checkpoint { items, next }) if next.as_deref() == Some("abc") && items.len() == 1
         ));
         let last = decode::<ClientGrant>(r#"{"client_grants":[]}"#);
-        assert!(matches!(last, Ok(ListAnswer::Checkpoint { next: None, .. })));
+        assert!(matches!(last, Ok(ListResponse::Checkpoint { next: None, .. })));
         let organizations = decode::<Organization>(r#"{"organizations":[{"id":"org_1"}],"next":"o"}"#);
         assert!(matches!(
             organizations,
-            Ok(ListAnswer::Checkpoint { items, .. }) if items.len() == 1
+            Ok(ListResponse::Checkpoint { items, .. }) if items.len() == 1
         ));
     }
 
@@ -300,13 +300,13 @@ mod tests {
         let grant = r#"{"id":"cgr_1","audience":"https://api/","client_id":"app","scope":[]}"#;
         assert!(matches!(
             decode::<OrganizationClientGrant>(&format!("[{grant}]")),
-            Ok(ListAnswer::Array(items)) if items.len() == 1
+            Ok(ListResponse::Array(items)) if items.len() == 1
         ));
         assert!(matches!(
             decode::<OrganizationClientGrant>(&format!(
                 r#"{{"client_grants":[{grant}],"start":0,"limit":50,"total":1}}"#
             )),
-            Ok(ListAnswer::Offset { items, total, .. }) if total == 1.0 && items.len() == 1
+            Ok(ListResponse::Offset { items, total, .. }) if total == 1.0 && items.len() == 1
         ));
         let without_total =
             decode::<OrganizationClientGrant>(&format!(r#"{{"client_grants":[{grant}],"next":"c"}}"#));
@@ -322,13 +322,13 @@ mod tests {
             format!(r#"{{"client_grants":[{GRANT}],"start":0,"limit":50,"total":1}}"#),
             r#"{"client_grants":[],"total":0}"#.to_owned(),
         ] {
-            let answer = decode::<ClientGrant>(&body).unwrap();
-            let written = serde_json::to_string(&answer).unwrap();
+            let response = decode::<ClientGrant>(&body).unwrap();
+            let written = serde_json::to_string(&response).unwrap();
             let again = decode::<ClientGrant>(&written).unwrap();
             assert_eq!(serde_json::to_string(&again).unwrap(), written, "{body}");
             assert_eq!(
                 std::mem::discriminant(&again),
-                std::mem::discriminant(&answer),
+                std::mem::discriminant(&response),
                 "{body}"
             );
         }
