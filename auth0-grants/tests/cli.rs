@@ -62,13 +62,27 @@ async fn run_against(tenant: &FakeTenant, args: &[&str]) -> Output {
     .unwrap()
 }
 
+/// The id `plan` says the file's application name resolved to.
+fn resolved_id(output: &Output, name: &str) -> String {
+    let shown = format!("client = {name:?} is ");
+    stderr(output)
+        .lines()
+        .find_map(|line| line.strip_prefix(shown.as_str()))
+        .unwrap_or_else(|| panic!("no `{shown}` in {}", stderr(output)))
+        .to_owned()
+}
+
 #[test]
 fn plan_on_the_demo_exits_2_with_the_changes_and_no_colour_when_piped() {
     let output = run(&["--demo", "plan", &example()], &[]);
     assert_eq!(code(&output), 2, "{}", stderr(&output));
     let text = stdout(&output);
+    let analytics = resolved_id(&output, "Analytics");
+    assert_eq!(analytics.len(), 32, "an Auth0 client id: {analytics}");
     assert!(
-        text.contains("+ create      analytics → https://api.example.com/ (client)"),
+        text.contains(&format!(
+            "+ create      {analytics} → https://api.example.com/ (client)"
+        )),
         "{text}"
     );
     assert!(text.contains("allow_any_organization: true → false"), "{text}");
@@ -129,10 +143,14 @@ fn audit_exits_2_with_one_line_per_finding() {
     assert_eq!(code(&output), 2);
     let text = stdout(&output);
     assert_eq!(text.lines().count(), 4, "{text}");
-    assert!(
-        text.contains("legacy-sync") && text.contains("allow_all_scopes"),
-        "{text}"
-    );
+    // Legacy Sync's grant, by its grant id and its application's id.
+    let allows_all = text
+        .lines()
+        .find(|line| line.contains("allow_all_scopes"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let mut words = allows_all.split(' ');
+    assert!(words.next().unwrap().starts_with("cgr_"), "{allows_all}");
+    assert_eq!(words.next().unwrap().len(), 32, "{allows_all}");
     let json = run(&["--demo", "audit", "--json"], &[]);
     let findings: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(findings[0]["kind"], "allow_all_scopes");
@@ -263,7 +281,7 @@ fn the_demo_takes_legacy_sync_back_from_every_scope_to_listed_ones() {
     let file = directory.path().join("grants.toml");
     std::fs::write(
         &file,
-        "[[grant]]\nclient_id = \"legacy-sync\"\naudience = \"https://api.example.com/\"\n\
+        "[[grant]]\nclient = \"Legacy Sync\"\naudience = \"https://api.example.com/\"\n\
          scope = [\"read:invoices\"]\nallow_all_scopes = false\n",
     )
     .unwrap();

@@ -76,7 +76,7 @@ fn a_bad_file_names_the_field_and_the_line() {
     assert_eq!(field, "grant[0].client_id");
     assert_eq!(line, Some(1));
     assert!(
-        problem.contains("exactly one of `client_id` and `default_for`"),
+        problem.contains("exactly one of `client`, `client_id` and `default_for`"),
         "{problem}"
     );
 }

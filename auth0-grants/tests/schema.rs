@@ -72,6 +72,8 @@ fn the_schema_refuses_what_the_parser_refuses() {
         grant("client_id = \"app\"\norganization_usage = \"deny\"\norganizations = [\"org_1\"]"),
         grant("scope = [\"read:a\"]"),
         grant("client_id = \"app\"\ndefault_for = \"third_party_clients\""),
+        grant("client = \"Billing Service\"\nclient_id = \"app\""),
+        grant("client = \"\""),
         "[[grants]]\nclient_id = \"app\"\naudience = \"x\"\n".to_owned(),
     ] {
         assert!(
@@ -83,9 +85,13 @@ fn the_schema_refuses_what_the_parser_refuses() {
             "the parser accepts:\n{refused}"
         );
     }
-    let accepted = grant("default_for = \"third_party_clients\"\nallow_all_scopes = true");
-    assert!(validator.is_valid(&as_json(&accepted)));
-    assert!(DesiredState::from_toml(&accepted).is_ok());
+    for accepted in [
+        grant("default_for = \"third_party_clients\"\nallow_all_scopes = true"),
+        grant("client = \"Billing Service\""),
+    ] {
+        assert!(validator.is_valid(&as_json(&accepted)), "{accepted}");
+        assert!(DesiredState::from_toml(&accepted).is_ok(), "{accepted}");
+    }
 }
 
 #[test]

@@ -14,7 +14,7 @@ use super::DesiredError;
 ///
 /// ```toml
 /// [[grant]]
-/// client_id = "my-m2m-app"
+/// client = "Billing Service"        # or client_id = "…", or default_for = "third_party_clients"
 /// audience = "https://api.example.com/"
 /// scope = ["read:things", "write:things"]
 /// organization_usage = "allow"
@@ -31,8 +31,8 @@ pub struct DesiredState {
     /// The grants, each identified by its [`GrantKey`].
     #[serde(rename = "grant", default)]
     #[schemars(
-        description = "One `[[grant]]` table per grant, identified by `client_id` (or \
-        `default_for`), `audience` and `subject_type`."
+        description = "One `[[grant]]` table per grant, identified by its application (`client`, \
+        its name, or `client_id`) or `default_for`, `audience` and `subject_type`."
     )]
     pub grants: Vec<DesiredGrant>,
     /// Where each grant was written, for errors found once the tenant is read.
@@ -92,7 +92,7 @@ impl Lines {
 #[serde(deny_unknown_fields)]
 // The rules `check` holds each grant to that a schema can say too.
 #[schemars(extend(
-    "oneOf" = [{"required": ["client_id"]}, {"required": ["default_for"]}],
+    "oneOf" = [{"required": ["client"]}, {"required": ["client_id"]}, {"required": ["default_for"]}],
     "allOf" = [
         {
             "if": {"properties": {"allow_all_scopes": {"const": true}}, "required": ["allow_all_scopes"]},
@@ -106,7 +106,14 @@ impl Lines {
 ))]
 #[non_exhaustive]
 pub struct DesiredGrant {
-    /// The application the grant is for; exactly one of `client_id` and `default_for`.
+    /// The application the grant is for, by its name; exactly one of `client`, `client_id`
+    /// and `default_for`. The name is resolved to the id of the one application that has it
+    /// before a plan is made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", length(min = 1))]
+    pub client: Option<String>,
+    /// The application the grant is for, by its client id; exactly one of `client`,
+    /// `client_id` and `default_for`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String", length(min = 1))]
     pub client_id: Option<String>,
@@ -151,6 +158,7 @@ pub struct DesiredGrant {
 impl Default for DesiredGrant {
     fn default() -> Self {
         Self {
+            client: None,
             client_id: None,
             default_for: None,
             audience: String::new(),
@@ -231,7 +239,8 @@ impl KnownValue for DefaultFor {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GrantKey {
-    /// `client_id`, or `default_for:{group}` for a default grant.
+    /// `client_id`, or `default_for:{group}` for a default grant; in a file whose names are
+    /// not resolved yet, the application's name in quotes (`"Billing Service"`).
     pub subject: String,
     /// The API's identifier.
     pub audience: String,
@@ -243,6 +252,7 @@ impl GrantKey {
     /// The key of a grant the tenant has.
     pub fn of(grant: &ClientGrant) -> Self {
         Self::new(
+            None,
             grant.client_id.as_deref(),
             grant.default_for.as_ref(),
             &grant.audience,
@@ -251,15 +261,17 @@ impl GrantKey {
     }
 
     fn new(
+        name: Option<&str>,
         client_id: Option<&str>,
         default_for: Option<&DefaultFor>,
         audience: &str,
         subject_type: &SubjectType,
     ) -> Self {
-        let subject = match (client_id, default_for) {
-            (Some(client_id), _) => client_id.to_owned(),
-            (None, Some(group)) => format!("default_for:{}", group.as_str()),
-            (None, None) => String::new(),
+        let subject = match (client_id, default_for, name) {
+            (Some(client_id), _, _) => client_id.to_owned(),
+            (None, Some(group), _) => format!("default_for:{}", group.as_str()),
+            (None, None, Some(name)) => format!("{name:?}"),
+            (None, None, None) => String::new(),
         };
         Self {
             subject,
@@ -284,6 +296,17 @@ impl DesiredGrant {
     pub fn new(client_id: impl Into<String>, audience: impl Into<String>) -> Self {
         Self {
             client_id: Some(client_id.into()),
+            audience: audience.into(),
+            subject_type: SubjectType::Client,
+            ..Self::default()
+        }
+    }
+
+    /// A grant for the application named `name` on `audience`, with no scope yet; the name is
+    /// resolved to the application's id before a plan is made ([`DesiredState::resolve`]).
+    pub fn named(name: impl Into<String>, audience: impl Into<String>) -> Self {
+        Self {
+            client: Some(name.into()),
             audience: audience.into(),
             subject_type: SubjectType::Client,
             ..Self::default()
@@ -331,6 +354,7 @@ impl DesiredGrant {
     /// Who the grant is for.
     pub fn key(&self) -> GrantKey {
         GrantKey::new(
+            self.client.as_deref(),
             self.client_id.as_deref(),
             self.default_for.as_ref(),
             &self.audience,
@@ -352,12 +376,26 @@ impl DesiredState {
 
     /// Reads a desired state from TOML. A bad file is a [`DesiredError`] naming the field
     /// (`grant[1].scope`) and the line: broken TOML, an unknown field, a missing `audience`, an
-    /// unknown enum value, neither or both of `client_id` and `default_for`, the same grant
-    /// twice, or scopes the API would refuse (empty, longer than 280 characters, listed twice,
-    /// or beside `allow_all_scopes = true`).
+    /// unknown enum value, not exactly one of `client`, `client_id` and `default_for`, the same
+    /// grant twice, or scopes the API would refuse (empty, longer than 280 characters, listed
+    /// twice, or beside `allow_all_scopes = true`).
+    ///
+    /// A file with variables is read with [`from_toml_with`](Self::from_toml_with): here every
+    /// `${NAME}` is an undefined variable, so that a reference is never sent to Auth0 as it is
+    /// written. `$${` is a literal `${`.
     pub fn from_toml(text: &str) -> Result<Self, DesiredError> {
-        let deserializer =
-            toml::Deserializer::parse(text).map_err(|error| file_error(text, "file", &error))?;
+        Self::from_toml_with(text, &super::Variables::new())
+    }
+
+    /// Reads a desired state from TOML as [`from_toml`](Self::from_toml) does, with each
+    /// `${NAME}` in a string value replaced by the value of `NAME` in `variables` and each
+    /// `$${` by `${`. Values are substituted after the file is parsed, so a value is only ever
+    /// a string's content. An undefined variable is a [`DesiredError`] naming it, the field
+    /// (`grant[0].audience`) and the line.
+    pub fn from_toml_with(text: &str, variables: &super::Variables) -> Result<Self, DesiredError> {
+        let mut table = toml::de::DeTable::parse(text).map_err(|error| file_error(text, "file", &error))?;
+        substitute_table(table.get_mut(), variables, "", text)?;
+        let deserializer = toml::Deserializer::from(table);
         let mut state: Self = serde_path_to_error::deserialize(deserializer).map_err(|error| {
             let path = error.path().to_string();
             file_error(text, &path, error.inner())
@@ -377,26 +415,51 @@ impl DesiredState {
         generator.into_root_schema_for::<Self>().to_value()
     }
 
-    /// The desired state as TOML, one `[[grant]]` table per grant.
+    /// The desired state as TOML, one `[[grant]]` table per grant; a `${` in a value is written
+    /// `$${`, so that the file reads back as this state.
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).expect("a desired state is plain data")
+        let mut escaped = self.clone();
+        for grant in &mut escaped.grants {
+            grant.escape_references();
+        }
+        toml::to_string(&escaped).expect("a desired state is plain data")
+    }
+
+    /// This state's file lines with other grants, for a state derived from this one.
+    pub(super) fn with_grants(&self, grants: Vec<DesiredGrant>) -> Self {
+        Self {
+            grants,
+            lines: self.lines.clone(),
+        }
+    }
+
+    /// The error of `grant[index].field`, at its line.
+    pub(super) fn refuse(&self, index: usize, field: &str, problem: String) -> DesiredError {
+        self.lines.refuse(index, field, problem)
     }
 
     /// The rules the file format cannot say: who each grant is for, each grant once, and
     /// scopes the API takes.
-    fn check(&self) -> Result<(), DesiredError> {
+    pub(super) fn check(&self) -> Result<(), DesiredError> {
         let line = |index: usize| self.lines.at(index, "").1;
         let at = |index: usize| self.lines.at(index, "").0;
         let mut seen: HashMap<GrantKey, usize> = HashMap::new();
         for (index, grant) in self.grants.iter().enumerate() {
-            if grant.client_id.is_some() == grant.default_for.is_some()
+            let named = [
+                grant.client.is_some(),
+                grant.client_id.is_some(),
+                grant.default_for.is_some(),
+            ];
+            if named.iter().filter(|named| **named).count() != 1
                 || grant.client_id.as_deref() == Some("")
+                || grant.client.as_deref() == Some("")
             {
                 return Err(DesiredError::new(
                     format!("grant[{index}].client_id"),
                     line(index),
                     format!(
-                        "{}: exactly one of `client_id` and `default_for` names who the grant is for",
+                        "{}: exactly one of `client`, `client_id` and `default_for` names who the \
+                         grant is for",
                         at(index)
                     ),
                 ));
@@ -543,7 +606,72 @@ fn grant_lines(text: &str) -> Lines {
     Lines(grants)
 }
 
-fn file_error(text: &str, path: &str, error: &toml::de::Error) -> DesiredError {
+/// Substitutes the variables of every string value under `table` (at `path`), in place; the
+/// first reference in the file that cannot be substituted is the error.
+fn substitute_table(
+    table: &mut toml::de::DeTable<'_>,
+    variables: &super::Variables,
+    path: &str,
+    text: &str,
+) -> Result<(), DesiredError> {
+    let mut refused = None;
+    for (key, value) in table.iter_mut() {
+        let path = if path.is_empty() {
+            key.get_ref().to_string()
+        } else {
+            format!("{path}.{}", key.get_ref())
+        };
+        substitute_value(value, variables, path, &mut refused);
+    }
+    match refused {
+        None => Ok(()),
+        Some((start, path, problem)) => {
+            let line = text[..start.min(text.len())].matches('\n').count() + 1;
+            Err(DesiredError::new(
+                path.clone(),
+                Some(line),
+                format!("{path} (line {line}): {problem}"),
+            ))
+        }
+    }
+}
+
+/// The earliest reference that could not be substituted: where it is, its field, why.
+type Refused = Option<(usize, String, super::variables::Unsubstituted)>;
+
+fn substitute_value(
+    value: &mut toml::Spanned<toml::de::DeValue<'_>>,
+    variables: &super::Variables,
+    path: String,
+    refused: &mut Refused,
+) {
+    let start = value.span().start;
+    match value.get_mut() {
+        toml::de::DeValue::String(string) => match variables.substitute(string) {
+            Ok(Some(substituted)) => *string = substituted.into(),
+            Ok(None) => {}
+            Err(problem) => {
+                if refused.as_ref().is_none_or(|(first, ..)| start < *first) {
+                    *refused = Some((start, path, problem));
+                }
+            }
+        },
+        toml::de::DeValue::Array(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                substitute_value(item, variables, format!("{path}[{index}]"), refused);
+            }
+        }
+        toml::de::DeValue::Table(table) => {
+            for (key, item) in table.iter_mut() {
+                substitute_value(item, variables, format!("{path}.{}", key.get_ref()), refused);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The error of a TOML file that does not parse, or not into what it should, at its line.
+pub(super) fn file_error(text: &str, path: &str, error: &toml::de::Error) -> DesiredError {
     let line = error
         .span()
         .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
@@ -561,6 +689,25 @@ fn file_error(text: &str, path: &str, error: &toml::de::Error) -> DesiredError {
 }
 
 impl DesiredGrant {
+    /// Writes each `${` of the grant's values as `$${`, which a file reads back as `${`.
+    fn escape_references(&mut self) {
+        use super::variables::escape;
+        let escape_all = |values: &mut Vec<String>| {
+            for value in values {
+                *value = escape(value).into_owned();
+            }
+        };
+        for value in [&mut self.client, &mut self.client_id].into_iter().flatten() {
+            *value = escape(value).into_owned();
+        }
+        self.audience = escape(&self.audience).into_owned();
+        escape_all(&mut self.scope);
+        escape_all(&mut self.organizations);
+        if let Some(types) = &mut self.authorization_details_types {
+            escape_all(types);
+        }
+    }
+
     /// The create request for this grant.
     pub(crate) fn to_new(&self) -> NewClientGrant {
         let mut new = match (&self.client_id, &self.default_for) {
@@ -646,6 +793,7 @@ impl DesiredState {
                 let mut organizations = tenant.organizations.get(&grant.id).cloned().unwrap_or_default();
                 organizations.sort();
                 DesiredGrant {
+                    client: None,
                     client_id: grant.client_id.clone(),
                     default_for: grant.default_for.clone(),
                     audience: grant.audience.clone(),

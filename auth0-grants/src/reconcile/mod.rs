@@ -24,14 +24,17 @@
 mod apply;
 mod desired;
 mod error;
+mod names;
 mod plan;
 mod saved;
+mod variables;
 
 pub use apply::{ApplyError, ApplyReport};
 pub use desired::{DesiredGrant, DesiredState, GrantKey};
 pub use error::{DesiredError, ReconcileError};
 pub use plan::{Change, FieldChange, Mode, Plan, TenantState, Untouched};
 pub use saved::{Drift, GrantSeen, ReadGrant, SavedPlan, SavedPlanError};
+pub use variables::Variables;
 
 use auth0_client_grants::{Client, ClientGrant, Error};
 use futures_util::TryStreamExt;
@@ -114,6 +117,15 @@ pub async fn export(client: &Client) -> Result<DesiredState, ReconcileError> {
         grants,
         organizations,
     ))?)
+}
+
+/// The tenant as [`export`] gives it, with each application named by its name (`client`)
+/// where no other application has that name, and by `client_id` where one does (see
+/// [`DesiredState::name_applications`]); also reads the applications (`read:clients`).
+pub async fn export_by_name(client: &Client) -> Result<DesiredState, ReconcileError> {
+    let exported = export(client).await?;
+    let applications = crate::lookups::applications(client).await?;
+    Ok(exported.name_applications(&applications))
 }
 
 /// Every grant, in one checkpoint walk.
@@ -199,8 +211,11 @@ impl<'a> Reconcile<'a> {
     }
 
     /// Reads what the tenant has, as far as the plan needs it: one checkpoint walk of the
-    /// grants (100 a page), then the organizations of the grants where they matter.
+    /// grants (100 a page), then the organizations of the grants where they matter. A desired
+    /// state that names applications must be [resolved](DesiredState::resolve) first: one
+    /// that is not is a [`ReconcileError::Desired`], and nothing is read.
     pub async fn tenant(&self) -> Result<TenantState, ReconcileError> {
+        self.desired.refuse_unresolved()?;
         let grants = read_grants(self.client, self.progress).await?;
         let mut organizations = std::collections::HashMap::new();
         for id in TenantState::needs_organizations(&grants, self.desired, self.mode) {

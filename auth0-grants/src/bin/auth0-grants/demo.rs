@@ -1,5 +1,7 @@
-//! `--demo`: an in-process fake tenant with sample grants and organizations, so that every
-//! command can be tried with no Auth0 account. `examples/grants.toml` is written for it.
+//! `--demo`: an in-process fake tenant with sample applications, APIs, grants and
+//! organizations, so that every command can be tried with no Auth0 account.
+//! `examples/grants.toml` is written for it, naming the applications by their names: their ids
+//! are new in every demo tenant, as they differ from one real tenant to the next.
 
 use auth0_client_grants::testing::FakeTenant;
 use auth0_client_grants::{Client, DefaultFor, Error, NewClientGrant, Organization, OrganizationUsage};
@@ -16,18 +18,49 @@ pub async fn tenant() -> Result<FakeTenant, Error> {
             .name(Some(name.to_owned()));
         tenant.insert_organization(organization.try_into().expect("the id is set"));
     }
-    seed(&tenant.client()).await?;
+    tenant.add_api(
+        API,
+        [
+            "read:invoices",
+            "write:invoices",
+            "delete:invoices",
+            "read:catalog",
+        ],
+    );
+    tenant.add_api(INVENTORY, ["read:stock"]);
+    let id = |name: &str| tenant.add_client(name).client_id;
+    let applications = Applications {
+        billing: id("Billing Service"),
+        reports: id("Reports"),
+        legacy_sync: id("Legacy Sync"),
+        partner_portal: id("Partner Portal"),
+        inventory_sync: id("Inventory Sync"),
+    };
+    // An application with no grant yet, which the example file gives one.
+    tenant.add_client("Analytics");
+    seed(&tenant.client(), &applications).await?;
     Ok(tenant)
 }
 
-async fn seed(client: &Client) -> Result<(), Error> {
+/// The client ids of the demo's applications that have grants.
+struct Applications {
+    billing: String,
+    reports: String,
+    legacy_sync: String,
+    partner_portal: String,
+    inventory_sync: String,
+}
+
+async fn seed(client: &Client, applications: &Applications) -> Result<(), Error> {
     let grants = client.client_grants();
     grants
-        .create(NewClientGrant::new("billing-service", API).scope(["read:invoices", "write:invoices"]))
+        .create(
+            NewClientGrant::new(applications.billing.clone(), API).scope(["read:invoices", "write:invoices"]),
+        )
         .await?;
     let reports = grants
         .create(
-            NewClientGrant::new("reports", API)
+            NewClientGrant::new(applications.reports.clone(), API)
                 .scope(["read:invoices"])
                 .organization_usage(OrganizationUsage::Allow),
         )
@@ -38,11 +71,11 @@ async fn seed(client: &Client) -> Result<(), Error> {
         .associate(&reports.id)
         .await?;
     grants
-        .create(NewClientGrant::new("legacy-sync", API).allow_all_scopes(true))
+        .create(NewClientGrant::new(applications.legacy_sync.clone(), API).allow_all_scopes(true))
         .await?;
     grants
         .create(
-            NewClientGrant::new("partner-portal", API)
+            NewClientGrant::new(applications.partner_portal.clone(), API)
                 .scope(["read:invoices", "delete:invoices"])
                 .organization_usage(OrganizationUsage::Allow)
                 .allow_any_organization(true),
@@ -52,7 +85,7 @@ async fn seed(client: &Client) -> Result<(), Error> {
         .create(NewClientGrant::default_for(DefaultFor::ThirdPartyClients, API).scope(["read:catalog"]))
         .await?;
     grants
-        .create(NewClientGrant::new("inventory-sync", INVENTORY).scope(["read:stock"]))
+        .create(NewClientGrant::new(applications.inventory_sync.clone(), INVENTORY).scope(["read:stock"]))
         .await?;
     Ok(())
 }

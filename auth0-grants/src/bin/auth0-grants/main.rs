@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use auth0_client_grants::{Client, ClientGrant};
-use auth0_grants::reconcile::{self, DesiredState, Mode, Progress, ReconcileExt, SavedPlan};
-use clap::{Parser, Subcommand};
+use auth0_grants::reconcile::{self, DesiredState, Mode, Progress, ReconcileExt, SavedPlan, Variables};
+use clap::{Args, Parser, Subcommand};
 use futures_util::TryStreamExt;
 
 /// Exit codes, as `terraform plan -detailed-exitcode` has them.
@@ -42,6 +42,10 @@ enum Command {
         /// Where to write it (default: standard output).
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Name each application by its name (`client = "…"`) where no other application has
+        /// it, so that the file serves another tenant; `client_id` otherwise. Needs read:clients.
+        #[arg(long)]
+        by_name: bool,
     },
     /// Say what applying FILE would change. Exit 0 when nothing, 2 when something, 1 on error.
     Plan {
@@ -55,6 +59,8 @@ enum Command {
         /// Also save the plan, with what it read of the tenant, to PLAN for `apply PLAN`.
         #[arg(long, value_name = "PLAN")]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        variables: VariableArgs,
     },
     /// Make the tenant match FILE: shows the plan, and asks unless --yes. Given a plan saved by
     /// `plan --out` (a JSON file) instead, applies exactly that plan without asking, or nothing
@@ -67,6 +73,8 @@ enum Command {
         /// Apply without asking.
         #[arg(long)]
         yes: bool,
+        #[command(flatten)]
+        variables: VariableArgs,
     },
     /// Print the grants file's JSON Schema, for editors and CI (needs no tenant).
     Schema,
@@ -76,6 +84,46 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// The values of `${NAME}` in a grants file. Precedence: `--var` over `--var-file` (a later file
+/// over an earlier one) over the environment (`AUTH0_GRANTS_VAR_NAME`).
+#[derive(Args)]
+struct VariableArgs {
+    /// The value of `${NAME}` in FILE's string values (repeatable; wins over --var-file and the
+    /// environment's AUTH0_GRANTS_VAR_NAME).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    assignments: Vec<String>,
+    /// A TOML file of variables, `NAME = "value"` lines (repeatable; a later file wins).
+    #[arg(long = "var-file", value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+impl VariableArgs {
+    fn given(&self) -> bool {
+        !self.assignments.is_empty() || !self.files.is_empty()
+    }
+
+    /// The environment's variables, then each file's, then each `--var`, later ones winning.
+    fn read(&self) -> Result<Variables, String> {
+        let mut variables = Variables::from_environment().map_err(|error| error.to_string())?;
+        for file in &self.files {
+            let text =
+                std::fs::read_to_string(file).map_err(|error| format!("{}: {error}", file.display()))?;
+            let layer =
+                Variables::from_toml(&text).map_err(|error| format!("{}: {error}", file.display()))?;
+            variables.extend(&layer);
+        }
+        for assignment in &self.assignments {
+            let Some((name, value)) = assignment.split_once('=') else {
+                return Err(format!("--var {assignment}: expected NAME=VALUE"));
+            };
+            variables
+                .set(name, value)
+                .map_err(|error| format!("--var {assignment}: {error}"))?;
+        }
+        Ok(variables)
+    }
 }
 
 fn main() -> ExitCode {
@@ -125,14 +173,16 @@ async fn run(cli: Cli) -> Result<u8, String> {
         management_api: &management_api,
     };
     match cli.command {
-        Command::Export { output } => export(&client, output.as_deref()).await,
+        Command::Export { output, by_name } => export(&client, output.as_deref(), by_name).await,
         Command::Plan {
             file,
             authoritative,
             json,
             out,
+            variables,
         } => {
-            let desired = read_desired(&file)?;
+            let desired = read_desired(&file, &variables)?;
+            let desired = resolve_names(&client, &file, desired).await?;
             let plan = match out {
                 Some(out) => {
                     let saved = save_plan(tenant, &desired, mode(authoritative)).await?;
@@ -164,6 +214,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             file,
             authoritative,
             yes,
+            variables,
         } => {
             let text =
                 std::fs::read_to_string(&file).map_err(|error| format!("{}: {error}", file.display()))?;
@@ -171,9 +222,15 @@ async fn run(cli: Cli) -> Result<u8, String> {
                 if authoritative {
                     return Err("--authoritative: a saved plan keeps the mode it was planned in".into());
                 }
+                if variables.given() {
+                    return Err(
+                        "--var, --var-file: a saved plan keeps the values it was planned with".into(),
+                    );
+                }
                 return apply_saved(tenant, &file, &text).await;
             }
-            let desired = read_desired(&file)?;
+            let desired = read_desired(&file, &variables)?;
+            let desired = resolve_names(&client, &file, desired).await?;
             let reconcile = tenant.reconcile(&desired).mode(mode(authoritative));
             let plan = plan(tenant, &desired, mode(authoritative)).await?;
             output::plan(&plan);
@@ -281,9 +338,31 @@ fn client_from_environment() -> Result<(Client, String), String> {
     Ok((client, management_api))
 }
 
-fn read_desired(file: &Path) -> Result<DesiredState, String> {
+fn read_desired(file: &Path, variables: &VariableArgs) -> Result<DesiredState, String> {
     let text = std::fs::read_to_string(file).map_err(|error| format!("{}: {error}", file.display()))?;
-    DesiredState::from_toml(&text).map_err(|error| format!("{}: {error}", file.display()))
+    let variables = variables.read()?;
+    DesiredState::from_toml_with(&text, &variables).map_err(|error| format!("{}: {error}", file.display()))
+}
+
+/// `desired` with its application names resolved to ids, each shown on standard error for the
+/// review of the plan, which names ids.
+async fn resolve_names(client: &Client, file: &Path, desired: DesiredState) -> Result<DesiredState, String> {
+    if !desired.uses_names() {
+        return Ok(desired);
+    }
+    let spinner = output::spinner("reading applications");
+    let resolved = desired.resolve(client).await;
+    spinner.finish_and_clear();
+    let resolved = resolved.map_err(|error| format!("{}: {error}", file.display()))?;
+    let mut shown = std::collections::BTreeSet::new();
+    for (named, grant) in desired.grants.iter().zip(&resolved.grants) {
+        if let (Some(name), Some(id)) = (&named.client, &grant.client_id)
+            && shown.insert(name)
+        {
+            eprintln!("client = {name:?} is {id}");
+        }
+    }
+    Ok(resolved)
 }
 
 /// A saved plan is JSON, an object; a TOML document cannot start with `{`.
@@ -350,9 +429,13 @@ async fn plan(tenant: Tenant<'_>, desired: &DesiredState, mode: Mode) -> Result<
     plan.map_err(|error| error.to_string())
 }
 
-async fn export(client: &Client, output: Option<&Path>) -> Result<u8, String> {
+async fn export(client: &Client, output: Option<&Path>, by_name: bool) -> Result<u8, String> {
     let spinner = output::spinner("reading grants");
-    let desired = reconcile::export(client).await;
+    let desired = if by_name {
+        reconcile::export_by_name(client).await
+    } else {
+        reconcile::export(client).await
+    };
     spinner.finish_and_clear();
     let text = desired.map_err(|error| error.to_string())?.to_toml();
     match output {
