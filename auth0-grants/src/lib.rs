@@ -2,4 +2,5 @@
 #![warn(missing_docs)]
 
 pub mod audit;
+mod lookups;
 pub mod reconcile;

@@ -441,6 +441,11 @@ impl DesiredState {
 }
 
 impl DesiredState {
+    /// The error of `grant[index].field`, at the line the file has it on.
+    pub(crate) fn refuse(&self, index: usize, field: &str, problem: String) -> DesiredError {
+        self.lines.refuse(index, field, problem)
+    }
+
     /// What the API refuses of a grant's scopes, whatever the tenant has.
     fn check_scopes(&self, index: usize, grant: &DesiredGrant) -> Result<(), DesiredError> {
         let refuse = |field: &str, problem: String| self.lines.refuse(index, field, problem);

@@ -1,4 +1,4 @@
-//! `--demo`: an in-process fake tenant with sample grants and organizations, so that every
+//! `--demo`: an in-process fake tenant with sample applications, APIs, grants and organizations, so that every
 //! command can be tried with no Auth0 account. `examples/grants.toml` is written for it.
 
 use auth0_client_grants::testing::FakeTenant;
@@ -10,6 +10,26 @@ const INVENTORY: &str = "https://inventory.example.com/";
 /// The demo tenant, seeded; it stops when dropped.
 pub async fn tenant() -> Result<FakeTenant, Error> {
     let tenant = FakeTenant::start().await;
+    tenant.add_api(
+        API,
+        [
+            "read:invoices",
+            "write:invoices",
+            "delete:invoices",
+            "read:catalog",
+        ],
+    );
+    tenant.add_api(INVENTORY, ["read:stock", "write:stock"]);
+    // legacy-sync's application is gone, as `audit` says; its grant stayed behind.
+    for (client_id, name) in [
+        ("billing-service", "Billing Service"),
+        ("reports", "Reports"),
+        ("partner-portal", "Partner Portal"),
+        ("analytics", "Analytics"),
+        ("inventory-sync", "Inventory Sync"),
+    ] {
+        tenant.insert_client(client_id, name);
+    }
     for (id, name) in [("org_acme", "acme"), ("org_globex", "globex")] {
         let organization = Organization::builder()
             .id(id.to_owned())
