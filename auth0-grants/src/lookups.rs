@@ -3,7 +3,13 @@
 
 use std::collections::HashMap;
 
-use auth0_client_grants::{Client, Error, ResourceServer};
+use auth0_client_grants::{Client, ClientSummary, Error, ResourceServer};
+use futures_util::TryStreamExt;
+
+/// Every application of the tenant, in one checkpoint walk (100 a page); needs `read:clients`.
+pub(crate) async fn applications(client: &Client) -> Result<Vec<ClientSummary>, Error> {
+    client.clients().list().take(100).stream().try_collect().await
+}
 
 /// The API whose identifier is `identifier`, or `None` when the tenant has none; needs
 /// `read:resource_servers`.

@@ -128,11 +128,19 @@ fn audit_exits_2_with_one_line_per_finding() {
     let output = run(&["--demo", "audit"], &[]);
     assert_eq!(code(&output), 2);
     let text = stdout(&output);
-    assert_eq!(text.lines().count(), 4, "{text}");
+    assert_eq!(text.lines().count(), 5, "{text}");
     assert!(
         text.contains("legacy-sync") && text.contains("allow_all_scopes"),
         "{text}"
     );
+    assert!(
+        text.lines().any(
+            |line| line.contains("legacy-sync → https://api.example.com/ (client)")
+                && line.ends_with("the application legacy-sync no longer exists")
+        ),
+        "the demo's legacy-sync application is gone: {text}"
+    );
+    assert!(!stderr(&output).contains("note:"), "the demo may read everything");
     let json = run(&["--demo", "audit", "--json"], &[]);
     let findings: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(findings[0]["kind"], "allow_all_scopes");
@@ -488,12 +496,17 @@ fn a_scope_the_demo_api_does_not_define_exits_1_listing_its_scopes() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_read_resource_servers_the_plan_warns_on_stderr_and_goes_on() {
+/// A fake tenant whose credentials have every scope but `missing`.
+async fn tenant_without(missing: &str) -> FakeTenant {
     let scopes = auth0_client_grants::testing::ALL_SCOPES
         .into_iter()
-        .filter(|scope| *scope != "read:resource_servers");
-    let tenant = FakeTenant::builder().scopes(scopes).start().await;
+        .filter(|scope| *scope != missing);
+    FakeTenant::builder().scopes(scopes).start().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_read_resource_servers_the_plan_warns_on_stderr_and_goes_on() {
+    let tenant = tenant_without("read:resource_servers").await;
     let directory = tempfile::tempdir().unwrap();
     let file = directory.path().join("grants.toml");
     std::fs::write(
@@ -511,4 +524,33 @@ async fn without_read_resource_servers_the_plan_warns_on_stderr_and_goes_on() {
         stderr(&output)
     );
     assert!(!stdout(&output).contains("warning"), "the plan alone on stdout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_without_read_clients_notes_the_check_it_skipped() {
+    let tenant = tenant_without("read:clients").await;
+    tenant.add_api("https://api.example.com/", ["read:invoices"]);
+    tenant
+        .client()
+        .client_grants()
+        .create(
+            NewClientGrant::new("gone-app", "https://api.example.com/").scope(["read:invoices", "read:old"]),
+        )
+        .await
+        .unwrap();
+
+    let output = run_against(&tenant, &["audit"]).await;
+
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("note: applications that no longer exist were not looked for"),
+        "{}",
+        stderr(&output)
+    );
+    let text = stdout(&output);
+    assert!(
+        text.contains("scopes the API does not define: read:old"),
+        "{text}"
+    );
+    assert!(!text.contains("no longer exists"), "{text}");
 }

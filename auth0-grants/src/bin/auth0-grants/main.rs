@@ -78,7 +78,8 @@ enum Command {
     },
     /// Print the grants file's JSON Schema, for editors and CI (needs no tenant).
     Schema,
-    /// List least-privilege findings, one line each. Exit 2 when there are any.
+    /// List least-privilege findings, and grants whose application or API is gone or whose
+    /// scopes the API does not define, one line each. Exit 2 when there are any.
     Audit {
         /// The findings as JSON.
         #[arg(long)]
@@ -226,7 +227,14 @@ async fn run(cli: Cli) -> Result<u8, String> {
                 .try_collect()
                 .await
                 .map_err(|error| error.to_string())?;
-            let findings = auth0_grants::audit::audit(&grants);
+            let directory = auth0_grants::audit::read_directory(&client, &grants)
+                .await
+                .map_err(|error| error.to_string())?;
+            let report = auth0_grants::audit::audit_against(&grants, &directory);
+            for skipped in &report.skipped {
+                eprintln!("note: {skipped}");
+            }
+            let findings = report.findings;
             if json {
                 println!(
                     "{}",
