@@ -91,6 +91,17 @@ impl Client {
         *locked(&self.state.last_rate_limit)
     }
 
+    /// The client id of the credentials this client authenticates with, when it has client
+    /// credentials ([`ClientBuilder::client_credentials`]); `None` with a fixed token or a
+    /// token provider, whose client this crate does not know. Grants as code uses it to refuse
+    /// a plan that would take away the client's own access to the Management API.
+    pub fn client_id(&self) -> Option<&str> {
+        match &self.state.tokens {
+            Tokens::ClientCredentials(credentials) => Some(&credentials.client_id),
+            Tokens::Fixed(_) | Tokens::Provider(_) => None,
+        }
+    }
+
     pub(crate) fn state(&self) -> &Arc<ClientState> {
         &self.state
     }

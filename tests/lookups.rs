@@ -179,6 +179,33 @@ async fn an_empty_or_dot_identifier_is_refused_before_sending() {
 }
 
 #[tokio::test]
+async fn an_application_inserted_with_its_own_id_is_listed_with_it() {
+    let tenant = FakeTenant::start().await;
+
+    let inserted = tenant.insert_client("billing-service", "Billing Service");
+
+    assert_eq!(inserted.client_id, "billing-service");
+    let all: Vec<ClientSummary> = tenant
+        .client()
+        .clients()
+        .list()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.last(), Some(&inserted));
+    assert_eq!(tenant.clients().last(), Some(&inserted));
+}
+
+#[tokio::test]
+#[should_panic(expected = "already has an application with the client id")]
+async fn a_client_id_cannot_be_inserted_twice() {
+    let tenant = FakeTenant::start().await;
+    tenant.insert_client("billing-service", "Billing Service");
+    tenant.insert_client("billing-service", "Billing again");
+}
+
+#[tokio::test]
 async fn each_lookup_needs_its_scope() {
     let tenant = FakeTenant::builder().scopes(["read:client_grants"]).start().await;
     let client = tenant.client();

@@ -497,3 +497,23 @@ async fn a_long_wait_asked_by_the_token_endpoint_holds_token_requests_back_for_m
     let _ = client.client_grants().get("cgr_1").await;
     assert_eq!(server.requests().len(), 2);
 }
+
+#[test]
+fn the_client_id_is_known_with_client_credentials_only() {
+    let build = |builder: auth0_client_grants::ClientBuilder| {
+        builder
+            .base_url("https://tenant.example.com/api/v2")
+            .build()
+            .unwrap()
+    };
+    let credentials = build(Client::builder().client_credentials("m2m-client", "m2m-secret"));
+    let fixed = build(Client::builder().token("a-token"));
+
+    assert_eq!(credentials.client_id(), Some("m2m-client"));
+    assert_eq!(
+        credentials.clone().client_id(),
+        Some("m2m-client"),
+        "clones share it"
+    );
+    assert_eq!(fixed.client_id(), None);
+}

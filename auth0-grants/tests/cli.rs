@@ -77,12 +77,9 @@ fn plan_on_the_demo_exits_2_with_the_changes_and_no_colour_when_piped() {
     let output = run(&["--demo", "plan", &example()], &[]);
     assert_eq!(code(&output), 2, "{}", stderr(&output));
     let text = stdout(&output);
-    let analytics = resolved_id(&output, "Analytics");
-    assert_eq!(analytics.len(), 32, "an Auth0 client id: {analytics}");
+    assert_eq!(resolved_id(&output, "Analytics"), "analytics");
     assert!(
-        text.contains(&format!(
-            "+ create      {analytics} → https://api.example.com/ (client)"
-        )),
+        text.contains("+ create      analytics → https://api.example.com/ (client)"),
         "{text}"
     );
     assert!(text.contains("allow_any_organization: true → false"), "{text}");
@@ -142,15 +139,19 @@ fn audit_exits_2_with_one_line_per_finding() {
     let output = run(&["--demo", "audit"], &[]);
     assert_eq!(code(&output), 2);
     let text = stdout(&output);
-    assert_eq!(text.lines().count(), 4, "{text}");
-    // Legacy Sync's grant, by its grant id and its application's id.
-    let allows_all = text
-        .lines()
-        .find(|line| line.contains("allow_all_scopes"))
-        .unwrap_or_else(|| panic!("{text}"));
-    let mut words = allows_all.split(' ');
-    assert!(words.next().unwrap().starts_with("cgr_"), "{allows_all}");
-    assert_eq!(words.next().unwrap().len(), 32, "{allows_all}");
+    assert_eq!(text.lines().count(), 5, "{text}");
+    assert!(
+        text.contains("legacy-sync") && text.contains("allow_all_scopes"),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(
+            |line| line.contains("legacy-sync → https://api.example.com/ (client)")
+                && line.ends_with("the application legacy-sync no longer exists")
+        ),
+        "the demo's legacy-sync application is gone: {text}"
+    );
+    assert!(!stderr(&output).contains("note:"), "the demo may read everything");
     let json = run(&["--demo", "audit", "--json"], &[]);
     let findings: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(findings[0]["kind"], "allow_all_scopes");
@@ -159,6 +160,7 @@ fn audit_exits_2_with_one_line_per_finding() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_yes_twice_converges_and_the_second_changes_nothing() {
     let tenant = FakeTenant::start().await;
+    tenant.add_api("https://api.example.com/", ["read:invoices"]);
     tenant
         .client()
         .client_grants()
@@ -199,6 +201,7 @@ async fn apply_yes_twice_converges_and_the_second_changes_nothing() {
 async fn an_export_plans_to_nothing_even_when_authoritative() {
     let tenant = FakeTenant::start().await;
     let organization = tenant.add_organization("acme");
+    tenant.add_api("https://seed.example.com/", ["read:things"]);
     tenant.seed_grants(3);
     let client = tenant.client();
     let grant = client
@@ -279,9 +282,10 @@ async fn allow_all_scopes_on_the_management_api_fails_the_plan_with_exit_1_and_w
 fn the_demo_takes_legacy_sync_back_from_every_scope_to_listed_ones() {
     let directory = tempfile::tempdir().unwrap();
     let file = directory.path().join("grants.toml");
+    // By id: the demo's Legacy Sync application is gone, its grant stayed behind.
     std::fs::write(
         &file,
-        "[[grant]]\nclient = \"Legacy Sync\"\naudience = \"https://api.example.com/\"\n\
+        "[[grant]]\nclient_id = \"legacy-sync\"\naudience = \"https://api.example.com/\"\n\
          scope = [\"read:invoices\"]\nallow_all_scopes = false\n",
     )
     .unwrap();
@@ -305,6 +309,7 @@ fn schema_prints_the_grants_files_schema_with_no_tenant() {
 /// plan of it `plan --out` saved (exit 2).
 async fn tenant_file_and_saved_plan(directory: &Path) -> (FakeTenant, String, String) {
     let tenant = FakeTenant::start().await;
+    tenant.add_api("https://api.example.com/", ["read:invoices", "write:invoices"]);
     tenant
         .client()
         .client_grants()
@@ -384,4 +389,180 @@ async fn a_saved_plan_of_a_tenant_changed_since_exits_1_naming_the_grant_and_wri
         "nothing is written"
     );
     assert_eq!(tenant.grants()[0].scope, ["admin"]);
+}
+
+/// A tenant where the CLI's credentials reach the Management API through a grant (returned),
+/// and a file that names only another grant on it: authoritative, it deletes the CLI's own.
+async fn tenant_with_own_grant(directory: &Path) -> (FakeTenant, String, String) {
+    let tenant = FakeTenant::start().await;
+    let management_api = format!("{}/", tenant.base_url());
+    let own = tenant
+        .client()
+        .client_grants()
+        .create(NewClientGrant::new(tenant.client_id(), management_api.clone()).scope(["read:client_grants"]))
+        .await
+        .unwrap();
+    let file = directory.join("grants.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[grant]]\nclient_id = \"reports\"\naudience = \"{management_api}\"\nscope = [\"read:client_grants\"]\n"
+        ),
+    )
+    .unwrap();
+    (tenant, file.to_str().unwrap().to_owned(), own.id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_and_apply_refuse_to_delete_the_credentials_own_grant_without_the_flag() {
+    let directory = tempfile::tempdir().unwrap();
+    let (tenant, file, own) = tenant_with_own_grant(directory.path()).await;
+
+    for command in [
+        vec!["plan", "--authoritative", &file],
+        vec!["apply", "--authoritative", "--yes", &file],
+    ] {
+        let refused = run_against(&tenant, &command).await;
+        assert_eq!(code(&refused), 1, "{command:?}");
+        let text = stderr(&refused);
+        assert!(
+            text.contains(&format!("the plan deletes {own}")) && text.contains("--allow-self-lockout"),
+            "{command:?}: {text}"
+        );
+    }
+    assert_eq!(tenant.grants().len(), 1, "nothing written");
+
+    let plan = run_against(
+        &tenant,
+        &["plan", "--authoritative", "--allow-self-lockout", &file],
+    )
+    .await;
+    assert_eq!(code(&plan), 2, "{}", stderr(&plan));
+    let apply = run_against(
+        &tenant,
+        &["apply", "--authoritative", "--yes", "--allow-self-lockout", &file],
+    )
+    .await;
+    assert_eq!(code(&apply), 0, "{}", stderr(&apply));
+    assert!(tenant.grants().iter().all(|grant| grant.id != own));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_that_locks_the_credentials_out_needs_the_flag_when_applied_too() {
+    let directory = tempfile::tempdir().unwrap();
+    let (tenant, file, own) = tenant_with_own_grant(directory.path()).await;
+    let saved = directory.path().join("plan.json").to_str().unwrap().to_owned();
+    let plan = run_against(
+        &tenant,
+        &[
+            "plan",
+            "--authoritative",
+            "--allow-self-lockout",
+            &file,
+            "--out",
+            &saved,
+        ],
+    )
+    .await;
+    assert_eq!(code(&plan), 2, "{}", stderr(&plan));
+
+    let refused = run_against(&tenant, &["apply", &saved]).await;
+
+    assert_eq!(code(&refused), 1);
+    assert!(
+        stderr(&refused).contains(&format!("the plan deletes {own}")),
+        "{}",
+        stderr(&refused)
+    );
+    let grants = tenant.grants();
+    assert!(
+        grants.len() == 1 && grants[0].id == own,
+        "nothing written: {grants:?}"
+    );
+    let allowed = run_against(&tenant, &["apply", "--allow-self-lockout", &saved]).await;
+    assert_eq!(code(&allowed), 0, "{}", stderr(&allowed));
+    assert!(tenant.grants().iter().all(|grant| grant.id != own));
+}
+
+#[test]
+fn a_scope_the_demo_api_does_not_define_exits_1_listing_its_scopes() {
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("grants.toml");
+    std::fs::write(
+        &file,
+        "[[grant]]\nclient_id = \"analytics\"\naudience = \"https://api.example.com/\"\n\
+         scope = [\"read:invoice\"]\n",
+    )
+    .unwrap();
+
+    let output = run(&["--demo", "plan", file.to_str().unwrap()], &[]);
+
+    assert_eq!(code(&output), 1);
+    let text = stderr(&output);
+    assert!(
+        text.contains("grant[0].scope")
+            && text.contains("line 4")
+            && text.contains("`read:invoice` is not a scope of `https://api.example.com/`")
+            && text.contains("`read:invoices`, `write:invoices`"),
+        "{text}"
+    );
+}
+
+/// A fake tenant whose credentials have every scope but `missing`.
+async fn tenant_without(missing: &str) -> FakeTenant {
+    let scopes = auth0_client_grants::testing::ALL_SCOPES
+        .into_iter()
+        .filter(|scope| *scope != missing);
+    FakeTenant::builder().scopes(scopes).start().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_read_resource_servers_the_plan_warns_on_stderr_and_goes_on() {
+    let tenant = tenant_without("read:resource_servers").await;
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("grants.toml");
+    std::fs::write(
+        &file,
+        "[[grant]]\nclient_id = \"a\"\naudience = \"https://api.example.com/\"\nscope = [\"read\"]\n",
+    )
+    .unwrap();
+
+    let output = run_against(&tenant, &["plan", file.to_str().unwrap()]).await;
+
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("warning: the scopes were not checked"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!stdout(&output).contains("warning"), "the plan alone on stdout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_without_read_clients_notes_the_check_it_skipped() {
+    let tenant = tenant_without("read:clients").await;
+    tenant.add_api("https://api.example.com/", ["read:invoices"]);
+    tenant
+        .client()
+        .client_grants()
+        .create(
+            NewClientGrant::new("gone-app", "https://api.example.com/").scope(["read:invoices", "read:old"]),
+        )
+        .await
+        .unwrap();
+
+    let output = run_against(&tenant, &["audit"]).await;
+
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("note: applications that no longer exist were not looked for"),
+        "{}",
+        stderr(&output)
+    );
+    let text = stdout(&output);
+    assert!(
+        text.contains("scopes the API does not define: read:old"),
+        "{text}"
+    );
+    assert!(!text.contains("no longer exists"), "{text}");
 }

@@ -7,10 +7,17 @@ use auth0_grants::reconcile::{DesiredState, Mode, ReconcileExt, SavedPlan, Saved
 
 const API: &str = "https://api.example.com/";
 
+/// A fake tenant with the API the grants here are for, which planning reads to check scopes.
+async fn start() -> FakeTenant {
+    let tenant = FakeTenant::start().await;
+    tenant.add_api(API, ["read:invoices", "write:invoices", "delete:invoices"]);
+    tenant
+}
+
 /// A tenant with `billing` (too little scope) and `reports` (one organization), and a file that
 /// widens billing's scope, adds an organization to reports and creates `analytics`.
 async fn tenant_and_file() -> (FakeTenant, Client, DesiredState, [String; 2]) {
-    let tenant = FakeTenant::start().await;
+    let tenant = start().await;
     let acme = tenant.add_organization("acme").id;
     let globex = tenant.add_organization("globex").id;
     let client = tenant.client();

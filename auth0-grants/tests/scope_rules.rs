@@ -1,9 +1,13 @@
 //! Auth0's rules about a grant's scopes, checked in the grants file or, where they need the
 //! tenant, when planning: a file the API would refuse fails before anything is written.
 
+mod common;
+
 use auth0_client_grants::testing::FakeTenant;
 use auth0_client_grants::{ClientGrant, NewClientGrant};
 use auth0_grants::reconcile::{DesiredState, ReconcileError, ReconcileExt};
+
+use common::writes;
 
 const API: &str = "https://api.example.com/";
 
@@ -17,15 +21,6 @@ fn invalid(text: &str) -> (String, Option<usize>, String) {
 
 fn grant(audience: &str, rest: &str) -> String {
     format!("[[grant]]\nclient_id = \"app\"\naudience = \"{audience}\"\n{rest}")
-}
-
-fn writes(tenant: &FakeTenant) -> Vec<String> {
-    tenant
-        .requests()
-        .iter()
-        .filter(|request| request.method != "GET" && request.path != "/oauth/token")
-        .map(|request| format!("{} {} {:?}", request.method, request.path, request.body))
-        .collect()
 }
 
 #[test]
@@ -127,6 +122,7 @@ async fn a_grant_on_the_management_api_is_created_without_allow_all_scopes() {
 #[tokio::test]
 async fn listed_scopes_for_a_grant_that_allows_every_scope_need_allow_all_scopes_false() {
     let tenant = FakeTenant::start().await;
+    tenant.add_api(API, ["read:a", "write:a"]);
     let client = tenant.client();
     client
         .client_grants()

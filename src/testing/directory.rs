@@ -75,6 +75,18 @@ impl Directory {
         serde_json::from_value(Value::Object(client)).expect("a stored application is a ClientSummary")
     }
 
+    /// Adds an application with `client_id` and `name`.
+    pub(crate) fn insert_client_with_id(&mut self, client_id: &str, name: &str) -> ClientSummary {
+        assert!(
+            self.clients
+                .values()
+                .all(|client| client.get("client_id").and_then(Value::as_str) != Some(client_id)),
+            "the fake tenant already has an application with the client id {client_id:?}"
+        );
+        let client = self.insert_client(client_id.to_owned(), name);
+        serde_json::from_value(Value::Object(client)).expect("a stored application is a ClientSummary")
+    }
+
     fn insert_client(&mut self, client_id: String, name: &str) -> Map<String, Value> {
         // The fields Auth0 sends for a new machine-to-machine application (recorded traffic),
         // without its secret, which needs another scope.

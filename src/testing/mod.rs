@@ -399,6 +399,19 @@ impl FakeTenant {
         self.tenant.state().directory.add_api(identifier, &scopes)
     }
 
+    /// Adds an application with a client id of your choosing (`billing-service`, say) and
+    /// `name`, and returns it as `GET /clients` lists it.
+    ///
+    /// # Panics
+    ///
+    /// If an application already has this client id: Auth0 never gives out one twice.
+    pub fn insert_client(&self, client_id: &str, name: &str) -> ClientSummary {
+        self.tenant
+            .state()
+            .directory
+            .insert_client_with_id(client_id, name)
+    }
+
     /// The applications the tenant holds now, oldest first.
     pub fn clients(&self) -> Vec<ClientSummary> {
         self.tenant.state().directory.clients()

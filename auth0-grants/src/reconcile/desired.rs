@@ -433,11 +433,6 @@ impl DesiredState {
         }
     }
 
-    /// The error of `grant[index].field`, at its line.
-    pub(super) fn refuse(&self, index: usize, field: &str, problem: String) -> DesiredError {
-        self.lines.refuse(index, field, problem)
-    }
-
     /// The rules the file format cannot say: who each grant is for, each grant once, and
     /// scopes the API takes.
     pub(super) fn check(&self) -> Result<(), DesiredError> {
@@ -504,6 +499,11 @@ impl DesiredState {
 }
 
 impl DesiredState {
+    /// The error of `grant[index].field`, at the line the file has it on.
+    pub(crate) fn refuse(&self, index: usize, field: &str, problem: String) -> DesiredError {
+        self.lines.refuse(index, field, problem)
+    }
+
     /// What the API refuses of a grant's scopes, whatever the tenant has.
     fn check_scopes(&self, index: usize, grant: &DesiredGrant) -> Result<(), DesiredError> {
         let refuse = |field: &str, problem: String| self.lines.refuse(index, field, problem);

@@ -52,4 +52,9 @@ pub enum ReconcileError {
     /// The plan does not fit the desired state it is applied with.
     #[error("invalid `plan`: {0}")]
     Mismatch(String),
+    /// The plan would delete, or take scopes from, the grant by which the credentials in use
+    /// reach the Management API; nothing was written.
+    /// [`Reconcile::allow_self_lockout`](super::Reconcile::allow_self_lockout) lets it go ahead.
+    #[error("refused: {0}; nothing was written")]
+    SelfLockout(super::SelfLockout),
 }

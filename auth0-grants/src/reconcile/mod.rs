@@ -21,9 +21,11 @@
 //! needs (one walk of the grants, and the organizations only of grants where they matter), and
 //! [`Reconcile::apply`] writes through the same client as every other call, paced and retried.
 
+mod api_scopes;
 mod apply;
 mod desired;
 mod error;
+mod lockout;
 mod names;
 mod plan;
 mod saved;
@@ -32,6 +34,7 @@ mod variables;
 pub use apply::{ApplyError, ApplyReport};
 pub use desired::{DesiredGrant, DesiredState, GrantKey};
 pub use error::{DesiredError, ReconcileError};
+pub use lockout::SelfLockout;
 pub use plan::{Change, FieldChange, Mode, Plan, TenantState, Untouched};
 pub use saved::{Drift, GrantSeen, ReadGrant, SavedPlan, SavedPlanError};
 pub use variables::Variables;
@@ -54,6 +57,8 @@ impl ReconcileExt for Client {
             mode: Mode::default(),
             progress: None,
             management_api: None,
+            own_client_id: None,
+            allow_self_lockout: false,
         }
     }
 }
@@ -90,6 +95,9 @@ pub struct Reconcile<'a> {
     mode: Mode,
     progress: Option<&'a (dyn Fn(Progress) + Sync)>,
     management_api: Option<String>,
+    /// The credentials' client, where the bindings' client does not know it.
+    own_client_id: Option<String>,
+    allow_self_lockout: bool,
 }
 
 impl std::fmt::Debug for Reconcile<'_> {
@@ -98,6 +106,8 @@ impl std::fmt::Debug for Reconcile<'_> {
             .field("desired", &self.desired)
             .field("mode", &self.mode)
             .field("management_api", &self.management_api)
+            .field("own_client_id", &self.own_client_id)
+            .field("allow_self_lockout", &self.allow_self_lockout)
             .finish_non_exhaustive()
     }
 }
@@ -227,7 +237,11 @@ impl<'a> Reconcile<'a> {
 
     /// What would make the tenant match the desired state; writes nothing. A desired state the
     /// API would refuse given what the tenant has is a [`ReconcileError::Desired`] naming the
-    /// field and the line (see [`management_api`](Self::management_api)).
+    /// field and the line (see [`management_api`](Self::management_api)), and so is an audience
+    /// that names no API of the tenant or a scope its API does not define; without
+    /// `read:resource_servers` the scopes are not checked and [`Plan::warnings`] says so. A plan
+    /// that would take away the credentials' own access to the Management API is a
+    /// [`ReconcileError::SelfLockout`] (see [`allow_self_lockout`](Self::allow_self_lockout)).
     pub async fn plan(&self) -> Result<Plan, ReconcileError> {
         Ok(self.read_and_plan().await?.1)
     }
@@ -237,7 +251,16 @@ impl<'a> Reconcile<'a> {
     async fn read_and_plan(&self) -> Result<(TenantState, Plan), ReconcileError> {
         let tenant = self.tenant().await?;
         self.desired.check_against(&tenant, &self.system_apis(&tenant))?;
-        let plan = Plan::compute(&tenant, self.desired, self.mode);
+        let scopes_unchecked = api_scopes::check(self.client, self.desired).await?;
+        let mut plan = Plan::compute(&tenant, self.desired, self.mode);
+        let lockout_unchecked = self.check_lockout(&plan)?;
+        for warning in scopes_unchecked
+            .map(str::to_owned)
+            .into_iter()
+            .chain(lockout_unchecked)
+        {
+            plan.warn(warning);
+        }
         Ok((tenant, plan))
     }
 
@@ -246,7 +269,12 @@ impl<'a> Reconcile<'a> {
     /// grant in line; deleting or dissociating what is gone, and associating what is, are done;
     /// an update reads the grant first and writes what differs now, never what the plan saw.
     /// A failure stops it with an [`ApplyError`] saying what was done; running again converges.
+    /// A plan that would take away the credentials' own access to the Management API is
+    /// refused before anything is written, as when planning.
     pub async fn apply(&self, plan: &Plan) -> Result<ApplyReport, ApplyError> {
+        if let Some(refusal) = self.refuse_lockout(plan) {
+            return Err(refusal);
+        }
         apply::apply(self.client, self.desired, plan, self.progress).await
     }
 }

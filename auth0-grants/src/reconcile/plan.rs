@@ -258,6 +258,9 @@ pub struct Plan {
     pub mode: Mode,
     changes: Vec<Change>,
     untouched: Vec<Untouched>,
+    /// What the planning could not check, as sentences; absent from saved plans without any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
 }
 
 impl Plan {
@@ -375,6 +378,7 @@ impl Plan {
             mode,
             changes,
             untouched,
+            warnings: Vec::new(),
         }
     }
 
@@ -386,6 +390,17 @@ impl Plan {
     /// The grants left alone although the desired state speaks of them (`is_system` ones).
     pub fn untouched(&self) -> &[Untouched] {
         &self.untouched
+    }
+
+    /// What planning could not check and went on without, as sentences a person can act on:
+    /// the scopes, when the credentials may not read the APIs (`read:resource_servers`).
+    /// [`Plan::compute`] makes none; [`Reconcile::plan`](super::Reconcile::plan) adds them.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    pub(crate) fn warn(&mut self, warning: String) {
+        self.warnings.push(warning);
     }
 
     /// Whether the tenant already matches.

@@ -336,12 +336,18 @@ impl Reconcile<'_> {
     /// Applies `saved` exactly: first reads again every grant and association it touches, and
     /// if any differs from what the plan read, writes nothing ([`SavedPlanError::Stale`], one
     /// [`Drift`] per grant). This reconcile must be the plan's own ([`SavedPlan::reconcile`]).
+    /// A plan that would take away the credentials' own access to the Management API is
+    /// refused before anything is read, unless this reconcile allows it
+    /// ([`allow_self_lockout`](Self::allow_self_lockout)), whatever it allowed when saved.
     pub async fn apply_saved(&self, saved: &SavedPlan) -> Result<ApplyReport, SavedPlanError> {
         if *self.desired != saved.desired || self.mode != saved.plan.mode {
             return Err(SavedPlanError::Check(ReconcileError::Mismatch(
                 "the saved plan is applied with another desired state or mode: use SavedPlan::reconcile"
                     .into(),
             )));
+        }
+        if let Some(refusal) = self.refuse_lockout(&saved.plan) {
+            return Err(refusal.into());
         }
         let grants = super::read_grants(self.client, self.progress)
             .await

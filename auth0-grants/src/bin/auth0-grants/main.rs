@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use auth0_client_grants::{Client, ClientGrant};
-use auth0_grants::reconcile::{self, DesiredState, Mode, Progress, ReconcileExt, SavedPlan, Variables};
+use auth0_grants::reconcile::{
+    self, DesiredState, Mode, Progress, ReconcileError, ReconcileExt, SavedPlan, Variables,
+};
 use clap::{Args, Parser, Subcommand};
 use futures_util::TryStreamExt;
 
@@ -59,6 +61,10 @@ enum Command {
         /// Also save the plan, with what it read of the tenant, to PLAN for `apply PLAN`.
         #[arg(long, value_name = "PLAN")]
         out: Option<PathBuf>,
+        /// Plan even if it deletes, or takes scopes from, the grant by which these credentials
+        /// reach the Management API (refused otherwise: they would lock themselves out).
+        #[arg(long)]
+        allow_self_lockout: bool,
         #[command(flatten)]
         variables: VariableArgs,
     },
@@ -73,12 +79,17 @@ enum Command {
         /// Apply without asking.
         #[arg(long)]
         yes: bool,
+        /// Apply even if it deletes, or takes scopes from, the grant by which these credentials
+        /// reach the Management API (refused otherwise: they would lock themselves out).
+        #[arg(long)]
+        allow_self_lockout: bool,
         #[command(flatten)]
         variables: VariableArgs,
     },
     /// Print the grants file's JSON Schema, for editors and CI (needs no tenant).
     Schema,
-    /// List least-privilege findings, one line each. Exit 2 when there are any.
+    /// List least-privilege findings, and grants whose application or API is gone or whose
+    /// scopes the API does not define, one line each. Exit 2 when there are any.
     Audit {
         /// The findings as JSON.
         #[arg(long)]
@@ -171,6 +182,16 @@ async fn run(cli: Cli) -> Result<u8, String> {
     let tenant = Tenant {
         client: &client,
         management_api: &management_api,
+        allow_self_lockout: matches!(
+            cli.command,
+            Command::Plan {
+                allow_self_lockout: true,
+                ..
+            } | Command::Apply {
+                allow_self_lockout: true,
+                ..
+            }
+        ),
     };
     match cli.command {
         Command::Export { output, by_name } => export(&client, output.as_deref(), by_name).await,
@@ -180,6 +201,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             json,
             out,
             variables,
+            ..
         } => {
             let desired = read_desired(&file, &variables)?;
             let desired = resolve_names(&client, &file, desired).await?;
@@ -215,6 +237,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             authoritative,
             yes,
             variables,
+            ..
         } => {
             let text =
                 std::fs::read_to_string(&file).map_err(|error| format!("{}: {error}", file.display()))?;
@@ -249,7 +272,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             };
             let applied = reconcile.on_progress(&progress).apply(&plan).await;
             bar.finish_and_clear();
-            let report = applied.map_err(|error| error.to_string())?;
+            let report = applied.map_err(|error| explained(&error))?;
             report_applied(&report);
             Ok(NOTHING_TO_DO)
         }
@@ -263,7 +286,14 @@ async fn run(cli: Cli) -> Result<u8, String> {
                 .try_collect()
                 .await
                 .map_err(|error| error.to_string())?;
-            let findings = auth0_grants::audit::audit(&grants);
+            let directory = auth0_grants::audit::read_directory(&client, &grants)
+                .await
+                .map_err(|error| error.to_string())?;
+            let report = auth0_grants::audit::audit_against(&grants, &directory);
+            for skipped in &report.skipped {
+                eprintln!("note: {skipped}");
+            }
+            let findings = report.findings;
             if json {
                 println!(
                     "{}",
@@ -292,17 +322,34 @@ fn mode(authoritative: bool) -> Mode {
     }
 }
 
-/// The tenant a command works on: its client, and its Management API's identifier.
+/// The tenant a command works on: its client, its Management API's identifier, and whether a
+/// plan may take away the credentials' own access to it.
 #[derive(Clone, Copy)]
 struct Tenant<'a> {
     client: &'a Client,
     management_api: &'a str,
+    allow_self_lockout: bool,
 }
 
 impl<'a> Tenant<'a> {
     fn reconcile(self, desired: &'a DesiredState) -> reconcile::Reconcile<'a> {
-        self.client.reconcile(desired).management_api(self.management_api)
+        self.client
+            .reconcile(desired)
+            .management_api(self.management_api)
+            .allow_self_lockout(self.allow_self_lockout)
     }
+}
+
+/// The error's message, and for a refused self lock-out the flag that allows it.
+fn explained(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if let Some(ReconcileError::SelfLockout(_)) = error.downcast_ref::<ReconcileError>() {
+            return format!("{error}; --allow-self-lockout lets it go ahead");
+        }
+        cause = error.source();
+    }
+    error.to_string()
 }
 
 /// The client for the tenant the environment names, and its Management API's identifier (the
@@ -374,7 +421,9 @@ async fn save_plan(tenant: Tenant<'_>, desired: &DesiredState, mode: Mode) -> Re
     let spinner = output::spinner("reading grants");
     let saved = tenant.reconcile(desired).mode(mode).save_plan().await;
     spinner.finish_and_clear();
-    saved.map_err(|error| error.to_string())
+    let saved = saved.map_err(|error| explained(&error))?;
+    output::warnings(&saved.plan);
+    Ok(saved)
 }
 
 /// Applies a plan saved by `plan --out`, as `terraform apply PLANFILE` does: without asking
@@ -382,6 +431,7 @@ async fn save_plan(tenant: Tenant<'_>, desired: &DesiredState, mode: Mode) -> Re
 async fn apply_saved(tenant: Tenant<'_>, file: &Path, text: &str) -> Result<u8, String> {
     let saved = SavedPlan::from_json(text).map_err(|error| format!("{}: {error}", file.display()))?;
     output::plan(&saved.plan);
+    output::warnings(&saved.plan);
     if saved.plan.is_empty() {
         return Ok(NOTHING_TO_DO);
     }
@@ -394,11 +444,12 @@ async fn apply_saved(tenant: Tenant<'_>, file: &Path, text: &str) -> Result<u8, 
     let applied = saved
         .reconcile(tenant.client)
         .management_api(tenant.management_api)
+        .allow_self_lockout(tenant.allow_self_lockout)
         .on_progress(&progress)
         .apply_saved(&saved)
         .await;
     bar.finish_and_clear();
-    let report = applied.map_err(|error| error.to_string())?;
+    let report = applied.map_err(|error| explained(&error))?;
     report_applied(&report);
     Ok(NOTHING_TO_DO)
 }
@@ -426,7 +477,9 @@ async fn plan(tenant: Tenant<'_>, desired: &DesiredState, mode: Mode) -> Result<
         .plan()
         .await;
     spinner.finish_and_clear();
-    plan.map_err(|error| error.to_string())
+    let plan = plan.map_err(|error| explained(&error))?;
+    output::warnings(&plan);
+    Ok(plan)
 }
 
 async fn export(client: &Client, output: Option<&Path>, by_name: bool) -> Result<u8, String> {

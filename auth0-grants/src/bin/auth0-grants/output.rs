@@ -9,6 +9,7 @@ use auth0_grants::reconcile::Plan;
 use indicatif::{ProgressBar, ProgressStyle};
 
 pub const ERROR: Style = AnsiColor::Red.on_default().bold();
+const WARNING: Style = AnsiColor::Yellow.on_default().bold();
 const ADD: Style = AnsiColor::Green.on_default();
 const REMOVE: Style = AnsiColor::Red.on_default();
 const CHANGE: Style = AnsiColor::Yellow.on_default();
@@ -25,6 +26,13 @@ pub fn plan(plan: &Plan) {
             _ => Style::new(),
         };
         anstream::println!("{}{line}{}", style.render(), style.render_reset());
+    }
+}
+
+/// What the planning could not check, on standard error, one `warning:` line each.
+pub fn warnings(plan: &Plan) {
+    for warning in plan.warnings() {
+        anstream::eprintln!("{}warning:{} {warning}", WARNING.render(), WARNING.render_reset());
     }
 }
 

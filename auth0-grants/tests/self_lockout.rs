@@ -1,0 +1,219 @@
+//! No self lock-out: a plan that deletes, or takes scopes from, the grant by which the
+//! credentials in use reach the Management API is refused, naming the grant, whether it is
+//! planned, applied or saved and applied later, unless the caller allows it.
+
+mod common;
+
+use auth0_client_grants::testing::{ALL_SCOPES, FakeTenant};
+use auth0_client_grants::{Client, NewClientGrant};
+use auth0_grants::reconcile::{Change, DesiredState, Mode, ReconcileError, ReconcileExt, SavedPlanError};
+
+use common::writes;
+
+const OWN_SCOPES: [&str; 4] = [
+    "read:client_grants",
+    "create:client_grants",
+    "update:client_grants",
+    "delete:client_grants",
+];
+
+/// A tenant where the credentials' client has a grant on the Management API, beside one of
+/// `reports`; its Management API's identifier; and the id of the credentials' grant.
+async fn tenant() -> (FakeTenant, String, String) {
+    let tenant = FakeTenant::start().await;
+    let management_api = format!("{}/", tenant.base_url());
+    let grants = tenant.client().client_grants();
+    let own = grants
+        .create(NewClientGrant::new(tenant.client_id(), management_api.clone()).scope(OWN_SCOPES))
+        .await
+        .unwrap();
+    grants
+        .create(NewClientGrant::new("reports", management_api.clone()).scope(["read:client_grants"]))
+        .await
+        .unwrap();
+    (tenant, management_api, own.id)
+}
+
+/// A file that names only `reports` on the Management API.
+fn reports_only(management_api: &str) -> DesiredState {
+    DesiredState::from_toml(&format!(
+        "[[grant]]\nclient_id = \"reports\"\naudience = \"{management_api}\"\nscope = [\"read:client_grants\"]\n"
+    ))
+    .unwrap()
+}
+
+/// A file that keeps the credentials' grant with `read:client_grants` only.
+fn own_narrowed(tenant: &FakeTenant, management_api: &str) -> DesiredState {
+    DesiredState::from_toml(&format!(
+        "[[grant]]\nclient_id = \"{}\"\naudience = \"{management_api}\"\nscope = [\"read:client_grants\"]\n",
+        tenant.client_id()
+    ))
+    .unwrap()
+}
+
+fn lockout_of(error: &ReconcileError) -> &auth0_grants::reconcile::SelfLockout {
+    match error {
+        ReconcileError::SelfLockout(lockout) => lockout,
+        other => panic!("expected a SelfLockout, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_authoritative_plan_that_deletes_the_credentials_grant_is_refused_unless_allowed() {
+    let (tenant, management_api, own) = tenant().await;
+    let client = tenant.client();
+    let desired = reports_only(&management_api);
+    let before = writes(&tenant).len();
+    let reconcile = client
+        .reconcile(&desired)
+        .management_api(&management_api)
+        .mode(Mode::Authoritative);
+
+    let error = reconcile.plan().await.unwrap_err();
+
+    let lockout = lockout_of(&error);
+    assert_eq!(lockout.id, own);
+    assert!(lockout.removed_scopes.is_empty());
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("refused: the plan deletes {own} (fake-client-id → "))
+            && error.to_string().contains("nothing was written"),
+        "{error}"
+    );
+    let additive = client.reconcile(&desired).management_api(&management_api);
+    assert!(
+        additive.plan().await.unwrap().is_empty(),
+        "additive mode deletes nothing"
+    );
+
+    let allowed = reconcile.allow_self_lockout(true);
+    let plan = allowed.plan().await.unwrap();
+    assert!(
+        matches!(plan.changes(), [Change::Delete { id, .. }] if *id == own),
+        "{plan}"
+    );
+    assert_eq!(writes(&tenant).len(), before, "planning writes nothing");
+}
+
+#[tokio::test]
+async fn taking_scopes_from_it_is_refused_in_additive_mode_too_naming_the_scopes() {
+    let (tenant, management_api, own) = tenant().await;
+    let client = tenant.client();
+    let desired = own_narrowed(&tenant, &management_api);
+    // Auth0's own identifier shape needs no `management_api` setting; this tenant's does.
+    let error = client
+        .reconcile(&desired)
+        .management_api(&management_api)
+        .plan()
+        .await
+        .unwrap_err();
+
+    let lockout = lockout_of(&error);
+    assert_eq!(lockout.id, own);
+    assert_eq!(
+        lockout.removed_scopes,
+        [
+            "create:client_grants",
+            "delete:client_grants",
+            "update:client_grants"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn apply_refuses_a_plan_made_elsewhere_before_writing_anything() {
+    let (tenant, management_api, own) = tenant().await;
+    let client = tenant.client();
+    let desired = reports_only(&management_api);
+    let allowed = client
+        .reconcile(&desired)
+        .management_api(&management_api)
+        .mode(Mode::Authoritative)
+        .allow_self_lockout(true);
+    let plan = allowed.plan().await.unwrap();
+    let before = writes(&tenant).len();
+
+    let error = allowed
+        .clone()
+        .allow_self_lockout(false)
+        .apply(&plan)
+        .await
+        .unwrap_err();
+
+    assert_eq!(lockout_of(&error.source).id, own);
+    assert!(error.done.applied.is_empty());
+    assert_eq!(writes(&tenant).len(), before);
+    allowed.apply(&plan).await.unwrap();
+    assert!(
+        tenant.grants().iter().all(|grant| grant.id != own),
+        "allowed, it is deleted"
+    );
+}
+
+#[tokio::test]
+async fn a_saved_plan_is_checked_again_when_applied_whatever_it_allowed_when_saved() {
+    let (tenant, management_api, own) = tenant().await;
+    let client = tenant.client();
+    let desired = own_narrowed(&tenant, &management_api);
+    let saved = client
+        .reconcile(&desired)
+        .management_api(&management_api)
+        .allow_self_lockout(true)
+        .save_plan()
+        .await
+        .unwrap();
+    let before = tenant.requests().len();
+
+    let refused = saved
+        .reconcile(&client)
+        .management_api(&management_api)
+        .apply_saved(&saved)
+        .await
+        .unwrap_err();
+
+    let SavedPlanError::Apply(error) = &refused else {
+        panic!("expected a refusal, got {refused:?}");
+    };
+    assert_eq!(lockout_of(&error.source).id, own);
+    assert_eq!(tenant.requests().len(), before, "nothing read, nothing written");
+    saved
+        .reconcile(&client)
+        .management_api(&management_api)
+        .allow_self_lockout(true)
+        .apply_saved(&saved)
+        .await
+        .unwrap();
+    let own_grant = tenant.grants().into_iter().find(|grant| grant.id == own).unwrap();
+    assert_eq!(own_grant.scope, ["read:client_grants"]);
+}
+
+#[tokio::test]
+async fn with_a_token_the_client_is_named_by_hand_or_the_plan_warns_it_could_not_check() {
+    let (tenant, management_api, own) = tenant().await;
+    let token_client = Client::builder()
+        .base_url(tenant.base_url())
+        .token(tenant.issue_token(ALL_SCOPES))
+        .build()
+        .unwrap();
+    let desired = reports_only(&management_api);
+    let reconcile = token_client
+        .reconcile(&desired)
+        .management_api(&management_api)
+        .mode(Mode::Authoritative);
+
+    let plan = reconcile.plan().await.unwrap();
+    assert_eq!(plan.warnings().len(), 1);
+    assert!(
+        plan.warnings()[0].contains("client id is unknown"),
+        "{:?}",
+        plan.warnings()
+    );
+
+    let error = reconcile
+        .own_client_id(tenant.client_id())
+        .plan()
+        .await
+        .unwrap_err();
+    assert_eq!(lockout_of(&error).id, own);
+}
