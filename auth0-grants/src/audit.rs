@@ -225,13 +225,15 @@ pub fn audit_against(grants: &[ClientGrant], directory: &Directory) -> AuditRepo
     let mut skipped = Vec::new();
     if directory.client_ids.is_none() {
         skipped.push(
-            "applications that no longer exist were not looked for: the credentials may not              read applications (they lack `read:clients`)"
+            "applications that no longer exist were not looked for: the credentials may not \
+             read applications (they lack `read:clients`)"
                 .to_owned(),
         );
     }
     if directory.apis.is_none() {
         skipped.push(
-            "APIs that no longer exist, and scopes they do not define, were not looked for: the              credentials may not read APIs (they lack `read:resource_servers`)"
+            "APIs that no longer exist, and scopes they do not define, were not looked for: the \
+             credentials may not read APIs (they lack `read:resource_servers`)"
                 .to_owned(),
         );
     }

@@ -370,7 +370,7 @@ async fn the_cli_refuses_an_undefined_variable_and_a_shared_name_naming_the_line
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn export_by_name_writes_names_that_another_tenant_resolves() {
+async fn export_by_name_writes_names_where_unique_and_plans_back_to_no_changes() {
     let dev = environment("dev").await;
     let client = dev.client();
     for (id, scope) in [(&dev.billing, "read:invoices"), (&dev.reports, "read:invoices")] {

@@ -230,3 +230,33 @@ fn a_file_that_is_not_a_saved_plan_is_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_saved_plan_whose_desired_state_was_edited_after_review_writes_nothing() {
+    let (tenant, client, desired, _) = tenant_and_file().await;
+    let saved = client.reconcile(&desired).save_plan().await.unwrap();
+    // The plan, as reviewed, widens billing's scope; the desired state beside it in the file
+    // is edited to take billing's last scope away instead.
+    let mut json: serde_json::Value = serde_json::from_str(&saved.to_json()).unwrap();
+    let billing = json["desired"]["grant"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|grant| grant["client_id"] == "billing")
+        .unwrap();
+    billing["scope"] = serde_json::json!([]);
+    let edited = SavedPlan::from_json(&json.to_string()).unwrap();
+    assert_eq!(edited.plan, saved.plan, "the plan itself is as reviewed");
+    let before = tenant.requests().len();
+
+    let error = edited.reconcile(&client).apply_saved(&edited).await.unwrap_err();
+
+    assert!(
+        matches!(error, SavedPlanError::Check(_)) && error.to_string().contains("does not follow"),
+        "{error:?}"
+    );
+    assert_eq!(writes_since(&tenant, before), Vec::<String>::new());
+    let billing = id_of(&tenant, "billing");
+    let scope = client.client_grants().get(&billing).await.unwrap().scope;
+    assert_eq!(scope, ["read:invoices"]);
+}

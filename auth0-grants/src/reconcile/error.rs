@@ -46,7 +46,10 @@ pub enum ReconcileError {
     /// `status()`, …).
     #[error(transparent)]
     Client(#[from] auth0_client_grants::Error),
-    /// The tenant has a grant a desired state cannot hold (an export).
+    /// The desired state cannot be planned against this tenant (an application name that
+    /// resolves to none or several, a scope or audience the tenant's APIs do not define, names
+    /// not resolved before planning), or the tenant has a grant a desired state cannot hold (an
+    /// export). The error names the field and its line.
     #[error(transparent)]
     Desired(#[from] DesiredError),
     /// The plan does not fit the desired state it is applied with.

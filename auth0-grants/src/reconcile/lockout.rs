@@ -131,7 +131,7 @@ impl Reconcile<'_> {
         self
     }
 
-    fn is_management_api(&self, audience: &str) -> bool {
+    pub(super) fn is_management_api(&self, audience: &str) -> bool {
         self.management_api.as_deref() == Some(audience) || looks_like_a_management_api(audience)
     }
 

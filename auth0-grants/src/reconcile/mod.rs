@@ -208,9 +208,7 @@ impl<'a> Reconcile<'a> {
             .grants
             .iter()
             .map(|grant| &grant.audience)
-            .filter(|audience| {
-                self.management_api.as_ref() == Some(*audience) || looks_like_a_management_api(audience)
-            })
+            .filter(|audience| self.is_management_api(audience))
             .cloned();
         let of_system_grants = tenant
             .grants
@@ -270,10 +268,18 @@ impl<'a> Reconcile<'a> {
     /// an update reads the grant first and writes what differs now, never what the plan saw.
     /// A failure stops it with an [`ApplyError`] saying what was done; running again converges.
     /// A plan that would take away the credentials' own access to the Management API is
-    /// refused before anything is written, as when planning.
+    /// refused before anything is written, as when planning, and so is a desired state whose
+    /// application names are not resolved ([`DesiredState::resolve`]).
     pub async fn apply(&self, plan: &Plan) -> Result<ApplyReport, ApplyError> {
         if let Some(refusal) = self.refuse_lockout(plan) {
             return Err(refusal);
+        }
+        if let (Err(unresolved), Some(first)) = (self.desired.refuse_unresolved(), plan.changes().first()) {
+            return Err(ApplyError {
+                done: ApplyReport::default(),
+                failed: first.clone(),
+                source: unresolved.into(),
+            });
         }
         apply::apply(self.client, self.desired, plan, self.progress).await
     }

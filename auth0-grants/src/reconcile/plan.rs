@@ -264,7 +264,9 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The plan for `tenant` to match `desired` in `mode`.
+    /// The plan for `tenant` to match `desired` in `mode`. `desired` names its applications by
+    /// id: resolve its names first ([`DesiredState::resolve`]); a grant still named by `client`
+    /// would be planned as a create for no application (and `apply` refuses such a state).
     pub fn compute(tenant: &TenantState, desired: &DesiredState, mode: Mode) -> Self {
         let mut changes = Vec::new();
         let mut untouched = Vec::new();

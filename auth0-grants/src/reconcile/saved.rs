@@ -361,9 +361,26 @@ impl Reconcile<'_> {
                 organizations.insert(id.to_owned(), ids);
             }
         }
-        let drift = saved.drift(&TenantState::new(grants, organizations));
+        let tenant = TenantState::new(grants, organizations);
+        let drift = saved.drift(&tenant);
         if !drift.is_empty() {
             return Err(SavedPlanError::Stale(drift));
+        }
+        // Apply writes what the desired state asks of the grant it finds, so the plan must be
+        // what that desired state makes of the tenant as read; one whose desired state was
+        // edited after review would write what nobody reviewed, past the lock-out check.
+        let made = Plan::compute(&tenant, &saved.desired, saved.plan.mode);
+        if let Some(change) = saved
+            .plan
+            .changes()
+            .iter()
+            .find(|change| !made.changes().contains(change))
+        {
+            return Err(SavedPlanError::Check(ReconcileError::Mismatch(format!(
+                "the saved plan does not follow from the desired state saved with it (at {}): \
+                 plan again",
+                change.key()
+            ))));
         }
         Ok(self.apply(&saved.plan).await?)
     }

@@ -119,7 +119,17 @@ impl Variables {
                     ),
                 ));
             };
-            variables.set(name, value)?;
+            variables.set(name.clone(), value).map_err(|error| {
+                DesiredError::new(
+                    name,
+                    line,
+                    format!(
+                        "{}{}",
+                        line.map(|line| format!("line {line}: ")).unwrap_or_default(),
+                        error.problem()
+                    ),
+                )
+            })?;
         }
         Ok(variables)
     }
@@ -142,7 +152,17 @@ impl Variables {
                     format!("the value of {} is not UTF-8", key.to_string_lossy()),
                 ));
             };
-            variables.set(name, value)?;
+            variables.set(name, value).map_err(|error| {
+                DesiredError::new(
+                    key.to_string_lossy(),
+                    None,
+                    format!(
+                        "{} (an environment variable with the prefix {})",
+                        error.problem(),
+                        Self::ENVIRONMENT_PREFIX
+                    ),
+                )
+            })?;
         }
         Ok(variables)
     }
