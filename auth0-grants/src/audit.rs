@@ -180,8 +180,36 @@ pub async fn read_directory(client: &Client, grants: &[ClientGrant]) -> Result<D
 pub struct AuditReport {
     /// Every finding, grant by grant in their order.
     pub findings: Vec<Finding>,
-    /// The checks skipped for want of a permission, as sentences.
-    pub skipped: Vec<String>,
+    /// The checks skipped for want of a permission.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A check an audit could not make for want of a permission; its `Display` is a sentence a
+/// person can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Skipped {
+    /// Grants whose application no longer exists: the credentials lack `read:clients`.
+    ApplicationsGone,
+    /// Grants whose API no longer exists, and scopes the API does not define: the credentials
+    /// lack `read:resource_servers`.
+    ApisAndScopes,
+}
+
+impl fmt::Display for Skipped {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        out.write_str(match self {
+            Self::ApplicationsGone => {
+                "applications that no longer exist were not looked for: the credentials may not \
+                 read applications (they lack `read:clients`)"
+            }
+            Self::ApisAndScopes => {
+                "APIs that no longer exist, and scopes they do not define, were not looked for: \
+                 the credentials may not read APIs (they lack `read:resource_servers`)"
+            }
+        })
+    }
 }
 
 /// The findings of [`audit`] and, where `directory` has what they need, grants whose
@@ -224,18 +252,10 @@ pub fn audit_against(grants: &[ClientGrant], directory: &Directory) -> AuditRepo
     }
     let mut skipped = Vec::new();
     if directory.client_ids.is_none() {
-        skipped.push(
-            "applications that no longer exist were not looked for: the credentials may not \
-             read applications (they lack `read:clients`)"
-                .to_owned(),
-        );
+        skipped.push(Skipped::ApplicationsGone);
     }
     if directory.apis.is_none() {
-        skipped.push(
-            "APIs that no longer exist, and scopes they do not define, were not looked for: the \
-             credentials may not read APIs (they lack `read:resource_servers`)"
-                .to_owned(),
-        );
+        skipped.push(Skipped::ApisAndScopes);
     }
     AuditReport { findings, skipped }
 }
@@ -319,13 +339,12 @@ mod tests {
         let report = audit_against(&grants, &Directory::default());
 
         assert_eq!(report.findings, audit(&grants));
-        assert_eq!(report.skipped.len(), 2);
-        assert!(report.skipped[0].contains("read:clients"), "{:?}", report.skipped);
-        assert!(
-            report.skipped[1].contains("read:resource_servers"),
-            "{:?}",
-            report.skipped
+        assert_eq!(
+            report.skipped,
+            [Skipped::ApplicationsGone, Skipped::ApisAndScopes]
         );
+        assert!(report.skipped[0].to_string().contains("read:clients"));
+        assert!(report.skipped[1].to_string().contains("read:resource_servers"));
     }
 
     #[test]

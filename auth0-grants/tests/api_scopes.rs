@@ -5,7 +5,9 @@
 mod common;
 
 use auth0_client_grants::testing::{ALL_SCOPES, FakeTenant};
-use auth0_grants::reconcile::{DesiredError, DesiredState, ReconcileError, ReconcileExt, SavedPlan};
+use auth0_grants::reconcile::{
+    DesiredError, DesiredState, PlanWarning, ReconcileError, ReconcileExt, SavedPlan,
+};
 
 use common::writes;
 
@@ -90,11 +92,11 @@ async fn without_read_resource_servers_the_plan_goes_on_and_warns_even_from_a_sa
     let plan = client.reconcile(&desired).plan().await.unwrap();
 
     assert_eq!(plan.changes().len(), 1);
-    assert_eq!(plan.warnings().len(), 1);
+    assert_eq!(plan.warnings(), [PlanWarning::ScopesNotChecked]);
+    let warning = plan.warnings()[0].to_string();
     assert!(
-        plan.warnings()[0].contains("not checked") && plan.warnings()[0].contains("read:resource_servers"),
-        "{:?}",
-        plan.warnings()
+        warning.contains("not checked") && warning.contains("read:resource_servers"),
+        "{warning}"
     );
     let saved = client.reconcile(&desired).save_plan().await.unwrap();
     let read_back = SavedPlan::from_json(&saved.to_json()).unwrap();

@@ -6,29 +6,25 @@ use std::collections::HashMap;
 
 use auth0_client_grants::Client;
 
-use super::{DesiredError, DesiredState, ReconcileError};
+use super::{DesiredError, DesiredState, PlanWarning, ReconcileError};
 use crate::lookups;
 
 /// The scopes each API defines, by identifier; `None` for an identifier that names no API.
 pub(crate) type ApiScopes = HashMap<String, Option<Vec<String>>>;
-
-/// What the planning says when the credentials may not read the APIs.
-pub(crate) const NOT_CHECKED: &str = "the scopes were not checked against the APIs that define them: \
-     the credentials may not read APIs (they lack `read:resource_servers`)";
 
 /// Reads the APIs `desired` names and checks its grants against them. Without the permission
 /// to read APIs nothing is checked, and the warning that says so is returned.
 pub(super) async fn check(
     client: &Client,
     desired: &DesiredState,
-) -> Result<Option<&'static str>, ReconcileError> {
+) -> Result<Option<PlanWarning>, ReconcileError> {
     let audiences = desired.grants.iter().map(|grant| grant.audience.as_str());
     match lookups::api_scopes(client, audiences).await? {
         Some(apis) => {
             refuse_undefined(desired, &apis)?;
             Ok(None)
         }
-        None => Ok(Some(NOT_CHECKED)),
+        None => Ok(Some(PlanWarning::ScopesNotChecked)),
     }
 }
 

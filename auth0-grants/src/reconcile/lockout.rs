@@ -8,7 +8,7 @@ use std::fmt;
 
 use super::apply::ApplyError;
 use super::desired::GrantKey;
-use super::plan::{Change, Plan};
+use super::plan::{Change, Plan, PlanWarning};
 use super::{Reconcile, ReconcileError, looks_like_a_management_api};
 
 /// A plan refused for taking away the credentials' own access to the Management API: it
@@ -149,7 +149,7 @@ impl Reconcile<'_> {
 
     /// Refuses a plan that locks the credentials out; otherwise the warning, if any, that the
     /// plan narrows a grant on the Management API while the credentials' client is unknown.
-    pub(super) fn check_lockout(&self, plan: &Plan) -> Result<Option<String>, ReconcileError> {
+    pub(super) fn check_lockout(&self, plan: &Plan) -> Result<Option<PlanWarning>, ReconcileError> {
         if let Some((lockout, _)) = self.lockout(plan) {
             return Err(ReconcileError::SelfLockout(lockout));
         }
@@ -160,12 +160,7 @@ impl Reconcile<'_> {
                 .changes()
                 .iter()
                 .any(|change| narrows_a_management_api_grant(change, &is_management_api));
-        Ok(unknown.then(|| {
-            "the plan deletes or narrows a grant on the Management API, and whether it is the one \
-             the credentials in use reach it by was not checked: their client id is unknown \
-             (a token was given, not client credentials)"
-                .to_owned()
-        }))
+        Ok(unknown.then_some(PlanWarning::LockoutNotChecked))
     }
 
     /// [`check_lockout`](Self::check_lockout) for an apply: the refusal, naming the change.

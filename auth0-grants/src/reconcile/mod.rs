@@ -35,7 +35,7 @@ pub use apply::{ApplyError, ApplyReport};
 pub use desired::{DesiredGrant, DesiredState, GrantKey};
 pub use error::{DesiredError, ReconcileError};
 pub use lockout::SelfLockout;
-pub use plan::{Change, FieldChange, Mode, Plan, TenantState, Untouched};
+pub use plan::{Change, FieldChange, Mode, Plan, PlanWarning, TenantState, Untouched};
 pub use saved::{Drift, GrantSeen, ReadGrant, SavedPlan, SavedPlanError};
 pub use variables::Variables;
 
@@ -252,11 +252,7 @@ impl<'a> Reconcile<'a> {
         let scopes_unchecked = api_scopes::check(self.client, self.desired).await?;
         let mut plan = Plan::compute(&tenant, self.desired, self.mode);
         let lockout_unchecked = self.check_lockout(&plan)?;
-        for warning in scopes_unchecked
-            .map(str::to_owned)
-            .into_iter()
-            .chain(lockout_unchecked)
-        {
+        for warning in scopes_unchecked.into_iter().chain(lockout_unchecked) {
             plan.warn(warning);
         }
         Ok((tenant, plan))

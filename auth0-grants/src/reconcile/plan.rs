@@ -258,9 +258,39 @@ pub struct Plan {
     pub mode: Mode,
     changes: Vec<Change>,
     untouched: Vec<Untouched>,
-    /// What the planning could not check, as sentences; absent from saved plans without any.
+    /// What the planning could not check; absent from saved plans without any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    warnings: Vec<String>,
+    warnings: Vec<PlanWarning>,
+}
+
+/// A check planning could not make and went on without; its `Display` is a sentence a person
+/// can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PlanWarning {
+    /// The desired scopes were not checked against the APIs that define them: the credentials
+    /// may not read APIs (`read:resource_servers`).
+    ScopesNotChecked,
+    /// The plan deletes or narrows a grant on the Management API, and whether it is the
+    /// credentials' own was not checked: their client id is unknown (a token was given).
+    LockoutNotChecked,
+}
+
+impl fmt::Display for PlanWarning {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        out.write_str(match self {
+            Self::ScopesNotChecked => {
+                "the scopes were not checked against the APIs that define them: the credentials \
+                 may not read APIs (they lack `read:resource_servers`)"
+            }
+            Self::LockoutNotChecked => {
+                "the plan deletes or narrows a grant on the Management API, and whether it is the \
+                 one the credentials in use reach it by was not checked: their client id is \
+                 unknown (a token was given, not client credentials)"
+            }
+        })
+    }
 }
 
 impl Plan {
@@ -394,14 +424,13 @@ impl Plan {
         &self.untouched
     }
 
-    /// What planning could not check and went on without, as sentences a person can act on:
-    /// the scopes, when the credentials may not read the APIs (`read:resource_servers`).
+    /// What planning could not check and went on without (see [`PlanWarning`]).
     /// [`Plan::compute`] makes none; [`Reconcile::plan`](super::Reconcile::plan) adds them.
-    pub fn warnings(&self) -> &[String] {
+    pub fn warnings(&self) -> &[PlanWarning] {
         &self.warnings
     }
 
-    pub(crate) fn warn(&mut self, warning: String) {
+    pub(crate) fn warn(&mut self, warning: PlanWarning) {
         self.warnings.push(warning);
     }
 
