@@ -17,6 +17,15 @@
 //! tenant send at moments no one of them sees, and the reserve
 //! absorbs that; alone, it costs one request's wait once.
 //!
+//! Programs that start together each see the whole bucket, and each would spend it. What shows
+//! one of them that others draw from it is the bucket losing more than it sent: from its first
+//! response on, the requests lost beyond every one of its own (all it sent may have been
+//! counted, so latency never makes a program alone look shared), over its own, plus one, is
+//! how many programs draw from the bucket at least. Until the rate is learned, it takes only
+//! its part of what is left and probes that many times less often; once learned, a response
+//! that shows more left than the model holds raises the model by only its part of the
+//! difference, since every program sharing the bucket sees the same surplus.
+//!
 //! What the model assumes of the headers, and what it does not:
 //!
 //! - **The refill rate is learned from `remaining` over time**, never from the reset: between
@@ -69,6 +78,9 @@ const RESERVE: f64 = 1.0;
 /// each spend it; sending a quarter of what is left per round trip keeps up to four of them
 /// within it, and costs a program alone nothing, since a bucket that is not full refills.
 const STARTING_SHARE: f64 = 4.0;
+/// The most programs the model counts on the bucket: enough for the shares to be small, and a
+/// bound on how far headers with absurd values can stretch a probe.
+const MOST_SHARERS: f64 = 8.0;
 /// The most the first in line waits past a reset, so that programs sharing a tenant do not all
 /// go at that instant.
 const LONGEST_SPREAD: Duration = Duration::from_millis(250);
@@ -143,6 +155,18 @@ struct Bucket {
     /// at the instant of the response that doubled it were sent after it.
     next_round: u64,
     refill: RefillEstimate,
+    /// How many programs draw from the bucket, at least, as far as this one has seen: the most
+    /// that any response has shown since the first.
+    sharers: f64,
+    /// What the first response showed was left, less every request of ours it may not have
+    /// counted, and the send number then: what the bucket lost since, beyond what we sent,
+    /// others took.
+    first_lower: f64,
+    first_send: u64,
+    /// At the latest response, how many times what we sent the bucket has lost in all. Before a
+    /// second response can show others, the first shows their first requests; but a bucket may
+    /// also not have been full, so it only holds back the start (see `State::starting_up`).
+    lost_per_sent: f64,
 }
 
 /// What the responses' `remaining` say about the refill rate.
@@ -408,6 +432,10 @@ impl Pacer {
             probe: FIRST_PROBE,
             next_round: *next_send,
             refill: RefillEstimate::default(),
+            sharers: 1.0,
+            first_lower: lower,
+            first_send: *next_send,
+            lost_per_sent: 1.0,
         });
         bucket.refill_until(now);
         bucket.limit = limit.limit as f64;
@@ -438,9 +466,17 @@ impl Pacer {
             bucket.next_round = *next_send;
         }
         // `remaining` is rounded down: the model starts again from the floor, and drops the
-        // fraction it had, since other programs take requests at moments it cannot see.
+        // fraction it had, since other programs take requests at moments it cannot see. Once
+        // the rate is known, more left than modelled is news every program sharing the bucket
+        // reads: this one takes its part of it, and the next responses show what is left.
         if newest {
-            bucket.tokens = lower.min(bucket.limit);
+            let told = lower.min(bucket.limit);
+            bucket.tokens = if bucket.refill.rate().is_some() && told > bucket.tokens {
+                bucket.tokens + (told - bucket.tokens) / bucket.sharers
+            } else {
+                told
+            };
+            bucket.see_others(limit.remaining, *next_send);
         }
         drop(state);
         self.notify();
@@ -450,7 +486,7 @@ impl Pacer {
 impl State {
     /// Whether the next request must wait for a response while the rate is unknown: before
     /// any response, one request goes at a time; then each request in flight holds
-    /// [`STARTING_SHARE`] requests' worth of what the model holds.
+    /// [`STARTING_SHARE`] requests' worth of this program's part of what the model holds.
     fn starting_up(&self) -> bool {
         let in_flight = self.in_flight.len() as f64;
         if in_flight == 0.0 {
@@ -459,7 +495,8 @@ impl State {
         match &self.bucket {
             None => !self.unmetered,
             Some(bucket) if bucket.refill.rate().is_none() => {
-                bucket.tokens - (STARTING_SHARE - 1.0) * in_flight < bucket.needed()
+                let sharers = bucket.sharers.max(bucket.lost_per_sent);
+                bucket.tokens / sharers - (STARTING_SHARE - 1.0) * in_flight < bucket.needed()
             }
             Some(_) => false,
         }
@@ -471,6 +508,16 @@ impl Bucket {
     /// bucket is too small for it.
     fn needed(&self) -> f64 {
         (1.0 + RESERVE).min(self.limit).max(1.0)
+    }
+
+    /// Counts the programs drawing from the bucket with what a response says is `remaining`,
+    /// `sent` requests of ours after the first.
+    fn see_others(&mut self, remaining: u64, sent: u64) {
+        let remaining = remaining as f64;
+        let ours = sent.saturating_sub(self.first_send) as f64;
+        let others = (self.first_lower - remaining - ours).max(0.0);
+        self.sharers = self.sharers.max(1.0 + others / (ours + 1.0)).min(MOST_SHARERS);
+        self.lost_per_sent = ((self.limit - remaining) / sent.max(1) as f64).clamp(1.0, STARTING_SHARE);
     }
 
     fn refill_until(&mut self, now: SystemTime) {
@@ -489,7 +536,10 @@ impl Bucket {
     /// How long from `now` until one more request can go: at the learned rate, or while it is
     /// unknown, a probe after the latest response or request, no later than the reset.
     fn wait_for_one(&self, now: SystemTime) -> Duration {
-        let needed = self.needed();
+        let needed = match self.refill.rate() {
+            Some(_) => self.needed(),
+            None => (self.needed() * self.sharers).min(self.limit).max(1.0),
+        };
         if self.tokens >= needed {
             return Duration::ZERO;
         }
@@ -498,9 +548,8 @@ impl Bucket {
                 let wait = Duration::try_from_secs_f64((needed - self.tokens) / rate).unwrap_or(LONGEST_WAIT);
                 now + wait.min(LONGEST_WAIT)
             }
-            // Spread over half to one and a half probes, so that programs that read the same
-            // response do not all probe at the same instant.
-            None => self.latest + self.probe,
+            // Each program sharing the bucket probes too.
+            None => self.latest + self.probe.mul_f64(self.sharers),
         };
         // By the reset one more request is allowed, whatever the reset means: one request,
         // not every request waiting, so only while none went since the latest response. Other

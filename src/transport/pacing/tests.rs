@@ -208,12 +208,61 @@ fn an_answer_with_more_left_than_modelled_lets_requests_go_at_once() {
 }
 
 #[test]
+fn a_program_that_sees_others_draw_from_the_bucket_takes_its_part_and_probes_less_often() {
+    let pacer = Pacer::default();
+    exchange(&pacer, t0(), limit(20, 19, t0()), 200);
+    let answered = send(&pacer, t0());
+    drop(send(&pacer, t0()));
+    // 14 lost since the first response, 2 of them perhaps ours: others took 12, six times
+    // what we sent, so five programs draw from the bucket at least.
+    pacer.observe(answered, &limit(20, 5, t0()), 200, t0());
+    // Alone, the 4 left would let a request go; a fifth of them does not, and the probe waits
+    // five times as long.
+    assert_eq!(wait(&pacer, t0()), Duration::from_millis(500));
+}
+
+#[test]
+fn however_late_the_responses_a_program_alone_never_counts_others() {
+    let pacer = Pacer::default();
+    exchange(&pacer, t0(), limit(20, 19, t0()), 200);
+    let mut in_flight: Vec<Option<Permit>> = (0..4).map(|_| Some(send(&pacer, t0()))).collect();
+    // The server counted all four before the first response came back, and the responses
+    // return in any order.
+    for sent in [1, 0, 3, 2] {
+        let permit = in_flight[sent].take().unwrap();
+        pacer.observe(permit, &limit(20, 15, t0()), 200, at(100));
+    }
+    assert_eq!(pacer.state().bucket.as_ref().unwrap().sharers, 1.0);
+}
+
+#[test]
+fn once_the_rate_is_known_a_program_sharing_the_bucket_takes_its_part_of_a_surplus() {
+    let pacer = Pacer::default();
+    exchange(&pacer, t0(), limit(21, 20, t0()), 200);
+    exchange(&pacer, t0(), limit(21, 10, t0()), 200);
+    // The first of these shows none left: others took 18 while we sent 2, seven programs.
+    for step in 1..=40 {
+        exchange(&pacer, at(step * 50), limit(21, 0, at(step * 50)), 200);
+    }
+    assert!(pacer.state().bucket.as_ref().unwrap().refill.rate().is_some());
+    // The others stopped: 10 left, where the model held less.
+    let permit = pacer.send(&mut pacer.state(), at(2000));
+    let modelled = pacer.state().bucket.as_ref().unwrap().tokens;
+    pacer.observe(permit, &limit(21, 10, at(2000)), 200, at(2000));
+    let tokens = pacer.state().bucket.as_ref().unwrap().tokens;
+    assert!(modelled < 1.0);
+    assert_eq!(tokens, modelled + (10.0 - modelled) / 7.0);
+    assert!(!wait(&pacer, at(2000)).is_zero());
+}
+
+#[test]
 fn requests_still_in_flight_are_taken_as_not_yet_counted() {
     let pacer = Pacer::default();
     exchange(&pacer, t0(), limit(21, 10, at(1000)), 200);
-    let _earlier = send(&pacer, t0());
-    let answered = send(&pacer, t0());
-    let _later = send(&pacer, t0());
+    // Sent whatever the model says: what is counted, not what may go, is under test.
+    let _earlier = pacer.send(&mut pacer.state(), t0());
+    let answered = pacer.send(&mut pacer.state(), t0());
+    let _later = pacer.send(&mut pacer.state(), t0());
     pacer.observe(answered, &limit(21, 5, at(1000)), 200, t0());
     let tokens = pacer.state().bucket.as_ref().unwrap().tokens;
     assert_eq!(
