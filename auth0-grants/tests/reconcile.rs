@@ -334,3 +334,24 @@ async fn a_grant_deleted_since_the_plan_is_created_again_with_all_its_organizati
     );
     assert_eq!(scopes(&tenant, "reports"), ["read:invoices", "write:invoices"]);
 }
+
+#[test]
+fn who_a_grant_is_for_is_refused_at_the_key_to_change() {
+    let two = "[[grant]]\naudience = \"x\"\nclient = \"Billing\"\ndefault_for = \"third_party_clients\"\n";
+    let error = DesiredState::from_toml(two).unwrap_err();
+    assert_eq!((error.field(), error.line()), ("grant[0].default_for", Some(4)));
+    assert!(
+        error
+            .problem()
+            .contains("`client` and `default_for` are both given; exactly one of"),
+        "{error}"
+    );
+
+    let empty = "[[grant]]\naudience = \"x\"\nclient = \"\"\n";
+    let error = DesiredState::from_toml(empty).unwrap_err();
+    assert_eq!((error.field(), error.line()), ("grant[0].client", Some(3)));
+    assert!(
+        error.problem().contains("`client` is empty; exactly one of"),
+        "{error}"
+    );
+}

@@ -440,22 +440,34 @@ impl DesiredState {
         let at = |index: usize| self.lines.at(index, "").0;
         let mut seen: HashMap<GrantKey, usize> = HashMap::new();
         for (index, grant) in self.grants.iter().enumerate() {
-            let named = [
-                grant.client.is_some(),
-                grant.client_id.is_some(),
-                grant.default_for.is_some(),
-            ];
-            if named.iter().filter(|named| **named).count() != 1
-                || grant.client_id.as_deref() == Some("")
-                || grant.client.as_deref() == Some("")
-            {
-                return Err(DesiredError::new(
-                    format!("grant[{index}].client_id"),
-                    line(index),
+            let given: Vec<&str> = [
+                ("client", grant.client.is_some()),
+                ("client_id", grant.client_id.is_some()),
+                ("default_for", grant.default_for.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(key, given)| given.then_some(key))
+            .collect();
+            // The error is at the key to remove or fill in: the second of two, an empty one,
+            // or (none given) `client_id` at the grant's header.
+            let empty = [("client", &grant.client), ("client_id", &grant.client_id)]
+                .into_iter()
+                .find_map(|(key, value)| (value.as_deref() == Some("")).then_some(key));
+            let wrong = match (given.as_slice(), empty) {
+                (_, Some(key)) => Some((key, format!("`{key}` is empty; "))),
+                ([], None) => Some(("client_id", String::new())),
+                ([_], None) => None,
+                ([first, second, ..], None) => {
+                    Some((*second, format!("`{first}` and `{second}` are both given; ")))
+                }
+            };
+            if let Some((key, why)) = wrong {
+                return Err(self.refuse(
+                    index,
+                    key,
                     format!(
-                        "{}: exactly one of `client`, `client_id` and `default_for` names who the \
-                         grant is for",
-                        at(index)
+                        "{why}exactly one of `client`, `client_id` and `default_for` names who the \
+                         grant is for"
                     ),
                 ));
             }
