@@ -18,23 +18,29 @@
 //! A grant is identified by who it is for (`client_id`, or `default_for`), its audience and its
 //! subject type, which is how Auth0 keeps them unique. [`Plan::compute`] is a pure function of
 //! what the tenant has, the desired state and the [`Mode`]; [`Reconcile::plan`] reads what it
-//! needs (one walk of the grants, and the organizations only of grants where they matter), and
-//! [`Reconcile::apply`] writes through the same client as every other call, paced and retried.
+//! needs (one walk of the grants, and the organizations only of grants where they matter, many
+//! at a time), and [`Reconcile::apply`] writes through the same client as every other call, paced
+//! and retried, many changes at a time in the order that matters (see
+//! [`parallelism`](Reconcile::parallelism)).
 
 mod apply;
 mod desired;
 mod error;
 mod plan;
 mod saved;
+mod schedule;
 
-pub use apply::{ApplyError, ApplyReport};
+pub use apply::{ApplyError, ApplyReport, DEFAULT_PARALLELISM, FailedChange};
 pub use desired::{DesiredGrant, DesiredState, GrantKey};
 pub use error::{DesiredError, ReconcileError};
 pub use plan::{Change, FieldChange, Mode, Plan, TenantState, Untouched};
 pub use saved::{Drift, GrantSeen, ReadGrant, SavedPlan, SavedPlanError};
 
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+
 use auth0_client_grants::{Client, ClientGrant, Error};
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 
 /// `client.reconcile(&desired)` on the bindings' [`Client`]: import this trait (or
 /// `auth0_grants::reconcile::*`) to call it.
@@ -51,6 +57,8 @@ impl ReconcileExt for Client {
             mode: Mode::default(),
             progress: None,
             management_api: None,
+            parallelism: DEFAULT_PARALLELISM,
+            stop: None,
         }
     }
 }
@@ -87,6 +95,8 @@ pub struct Reconcile<'a> {
     mode: Mode,
     progress: Option<&'a (dyn Fn(Progress) + Sync)>,
     management_api: Option<String>,
+    parallelism: usize,
+    stop: Option<&'a AtomicBool>,
 }
 
 impl std::fmt::Debug for Reconcile<'_> {
@@ -95,21 +105,46 @@ impl std::fmt::Debug for Reconcile<'_> {
             .field("desired", &self.desired)
             .field("mode", &self.mode)
             .field("management_api", &self.management_api)
+            .field("parallelism", &self.parallelism)
             .finish_non_exhaustive()
     }
 }
 
 /// The tenant's grants and their organizations as a desired state (see
 /// [`DesiredState::from_tenant`]): every grant, and the organizations of those whose
-/// `organization_usage` lets them have any.
+/// `organization_usage` lets them have any, [`DEFAULT_PARALLELISM`] grants' at a time.
 pub async fn export(client: &Client) -> Result<DesiredState, ReconcileError> {
-    let grants = read_grants(client, None).await?;
-    let mut organizations = std::collections::HashMap::new();
-    for grant in &grants {
-        if plan::allows_organizations(grant.organization_usage.as_ref()) && grant.is_system != Some(true) {
-            organizations.insert(grant.id.clone(), read_organizations(client, &grant.id).await?);
-        }
-    }
+    export_with_parallelism(client, DEFAULT_PARALLELISM).await
+}
+
+/// [`export`], reading the organizations of `parallelism` grants at a time (at least one)
+/// while the walk of the grants goes on; the client's pacer holds the reads to the tenant's
+/// rate limit.
+pub async fn export_with_parallelism(
+    client: &Client,
+    parallelism: usize,
+) -> Result<DesiredState, ReconcileError> {
+    let mut grants = Vec::new();
+    let organizations: HashMap<String, Vec<String>> = client
+        .client_grants()
+        .list()
+        .take(100)
+        .stream()
+        .map_ok(|grant| {
+            let read = (plan::allows_organizations(grant.organization_usage.as_ref())
+                && grant.is_system != Some(true))
+            .then(|| grant.id.clone());
+            grants.push(grant);
+            read
+        })
+        .try_filter_map(|read| std::future::ready(Ok(read)))
+        .map_ok(|id| async move {
+            let organizations = read_organizations(client, &id).await?;
+            Ok((id, organizations))
+        })
+        .try_buffer_unordered(parallelism.max(1))
+        .try_collect()
+        .await?;
     Ok(DesiredState::from_tenant(&TenantState::new(
         grants,
         organizations,
@@ -143,6 +178,22 @@ fn looks_like_a_management_api(audience: &str) -> bool {
         .is_some_and(|host| host.ends_with(".auth0.com") && !host.contains('/'))
 }
 
+/// The organizations of each grant of `ids`, `parallelism` grants at a time (at least one).
+async fn read_organizations_of(
+    client: &Client,
+    ids: impl IntoIterator<Item = String>,
+    parallelism: usize,
+) -> Result<HashMap<String, Vec<String>>, Error> {
+    futures_util::stream::iter(ids)
+        .map(|id| async move {
+            let organizations = read_organizations(client, &id).await?;
+            Ok((id, organizations))
+        })
+        .buffer_unordered(parallelism.max(1))
+        .try_collect()
+        .await
+}
+
 async fn read_organizations(client: &Client, grant_id: &str) -> Result<Vec<String>, Error> {
     client
         .client_grants()
@@ -158,6 +209,25 @@ impl<'a> Reconcile<'a> {
     #[must_use]
     pub fn mode(mut self, mode: Mode) -> Self {
         self.mode = mode;
+        self
+    }
+
+    /// How many changes [`apply`](Self::apply) writes at once, and how many grants'
+    /// organizations [`plan`](Self::plan) reads at once: [`DEFAULT_PARALLELISM`] unless set,
+    /// and at least one. Every request goes through this client, whose pacer holds them to the
+    /// tenant's rate limit, so more than the rate times the round trip gains nothing.
+    #[must_use]
+    pub fn parallelism(mut self, parallelism: usize) -> Self {
+        self.parallelism = parallelism.max(1);
+        self
+    }
+
+    /// Lets the caller stop an apply cleanly (on Ctrl-C, say): once `stop` is true, no change
+    /// starts; those already running finish, and the apply returns its report with the rest in
+    /// [`ApplyReport::not_started`]. Running the apply again converges.
+    #[must_use]
+    pub fn stop_when(mut self, stop: &'a AtomicBool) -> Self {
+        self.stop = Some(stop);
         self
     }
 
@@ -202,11 +272,8 @@ impl<'a> Reconcile<'a> {
     /// grants (100 a page), then the organizations of the grants where they matter.
     pub async fn tenant(&self) -> Result<TenantState, ReconcileError> {
         let grants = read_grants(self.client, self.progress).await?;
-        let mut organizations = std::collections::HashMap::new();
-        for id in TenantState::needs_organizations(&grants, self.desired, self.mode) {
-            let ids = read_organizations(self.client, &id).await?;
-            organizations.insert(id, ids);
-        }
+        let needed = TenantState::needs_organizations(&grants, self.desired, self.mode);
+        let organizations = read_organizations_of(self.client, needed, self.parallelism).await?;
         Ok(TenantState::new(grants, organizations))
     }
 
@@ -226,12 +293,21 @@ impl<'a> Reconcile<'a> {
         Ok((tenant, plan))
     }
 
-    /// Writes `plan`, in its order: creates before associations, dissociations before deletes.
-    /// It converges: a create that meets a 409 (the grant was created meanwhile) brings that
-    /// grant in line; deleting or dissociating what is gone, and associating what is, are done;
-    /// an update reads the grant first and writes what differs now, never what the plan saw.
-    /// A failure stops it with an [`ApplyError`] saying what was done; running again converges.
+    /// Writes `plan`, [`parallelism`](Self::parallelism) changes at a time, in the order that
+    /// matters: a grant is created before its organizations are associated, a recreate creates
+    /// the new grant before it deletes the old, organizations are dissociated before their grant
+    /// is deleted; changes of different grants run concurrently. It converges: a create that
+    /// meets a 409 (the grant was created meanwhile) brings that grant in line; deleting or
+    /// dissociating what is gone, and associating what is, are done; an update reads the grant
+    /// first and writes what differs now, never what the plan saw. A failure stops it cleanly:
+    /// no change starts after it, those running finish, and the [`ApplyError`] says what was
+    /// done, what failed and why, and what did not start; running again converges.
     pub async fn apply(&self, plan: &Plan) -> Result<ApplyReport, ApplyError> {
-        apply::apply(self.client, self.desired, plan, self.progress).await
+        let settings = apply::Settings {
+            parallelism: self.parallelism,
+            progress: self.progress,
+            stop: self.stop,
+        };
+        apply::apply(self.client, self.desired, plan, &settings).await
     }
 }
