@@ -178,6 +178,63 @@ async fn apply_yes_twice_converges_and_the_second_changes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_write_stops_apply_with_exit_1_saying_what_was_written_and_what_did_not_start() {
+    // The application may do everything but create grants: the create fails with a 403.
+    let tenant = FakeTenant::builder()
+        .scopes(
+            auth0_client_grants::testing::ALL_SCOPES
+                .iter()
+                .filter(|scope| **scope != "create:client_grants")
+                .copied(),
+        )
+        .start()
+        .await;
+    tenant.seed_grants(1);
+    let acme = tenant.add_organization("acme");
+    let globex = tenant.add_organization("globex");
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("grants.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[grant]]\nclient_id = \"reports\"\naudience = \"https://seed.example.com/\"\n\
+             scope = [\"read:things\"]\norganization_usage = \"allow\"\n\
+             organizations = [\"{}\", \"{}\"]\n",
+            acme.id, globex.id
+        ),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+
+    let output = run_against(
+        &tenant,
+        &["apply", "--authoritative", "--yes", "--parallelism", "4", file],
+    )
+    .await;
+
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("Stopped: 1 written, 0 found already done, 0 planned again, 2 not started."),
+        "the seeded grant deleted, the associations never started: {}",
+        stdout(&output)
+    );
+    assert!(
+        stderr(&output).contains("apply stopped at create")
+            && stderr(&output).contains("Run apply again to converge."),
+        "{}",
+        stderr(&output)
+    );
+    assert!(tenant.grants().is_empty());
+}
+
+#[test]
+fn a_parallelism_of_0_is_refused() {
+    let output = run(&["--demo", "plan", "--parallelism", "0", &example()], &[]);
+    assert_eq!(code(&output), 2, "a usage error: {}", stderr(&output));
+    assert!(stderr(&output).contains("--parallelism"), "{}", stderr(&output));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_plans_to_nothing_even_when_authoritative() {
     let tenant = FakeTenant::start().await;
     let organization = tenant.add_organization("acme");

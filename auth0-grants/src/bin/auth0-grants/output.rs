@@ -34,8 +34,9 @@ pub fn spinner(message: &'static str) -> ProgressBar {
     spinner
 }
 
+/// Done of all, and the current rate: what pacing to the tenant's rate limit allows.
 pub fn bar(length: u64, message: &'static str) -> ProgressBar {
-    let style = ProgressStyle::with_template("{msg} {bar:30} {pos}/{len}")
+    let style = ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} ({per_sec:1})")
         .unwrap_or_else(|_| ProgressStyle::default_bar());
     ProgressBar::new(length).with_style(style).with_message(message)
 }
