@@ -124,27 +124,26 @@ pub async fn export_with_parallelism(
     client: &Client,
     parallelism: usize,
 ) -> Result<DesiredState, ReconcileError> {
-    let mut grants = Vec::new();
-    let organizations: HashMap<String, Vec<String>> = client
-        .client_grants()
-        .list()
-        .take(100)
-        .stream()
-        .map_ok(|grant| {
-            let read = (plan::allows_organizations(grant.organization_usage.as_ref())
-                && grant.is_system != Some(true))
-            .then(|| grant.id.clone());
+    // The walk hands on the grants to read as it goes rather than being read from: pulled by
+    // the reads, it asked for its next page only once they had room, and the rate limit's
+    // allowance went unused while that page crossed the network.
+    let (to_read, mut ids) = tokio::sync::mpsc::unbounded_channel();
+    let walk = async move {
+        let mut grants = Vec::new();
+        let mut pages = client.client_grants().list().take(100).stream();
+        while let Some(grant) = pages.try_next().await? {
+            if plan::allows_organizations(grant.organization_usage.as_ref()) && grant.is_system != Some(true)
+            {
+                // Refused only once the reads have failed, and then the export fails with them.
+                let _ = to_read.send(grant.id.clone());
+            }
             grants.push(grant);
-            read
-        })
-        .try_filter_map(|read| std::future::ready(Ok(read)))
-        .map_ok(|id| async move {
-            let organizations = read_organizations(client, &id).await?;
-            Ok((id, organizations))
-        })
-        .try_buffer_unordered(parallelism.max(1))
-        .try_collect()
-        .await?;
+        }
+        Ok(grants)
+    };
+    let ids = futures_util::stream::poll_fn(move |context| ids.poll_recv(context));
+    let reads = read_organizations_of(client, ids, parallelism);
+    let (grants, organizations) = futures_util::future::try_join(walk, reads).await?;
     Ok(DesiredState::from_tenant(&TenantState::new(
         grants,
         organizations,
@@ -181,17 +180,16 @@ fn looks_like_a_management_api(audience: &str) -> bool {
 /// The organizations of each grant of `ids`, `parallelism` grants at a time (at least one).
 async fn read_organizations_of(
     client: &Client,
-    ids: impl IntoIterator<Item = String>,
+    ids: impl futures_util::Stream<Item = String>,
     parallelism: usize,
 ) -> Result<HashMap<String, Vec<String>>, Error> {
-    futures_util::stream::iter(ids)
-        .map(|id| async move {
-            let organizations = read_organizations(client, &id).await?;
-            Ok((id, organizations))
-        })
-        .buffer_unordered(parallelism.max(1))
-        .try_collect()
-        .await
+    ids.map(|id| async move {
+        let organizations = read_organizations(client, &id).await?;
+        Ok((id, organizations))
+    })
+    .buffer_unordered(parallelism.max(1))
+    .try_collect()
+    .await
 }
 
 async fn read_organizations(client: &Client, grant_id: &str) -> Result<Vec<String>, Error> {
@@ -273,6 +271,7 @@ impl<'a> Reconcile<'a> {
     pub async fn tenant(&self) -> Result<TenantState, ReconcileError> {
         let grants = read_grants(self.client, self.progress).await?;
         let needed = TenantState::needs_organizations(&grants, self.desired, self.mode);
+        let needed = futures_util::stream::iter(needed);
         let organizations = read_organizations_of(self.client, needed, self.parallelism).await?;
         Ok(TenantState::new(grants, organizations))
     }

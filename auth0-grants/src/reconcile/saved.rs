@@ -351,6 +351,7 @@ impl Reconcile<'_> {
             .filter(|id| grants.iter().any(|grant| grant.id == *id))
             .map(str::to_owned)
             .collect();
+        let still_there = futures_util::stream::iter(still_there);
         let organizations = super::read_organizations_of(self.client, still_there, self.parallelism)
             .await
             .map_err(|error| SavedPlanError::Check(error.into()))?;
