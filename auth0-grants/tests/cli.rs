@@ -227,6 +227,71 @@ async fn a_failed_write_stops_apply_with_exit_1_saying_what_was_written_and_what
     assert!(tenant.grants().is_empty());
 }
 
+/// Ctrl-C, as a terminal sends it: SIGINT to the process.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_apply_cleanly_with_exit_1_saying_what_did_not_start() {
+    let tenant = FakeTenant::builder()
+        .latency(std::time::Duration::from_millis(250))
+        .start()
+        .await;
+    tenant.seed_grants(40);
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("grants.toml");
+    std::fs::write(
+        &file,
+        "[[grant]]\nclient_id = \"seed-client-0\"\naudience = \"https://seed.example.com/\"\nscope = [\"read:things\"]\n",
+    )
+    .unwrap();
+    let child = Command::new(BINARY)
+        .args(["apply", "--authoritative", "--yes", "--parallelism", "2"])
+        .arg(&file)
+        .env_clear()
+        .env("AUTH0_BASE_URL", tenant.base_url())
+        .env("AUTH0_CLIENT_ID", tenant.client_id())
+        .env("AUTH0_CLIENT_SECRET", tenant.client_secret())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The apply is under way once a delete has arrived: about 10 s of deletes are left.
+    while !tenant.requests().iter().any(|request| request.method == "DELETE") {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Interrupted: no more changes start"),
+        "{}",
+        stderr(&output)
+    );
+    let report = stdout(&output);
+    // 39 deletes planned: the file keeps one of the 40 grants.
+    let deleted = 40 - tenant.grants().len();
+    assert!(
+        report.contains(&format!(
+            "Stopped: {deleted} written, 0 found already done, 0 planned again, {} not started.",
+            39 - deleted
+        )),
+        "the deletes written and the rest: {report}"
+    );
+    assert!(deleted < 39, "{report}");
+    assert!(
+        tenant.requests().iter().all(|request| request.status.is_some()),
+        "every request under way was answered"
+    );
+}
+
 #[test]
 fn a_parallelism_of_0_is_refused() {
     let output = run(&["--demo", "plan", "--parallelism", "0", &example()], &[]);
