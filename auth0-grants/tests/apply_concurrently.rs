@@ -115,6 +115,25 @@ async fn a_grant_is_created_before_its_organizations_are_associated_and_every_ch
     }
 }
 
+/// So that an apply can be spawned on a multi-threaded runtime.
+#[tokio::test]
+async fn an_apply_and_an_export_can_run_on_any_thread() {
+    fn on_any_thread<T: Send>(_: &T) {}
+    let tenant = FakeTenant::start().await;
+    let client = tenant.client();
+    let desired = desired(1, 0, &[]);
+    let stop = AtomicBool::new(false);
+    let progress = |_: Progress| {};
+    let reconcile = client.reconcile(&desired).on_progress(&progress).stop_when(&stop);
+    let plan = reconcile.plan().await.unwrap();
+    let apply = reconcile.apply(&plan);
+    on_any_thread(&apply);
+    apply.await.unwrap();
+    let export = auth0_grants::reconcile::export(&client);
+    on_any_thread(&export);
+    assert_eq!(export.await.unwrap().grants.len(), 1);
+}
+
 #[tokio::test]
 async fn a_recreate_creates_the_new_grant_before_it_deletes_the_old() {
     let tenant = slow_tenant().await;

@@ -8,8 +8,8 @@
 //! running finish, and the error says what was done, what failed and what did not start;
 //! running it again converges.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use auth0_client_grants::{Client, ClientGrant, ClientGrantUpdate, Error};
@@ -152,8 +152,10 @@ pub(super) async fn apply(
     };
     report_progress(0);
     // The ids of the grants this apply created, by grant: a grant's associations start only
-    // once its create succeeded, so the id is here when they need it.
-    let created: RefCell<HashMap<GrantKey, String>> = RefCell::new(HashMap::new());
+    // once its create succeeded, so the id is here when they need it. A mutex, not a cell, so
+    // that the apply can run on any thread; it is never held across an await.
+    let created: Mutex<HashMap<GrantKey, String>> = Mutex::new(HashMap::new());
+    let created_ids = || created.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let stop = || settings.stop.is_some_and(|stop| stop.load(Ordering::Relaxed));
     let mut finished = 0;
     let ran = schedule::run(
@@ -162,7 +164,7 @@ pub(super) async fn apply(
         &stop,
         |index| {
             let change = &changes[index];
-            let created_id = created.borrow().get(change.key()).cloned();
+            let created_id = created_ids().get(change.key()).cloned();
             async move {
                 let mut learned = Learned::default();
                 let outcome = apply_one(client, desired, change, created_id, &mut learned).await;
@@ -173,9 +175,7 @@ pub(super) async fn apply(
             finished += 1;
             report_progress(finished);
             if let Some(id) = &learned.created {
-                created
-                    .borrow_mut()
-                    .insert(changes[index].key().clone(), id.clone());
+                created_ids().insert(changes[index].key().clone(), id.clone());
             }
             match outcome {
                 Ok(_) => Ended::Succeeded,

@@ -120,7 +120,7 @@ pub(super) struct Ran<O> {
 pub(super) async fn run<O, Fut: Future<Output = O>>(
     changes: &[Change],
     parallelism: usize,
-    stop: &dyn Fn() -> bool,
+    stop: &(dyn Fn() -> bool + Sync),
     mut start: impl FnMut(usize) -> Fut,
     mut finish: impl FnMut(usize, &O) -> Ended,
 ) -> Ran<O> {
