@@ -154,6 +154,35 @@ async fn organizations_hold_associations_and_list_them_both_ways() {
 }
 
 #[tokio::test]
+async fn a_seeded_association_is_seen_by_the_api_and_sent_no_request() {
+    let tenant = FakeTenant::start().await;
+    let organization = tenant.add_organization("acme");
+    let grant = tenant.seed_grants(1).remove(0);
+
+    tenant.associate(&organization.id, &grant.id);
+
+    assert!(tenant.requests().is_empty());
+    let organizations: Vec<Organization> = tenant
+        .client()
+        .client_grants()
+        .organizations(&grant.id)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(organizations.len(), 1);
+    assert_eq!(organizations[0].id, organization.id);
+}
+
+#[tokio::test]
+#[should_panic(expected = "cannot associate")]
+async fn seeding_an_association_the_api_would_refuse_panics() {
+    let tenant = FakeTenant::start().await;
+    let grant = tenant.seed_grants(1).remove(0);
+    tenant.associate("org_missing", &grant.id);
+}
+
+#[tokio::test]
 async fn an_organization_keeps_the_fields_auth0_added_in_august_2026() {
     let tenant = FakeTenant::start().await;
     let association = OrganizationClientAssociation::builder()

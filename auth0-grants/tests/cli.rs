@@ -198,6 +198,134 @@ async fn apply_yes_twice_converges_and_the_second_changes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_write_stops_apply_with_exit_1_saying_what_was_written_and_what_did_not_start() {
+    // The application may do everything but create grants: the create fails with a 403.
+    let tenant = FakeTenant::builder()
+        .scopes(
+            auth0_client_grants::testing::ALL_SCOPES
+                .iter()
+                .filter(|scope| **scope != "create:client_grants")
+                .copied(),
+        )
+        .start()
+        .await;
+    tenant.seed_grants(1);
+    tenant.add_api("https://seed.example.com/", ["read:things"]);
+    let acme = tenant.add_organization("acme");
+    let globex = tenant.add_organization("globex");
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("grants.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[grant]]\nclient_id = \"reports\"\naudience = \"https://seed.example.com/\"\n\
+             scope = [\"read:things\"]\norganization_usage = \"allow\"\n\
+             organizations = [\"{}\", \"{}\"]\n",
+            acme.id, globex.id
+        ),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+
+    let output = run_against(
+        &tenant,
+        &["apply", "--authoritative", "--yes", "--parallelism", "4", file],
+    )
+    .await;
+
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("Stopped: 1 written, 0 found already done, 0 planned again, 2 not started."),
+        "the seeded grant deleted, the associations never started: {}",
+        stdout(&output)
+    );
+    assert!(
+        stderr(&output).contains("apply stopped at create")
+            && stderr(&output).contains("Run apply again to converge."),
+        "{}",
+        stderr(&output)
+    );
+    assert!(tenant.grants().is_empty());
+}
+
+/// Ctrl-C, as a terminal sends it: SIGINT to the process.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_apply_cleanly_with_exit_1_saying_what_did_not_start() {
+    let tenant = FakeTenant::builder()
+        .latency(std::time::Duration::from_millis(250))
+        .start()
+        .await;
+    tenant.seed_grants(40);
+    tenant.add_api("https://seed.example.com/", ["read:things"]);
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("grants.toml");
+    std::fs::write(
+        &file,
+        "[[grant]]\nclient_id = \"seed-client-0\"\naudience = \"https://seed.example.com/\"\nscope = [\"read:things\"]\n",
+    )
+    .unwrap();
+    let mut child = Command::new(BINARY)
+        .args(["apply", "--authoritative", "--yes", "--parallelism", "2"])
+        .arg(&file)
+        .env_clear()
+        .env("AUTH0_BASE_URL", tenant.base_url())
+        .env("AUTH0_CLIENT_ID", tenant.client_id())
+        .env("AUTH0_CLIENT_SECRET", tenant.client_secret())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The apply is under way once a delete has arrived: about 10 s of deletes are left.
+    while !tenant.requests().iter().any(|request| request.method == "DELETE") {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "apply ended before it deleted anything"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Interrupted: no more changes start"),
+        "{}",
+        stderr(&output)
+    );
+    let report = stdout(&output);
+    // 39 deletes planned: the file keeps one of the 40 grants.
+    let deleted = 40 - tenant.grants().len();
+    assert!(
+        report.contains(&format!(
+            "Stopped: {deleted} written, 0 found already done, 0 planned again, {} not started.",
+            39 - deleted
+        )),
+        "the deletes written and the rest: {report}"
+    );
+    assert!(deleted < 39, "{report}");
+    assert!(
+        tenant.requests().iter().all(|request| request.status.is_some()),
+        "every request under way was answered"
+    );
+}
+
+#[test]
+fn a_parallelism_of_0_is_refused() {
+    let output = run(&["--demo", "plan", "--parallelism", "0", &example()], &[]);
+    assert_eq!(code(&output), 2, "a usage error: {}", stderr(&output));
+    assert!(stderr(&output).contains("--parallelism"), "{}", stderr(&output));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_plans_to_nothing_even_when_authoritative() {
     let tenant = FakeTenant::start().await;
     let organization = tenant.add_organization("acme");

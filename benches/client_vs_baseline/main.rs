@@ -20,7 +20,7 @@ use auth0_client_grants::Client;
 use auth0_client_grants::testing::FakeTenant;
 use baseline::Baseline;
 use futures::{StreamExt, stream};
-use setup::{failures, remote, stream_all};
+use setup::{client_runtime, failures, publish, remote, stream_all};
 
 /// The most a get may cost against the baseline on loopback, one at a time or 32 at once: a
 /// guard against pathologies, since a microsecond is nothing on a call that takes 50–300 ms
@@ -81,29 +81,14 @@ fn main() {
     } else {
         FULL
     };
-    let report_to = args
-        .iter()
-        .position(|arg| arg == "--report")
-        .and_then(|at| args.get(at + 1).cloned());
-    // The fake tenant stands in for Auth0, a server elsewhere: it runs on a thread of its own
-    // (see `remote`), and both clients on this one. When the fake tenant and the clients shared
-    // a multi-threaded runtime's workers, which worker each connection's tasks landed on
-    // favoured one client or the other for a whole run: two identical baseline clients then
-    // differed by up to 30% in the list (the control rows measure exactly that).
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let runtime = client_runtime();
     let report = if args.iter().any(|arg| arg == "--rate-limits-only") {
         let results = runtime.block_on(rate_limits::run_all(plan.quick, plan.rate_limit_rounds));
         rate_limits::render(&results, plan.quick)
     } else {
         runtime.block_on(run(plan))
     };
-    println!("{report}");
-    if let Some(path) = report_to {
-        std::fs::write(&path, &report).unwrap_or_else(|error| panic!("cannot write {path}: {error}"));
-    }
+    publish(&report, &args);
 }
 
 async fn run(plan: Plan) -> String {
@@ -408,7 +393,8 @@ async fn plan_requests(grants: usize) -> Row {
         scenario: format!(
             "reconcile plan of {grants} grants (authoritative, 100 named, 10 with an organization)"
         ),
-        measure: "requests made / the least possible (walk pages at 100 + organization reads + the API read)".into(),
+        measure: "requests made / the least possible (walk pages at 100 + organization reads + the API read)"
+            .into(),
         ours: made.to_string(),
         theirs: least.to_string(),
         result: format!("{:.2}", made as f64 / least as f64),

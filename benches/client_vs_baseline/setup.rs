@@ -1,5 +1,5 @@
-//! What both benchmarks set up the same way: the fake tenant on a thread of its own, and a
-//! walk over every grant through the crate.
+//! What the benchmarks set up the same way: the fake tenant on a thread of its own, the
+//! clients' runtime, the report, and a walk over every grant through the crate.
 
 use auth0_client_grants::testing::{FakeTenant, FakeTenantBuilder};
 use auth0_client_grants::{Client, Error};
@@ -22,6 +22,30 @@ pub async fn remote(tenant: FakeTenantBuilder) -> FakeTenant {
         .spawn(tenant.start())
         .await
         .expect("the fake tenant started")
+}
+
+/// The runtime the clients run on. The fake tenant stands in for Auth0, a server elsewhere: it
+/// runs on a thread of its own (see [`remote`]), and the clients on this one. When the fake
+/// tenant and the clients shared a multi-threaded runtime's workers, which worker each
+/// connection's tasks landed on favoured one client or the other for a whole run: two identical
+/// baseline clients then differed by up to 30% in the list (the control rows measure exactly that).
+pub fn client_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// Prints the table, and writes it where `--report PATH` among `args` asks.
+pub fn publish(report: &str, args: &[String]) {
+    println!("{report}");
+    let report_to = args
+        .iter()
+        .position(|arg| arg == "--report")
+        .and_then(|at| args.get(at + 1));
+    if let Some(path) = report_to {
+        std::fs::write(path, report).unwrap_or_else(|error| panic!("cannot write {path}: {error}"));
+    }
 }
 
 /// Walks every grant with `stream()`, `page` a page, and counts them.

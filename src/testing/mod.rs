@@ -375,6 +375,25 @@ impl FakeTenant {
         self.tenant.state().store.insert_organization(organization)
     }
 
+    /// Associates the grant `grant_id` with the organization `organization_id` as
+    /// `POST /organizations/{id}/client-grants` does, without a request (no token, no rate
+    /// limit): for seeding a tenant with many associations.
+    ///
+    /// # Panics
+    ///
+    /// If the grant or the organization does not exist, they are associated already, or the
+    /// organization holds 100 grants: the API refuses each of these.
+    pub fn associate(&self, organization_id: &str, grant_id: &str) {
+        let associated = self
+            .tenant
+            .state()
+            .store
+            .associate(organization_id, serde_json::json!({ "grant_id": grant_id }));
+        if let Err(refused) = associated {
+            panic!("cannot associate {grant_id} with {organization_id}: {refused:?}");
+        }
+    }
+
     /// Adds a machine-to-machine application named `name` with a new client id, and returns
     /// it as `GET /clients` lists it. Names need not be unique, as in Auth0. The tenant starts
     /// with one application: its own, whose credentials [`client`](Self::client) uses.

@@ -2,6 +2,8 @@
 //!
 //! - `runtime`: the client against a hand-written reqwest loop (`cargo bench -p benches
 //!   --bench client_vs_baseline`), every scenario in one run.
+//! - `apply`: grants as code against a rate-limited tenant 100 ms away (`cargo bench -p
+//!   benches --bench apply_at_pace`): an apply and an export against the bucket's floor.
 //! - `build`: what depending on this crate costs a user's build: a clean debug build of a
 //!   minimal consumer of this crate against a consumer of only reqwest + serde + tokio, in one
 //!   run, then the rebuild after an edit of the spec.
@@ -28,17 +30,19 @@ pub struct BenchArgs {
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Part {
     Runtime,
+    Apply,
     Build,
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
     let root = workspace_root();
-    for part in [Part::Runtime, Part::Build] {
+    for part in [Part::Runtime, Part::Apply, Part::Build] {
         if args.only.is_some_and(|only| only != part) {
             continue;
         }
         let (name, table) = match part {
-            Part::Runtime => ("runtime", runtime(&root)?),
+            Part::Runtime => ("runtime", bench_report(&root, "client_vs_baseline", "runtime")?),
+            Part::Apply => ("apply", bench_report(&root, "apply_at_pace", "apply")?),
             Part::Build => ("build", build_cost(&root)?),
         };
         println!("{table}");
@@ -61,9 +65,11 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-fn runtime(root: &Path) -> Result<String> {
+/// Runs the benchmark `bench` of the `benches` package, which writes its table to a file, and
+/// returns the table with the commands that reproduce it.
+fn bench_report(root: &Path, bench: &str, part: &str) -> Result<String> {
     let scratch = tempfile::tempdir()?;
-    let report = scratch.path().join("runtime.md");
+    let report = scratch.path().join("report.md");
     let status = cargo()
         .current_dir(root)
         .args([
@@ -72,7 +78,7 @@ fn runtime(root: &Path) -> Result<String> {
             "--package",
             "benches",
             "--bench",
-            "client_vs_baseline",
+            bench,
             "--",
             "--report",
         ])
@@ -82,7 +88,7 @@ fn runtime(root: &Path) -> Result<String> {
     ensure!(status.success(), "cargo bench failed ({status})");
     let table = std::fs::read_to_string(&report).context("reading the benchmark report")?;
     Ok(format!(
-        "Reproduce: `cargo xtask bench --only runtime` (or `cargo bench -p benches --bench client_vs_baseline` \
+        "Reproduce: `cargo xtask bench --only {part}` (or `cargo bench -p benches --bench {bench}` \
          to print without writing).\n\n{table}"
     ))
 }

@@ -1,20 +1,33 @@
-//! Applying a plan: in its order (creates before associations, dissociations before deletes),
-//! idempotent and convergent. A create that meets a 409 (someone created the grant meanwhile)
-//! brings that grant in line; a delete or dissociation of what is gone, and an association that
-//! exists, are done; an update reads the grant first and writes what differs now, so a change
-//! made since the plan is never overwritten blindly. A failure stops the apply and says what
-//! was done; running it again converges.
+//! Applying a plan: concurrently through one client, whose pacer holds the requests to the
+//! tenant's rate limit, in the order that matters (see `schedule`: a grant is created before its
+//! organizations are associated, dissociated before it is deleted), idempotent and convergent.
+//! A create that meets a 409 (someone created the grant meanwhile) brings that grant in line; a
+//! delete or dissociation of what is gone, and an association that exists, are done; an update
+//! reads the grant first and writes what differs now, so a change made since the plan is never
+//! overwritten blindly. A failure stops the apply cleanly: no change starts after it, those
+//! running finish, and the error says what was done, what failed and what did not start;
+//! running it again converges.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use auth0_client_grants::{Client, ClientGrant, ClientGrantUpdate, Error};
 use serde::Serialize;
 
 use super::desired::{DesiredGrant, DesiredState, GrantKey};
 use super::plan::{Change, FieldChange, Plan, field_changes};
+use super::schedule::{self, Ended};
 use super::{Progress, ReconcileError};
 
-/// What an apply did.
+/// How many changes an apply writes at once, and how many grants' organizations a plan or an
+/// export reads at once, unless told otherwise (terraform's `-parallelism` has the same
+/// default). The client's pacer holds the requests to the tenant's rate limit whatever this
+/// is; it only needs to be enough to keep the allowance busy while each request crosses the
+/// network (about the rate times the round trip: 15 a second at 200 ms is 3).
+pub const DEFAULT_PARALLELISM: usize = 10;
+
+/// What an apply did. Each list is in the plan's order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ApplyReport {
@@ -25,21 +38,88 @@ pub struct ApplyReport {
     pub already_done: Vec<Change>,
     /// Grants that had changed since the plan: planned again, and what differed then written.
     pub replanned: Vec<GrantKey>,
+    /// The changes that did not start, because a change failed or the apply was told to stop
+    /// ([`Reconcile::stop_when`](super::Reconcile::stop_when)); empty when the apply went
+    /// through. Running the apply again (or planning again) takes them up.
+    pub not_started: Vec<Change>,
 }
 
-/// An apply that stopped: what it did before, the change that failed, and why.
+/// An apply that stopped: what it did, the change that failed and why, and what did not start.
+/// No change starts after the first failure; those already running finish, and are in `done`
+/// or, if they failed too, in `also_failed`.
 #[derive(Debug, thiserror::Error)]
-#[error("apply stopped at {} after {} changes written: {source}", describe(.failed), .done.applied.len())]
+#[error(
+    "apply stopped at {} after {} changes written: {source}{}",
+    describe(.failed),
+    .done.applied.len(),
+    stopped_also(.also_failed.len(), .done.not_started.len())
+)]
 #[non_exhaustive]
 pub struct ApplyError {
-    /// What was done before the failure.
+    /// What was done, and in `not_started` what did not start.
     pub done: ApplyReport,
-    /// The change that failed; it may or may not have taken effect (a create that timed out).
+    /// The change that failed first; it may or may not have taken effect (a create that timed
+    /// out).
     pub failed: Change,
     /// Why: the bindings' error for a read or write that failed, or a plan that does not fit
     /// the desired state it was applied with.
     #[source]
     pub source: ReconcileError,
+    /// Changes that were running when `failed` failed, and failed too, in the plan's order.
+    pub also_failed: Vec<FailedChange>,
+}
+
+impl ApplyError {
+    /// An apply refused at `change` before anything was written: every other change did not
+    /// start.
+    pub(super) fn refused(plan: &Plan, change: &Change, source: ReconcileError) -> Self {
+        let not_started = plan
+            .changes()
+            .iter()
+            .filter(|other| *other != change)
+            .cloned()
+            .collect();
+        Self {
+            done: ApplyReport {
+                not_started,
+                ..ApplyReport::default()
+            },
+            failed: change.clone(),
+            source,
+            also_failed: Vec::new(),
+        }
+    }
+}
+
+/// A change that failed, and why.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct FailedChange {
+    /// The change; it may or may not have taken effect.
+    pub change: Change,
+    /// Why it failed.
+    pub error: ReconcileError,
+}
+
+impl std::fmt::Display for FailedChange {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(out, "{}: {}", describe(&self.change), self.error)
+    }
+}
+
+fn stopped_also(also_failed: usize, not_started: usize) -> String {
+    let mut also = Vec::new();
+    if also_failed > 0 {
+        also.push(format!("{also_failed} more failed"));
+    }
+    if not_started > 0 {
+        also.push(format!("{not_started} not started"));
+    }
+    if also.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", also.join(", "))
+    }
 }
 
 fn describe(change: &Change) -> String {
@@ -63,55 +143,123 @@ enum Outcome {
     AlreadyDone,
 }
 
+/// What one change learned besides its outcome, kept whether it succeeded or not.
+#[derive(Default)]
+struct Learned {
+    /// The id of the grant it created (or created again), for the grant's associations.
+    created: Option<String>,
+    /// Grants it found changed since the plan.
+    replanned: Vec<GrantKey>,
+}
+
+/// How an apply runs: at most `parallelism` changes at a time, stopping once `stop` is true.
+pub(super) struct Settings<'a> {
+    pub(super) parallelism: usize,
+    pub(super) progress: Option<&'a (dyn Fn(Progress) + Sync)>,
+    pub(super) stop: Option<&'a AtomicBool>,
+}
+
 pub(super) async fn apply(
     client: &Client,
     desired: &DesiredState,
     plan: &Plan,
-    progress: Option<&(dyn Fn(Progress) + Sync)>,
+    settings: &Settings<'_>,
 ) -> Result<ApplyReport, ApplyError> {
-    let mut report = ApplyReport::default();
-    // The ids of the grants this apply created, for their associations.
-    let mut created: HashMap<GrantKey, String> = HashMap::new();
-    let total = plan.changes().len();
-    for (done, change) in plan.changes().iter().enumerate() {
-        if let Some(progress) = progress {
+    let changes = plan.changes();
+    let total = changes.len();
+    let report_progress = |done: usize| {
+        if let Some(progress) = settings.progress {
             progress(Progress::Applied { done, total });
         }
-        match apply_one(client, desired, change, &mut created, &mut report).await {
-            Ok(Outcome::Written) => report.applied.push(change.clone()),
-            Ok(Outcome::AlreadyDone) => report.already_done.push(change.clone()),
-            Err(source) => {
-                return Err(ApplyError {
-                    done: report,
-                    failed: change.clone(),
-                    source,
-                });
+    };
+    report_progress(0);
+    // The ids of the grants this apply created, by grant: a grant's associations start only
+    // once its create succeeded, so the id is here when they need it. A mutex, not a cell, so
+    // that the apply can run on any thread; it is never held across an await.
+    let created: Mutex<HashMap<GrantKey, String>> = Mutex::new(HashMap::new());
+    let created_ids = || created.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let stop = || settings.stop.is_some_and(|stop| stop.load(Ordering::Relaxed));
+    let mut finished = 0;
+    let ran = schedule::run(
+        changes,
+        settings.parallelism,
+        &stop,
+        |index| {
+            let change = &changes[index];
+            let created_id = created_ids().get(change.key()).cloned();
+            async move {
+                let mut learned = Learned::default();
+                let outcome = apply_one(client, desired, change, created_id, &mut learned).await;
+                (outcome, learned)
             }
+        },
+        |index, (outcome, learned)| {
+            finished += 1;
+            report_progress(finished);
+            if let Some(id) = &learned.created {
+                created_ids().insert(changes[index].key().clone(), id.clone());
+            }
+            match outcome {
+                Ok(_) => Ended::Succeeded,
+                Err(_) => Ended::Failed,
+            }
+        },
+    )
+    .await;
+
+    let mut report = ApplyReport {
+        not_started: ran
+            .not_started
+            .iter()
+            .map(|&index| changes[index].clone())
+            .collect(),
+        ..ApplyReport::default()
+    };
+    let mut finished = ran.finished;
+    finished.sort_by_key(|(index, _)| *index);
+    let mut failures = Vec::new();
+    for (index, (outcome, learned)) in finished {
+        let change = changes[index].clone();
+        report.replanned.extend(learned.replanned);
+        match outcome {
+            Ok(Outcome::Written) => report.applied.push(change),
+            Ok(Outcome::AlreadyDone) => report.already_done.push(change),
+            Err(error) => failures.push((index, FailedChange { change, error })),
         }
     }
-    if let Some(progress) = progress {
-        progress(Progress::Applied { done: total, total });
-    }
-    Ok(report)
+    // The first to fail is the one that stopped the apply.
+    let Some(first) = ran
+        .first_failure
+        .and_then(|first| failures.iter().position(|(index, _)| *index == first))
+    else {
+        return Ok(report);
+    };
+    let failed = failures.remove(first).1;
+    Err(ApplyError {
+        done: report,
+        failed: failed.change,
+        source: failed.error,
+        also_failed: failures.into_iter().map(|(_, failed)| failed).collect(),
+    })
 }
 
 async fn apply_one(
     client: &Client,
     desired: &DesiredState,
     change: &Change,
-    created: &mut HashMap<GrantKey, String>,
-    report: &mut ApplyReport,
+    created_id: Option<String>,
+    learned: &mut Learned,
 ) -> Result<Outcome, ReconcileError> {
     let grants = client.client_grants();
     match change {
-        Change::Create { key, grant } => {
-            let (id, outcome) = create_or_adopt(client, grant, report).await?;
-            created.insert(key.clone(), id);
+        Change::Create { grant, .. } => {
+            let (id, outcome) = create_or_adopt(client, grant, learned).await?;
+            learned.created = Some(id);
             Ok(outcome)
         }
-        Change::Recreate { id, key, grant, .. } => {
-            let (new_id, _) = create_or_adopt(client, grant, report).await?;
-            created.insert(key.clone(), new_id);
+        Change::Recreate { id, grant, .. } => {
+            let (new_id, _) = create_or_adopt(client, grant, learned).await?;
+            learned.created = Some(new_id);
             grants.delete(id).await.or_else(gone)?;
             Ok(Outcome::Written)
         }
@@ -121,20 +269,20 @@ async fn apply_one(
                 Ok(current) => current,
                 // Deleted since the plan: it is wanted, so it is created again.
                 Err(error) if error.is_not_found() => {
-                    report.replanned.push(key.clone());
-                    let (new_id, _) = create_or_adopt(client, grant, report).await?;
+                    learned.replanned.push(key.clone());
+                    let (new_id, _) = create_or_adopt(client, grant, learned).await?;
+                    learned.created = Some(new_id.clone());
                     // The plan associates only what the old grant lacked; the new one lacks all.
                     for organization_id in &grant.organizations {
                         associate(client, organization_id, &new_id).await?;
                     }
-                    created.insert(key.clone(), new_id);
                     return Ok(Outcome::Written);
                 }
                 Err(error) => return Err(error.into()),
             };
             let now = field_changes(&current, grant);
             if &now != fields {
-                report.replanned.push(key.clone());
+                learned.replanned.push(key.clone());
             }
             if now.is_empty() {
                 return Ok(Outcome::AlreadyDone);
@@ -148,7 +296,7 @@ async fn apply_one(
             organization_id,
         } => {
             // A grant this apply created (or created again) wins over the plan's id.
-            let Some(id) = created.get(key).cloned().or_else(|| id.clone()) else {
+            let Some(id) = created_id.or_else(|| id.clone()) else {
                 return Err(ReconcileError::Mismatch(format!(
                     "the association of {organization_id} names {key}, which this apply did not create"
                 )));
@@ -208,7 +356,7 @@ fn wanted<'a>(desired: &'a DesiredState, key: &GrantKey) -> Result<&'a DesiredGr
 async fn create_or_adopt(
     client: &Client,
     grant: &DesiredGrant,
-    report: &mut ApplyReport,
+    learned: &mut Learned,
 ) -> Result<(String, Outcome), Error> {
     let grants = client.client_grants();
     let conflict = match grants.create(grant.to_new()).await {
@@ -217,7 +365,7 @@ async fn create_or_adopt(
         Err(error) => return Err(error),
     };
     let existing = find(client, grant).await?.ok_or(conflict)?;
-    report.replanned.push(grant.key());
+    learned.replanned.push(grant.key());
     let fields = field_changes(&existing, grant);
     if !fields.is_empty() {
         update(client, &existing, &fields, grant).await?;

@@ -165,11 +165,8 @@ impl Reconcile<'_> {
 
     /// [`check_lockout`](Self::check_lockout) for an apply: the refusal, naming the change.
     pub(super) fn refuse_lockout(&self, plan: &Plan) -> Option<ApplyError> {
-        self.lockout(plan).map(|(lockout, change)| ApplyError {
-            done: Default::default(),
-            failed: change.clone(),
-            source: ReconcileError::SelfLockout(lockout),
-        })
+        self.lockout(plan)
+            .map(|(lockout, change)| ApplyError::refused(plan, change, ReconcileError::SelfLockout(lockout)))
     }
 }
 

@@ -18,8 +18,10 @@
 //! A grant is identified by who it is for (`client_id`, or `default_for`), its audience and its
 //! subject type, which is how Auth0 keeps them unique. [`Plan::compute`] is a pure function of
 //! what the tenant has, the desired state and the [`Mode`]; [`Reconcile::plan`] reads what it
-//! needs (one walk of the grants, and the organizations only of grants where they matter), and
-//! [`Reconcile::apply`] writes through the same client as every other call, paced and retried.
+//! needs (one walk of the grants, and the organizations only of grants where they matter, many
+//! at a time), and [`Reconcile::apply`] writes through the same client as every other call, paced
+//! and retried, many changes at a time in the order that matters (see
+//! [`parallelism`](Reconcile::parallelism)).
 
 mod api_scopes;
 mod apply;
@@ -29,9 +31,10 @@ mod lockout;
 mod names;
 mod plan;
 mod saved;
+mod schedule;
 mod variables;
 
-pub use apply::{ApplyError, ApplyReport};
+pub use apply::{ApplyError, ApplyReport, DEFAULT_PARALLELISM, FailedChange};
 pub use desired::{DesiredGrant, DesiredState, GrantKey};
 pub use error::{DesiredError, ReconcileError};
 pub use lockout::SelfLockout;
@@ -39,8 +42,11 @@ pub use plan::{Change, FieldChange, Mode, Plan, PlanWarning, TenantState, Untouc
 pub use saved::{Drift, GrantSeen, ReadGrant, SavedPlan, SavedPlanError};
 pub use variables::Variables;
 
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+
 use auth0_client_grants::{Client, ClientGrant, Error};
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 
 /// `client.reconcile(&desired)` on the bindings' [`Client`]: import this trait (or
 /// `auth0_grants::reconcile::*`) to call it.
@@ -59,6 +65,8 @@ impl ReconcileExt for Client {
             management_api: None,
             own_client_id: None,
             allow_self_lockout: false,
+            parallelism: DEFAULT_PARALLELISM,
+            stop: None,
         }
     }
 }
@@ -98,6 +106,8 @@ pub struct Reconcile<'a> {
     /// The credentials' client, where the bindings' client does not know it.
     own_client_id: Option<String>,
     allow_self_lockout: bool,
+    parallelism: usize,
+    stop: Option<&'a AtomicBool>,
 }
 
 impl std::fmt::Debug for Reconcile<'_> {
@@ -108,21 +118,45 @@ impl std::fmt::Debug for Reconcile<'_> {
             .field("management_api", &self.management_api)
             .field("own_client_id", &self.own_client_id)
             .field("allow_self_lockout", &self.allow_self_lockout)
+            .field("parallelism", &self.parallelism)
             .finish_non_exhaustive()
     }
 }
 
 /// The tenant's grants and their organizations as a desired state (see
 /// [`DesiredState::from_tenant`]): every grant, and the organizations of those whose
-/// `organization_usage` lets them have any.
+/// `organization_usage` lets them have any, [`DEFAULT_PARALLELISM`] grants' at a time.
 pub async fn export(client: &Client) -> Result<DesiredState, ReconcileError> {
-    let grants = read_grants(client, None).await?;
-    let mut organizations = std::collections::HashMap::new();
-    for grant in &grants {
-        if plan::allows_organizations(grant.organization_usage.as_ref()) && grant.is_system != Some(true) {
-            organizations.insert(grant.id.clone(), read_organizations(client, &grant.id).await?);
+    export_with_parallelism(client, DEFAULT_PARALLELISM).await
+}
+
+/// [`export`], reading the organizations of `parallelism` grants at a time (at least one)
+/// while the walk of the grants goes on; the client's pacer holds the reads to the tenant's
+/// rate limit.
+pub async fn export_with_parallelism(
+    client: &Client,
+    parallelism: usize,
+) -> Result<DesiredState, ReconcileError> {
+    // The walk hands on the grants to read as it goes rather than being read from: pulled by
+    // the reads, it asked for its next page only once they had room, and the rate limit's
+    // allowance went unused while that page crossed the network.
+    let (to_read, mut ids) = tokio::sync::mpsc::unbounded_channel();
+    let walk = async move {
+        let mut grants = Vec::new();
+        let mut pages = client.client_grants().list().take(100).stream();
+        while let Some(grant) = pages.try_next().await? {
+            if plan::allows_organizations(grant.organization_usage.as_ref()) && grant.is_system != Some(true)
+            {
+                // Refused only once the reads have failed, and then the export fails with them.
+                let _ = to_read.send(grant.id.clone());
+            }
+            grants.push(grant);
         }
-    }
+        Ok(grants)
+    };
+    let ids = futures_util::stream::poll_fn(move |context| ids.poll_recv(context));
+    let reads = read_organizations_of(client, ids, parallelism);
+    let (grants, organizations) = futures_util::future::try_join(walk, reads).await?;
     Ok(DesiredState::from_tenant(&TenantState::new(
         grants,
         organizations,
@@ -165,6 +199,21 @@ fn looks_like_a_management_api(audience: &str) -> bool {
         .is_some_and(|host| host.ends_with(".auth0.com") && !host.contains('/'))
 }
 
+/// The organizations of each grant of `ids`, `parallelism` grants at a time (at least one).
+async fn read_organizations_of(
+    client: &Client,
+    ids: impl futures_util::Stream<Item = String>,
+    parallelism: usize,
+) -> Result<HashMap<String, Vec<String>>, Error> {
+    ids.map(|id| async move {
+        let organizations = read_organizations(client, &id).await?;
+        Ok((id, organizations))
+    })
+    .buffer_unordered(parallelism.max(1))
+    .try_collect()
+    .await
+}
+
 async fn read_organizations(client: &Client, grant_id: &str) -> Result<Vec<String>, Error> {
     client
         .client_grants()
@@ -180,6 +229,25 @@ impl<'a> Reconcile<'a> {
     #[must_use]
     pub fn mode(mut self, mode: Mode) -> Self {
         self.mode = mode;
+        self
+    }
+
+    /// How many changes [`apply`](Self::apply) writes at once, and how many grants'
+    /// organizations [`plan`](Self::plan) reads at once: [`DEFAULT_PARALLELISM`] unless set,
+    /// and at least one. Every request goes through this client, whose pacer holds them to the
+    /// tenant's rate limit, so more than the rate times the round trip gains nothing.
+    #[must_use]
+    pub fn parallelism(mut self, parallelism: usize) -> Self {
+        self.parallelism = parallelism.max(1);
+        self
+    }
+
+    /// Lets the caller stop an apply cleanly (on Ctrl-C, say): once `stop` is true, no change
+    /// starts; those already running finish, and the apply returns its report with the rest in
+    /// [`ApplyReport::not_started`]. Running the apply again converges.
+    #[must_use]
+    pub fn stop_when(mut self, stop: &'a AtomicBool) -> Self {
+        self.stop = Some(stop);
         self
     }
 
@@ -225,11 +293,9 @@ impl<'a> Reconcile<'a> {
     pub async fn tenant(&self) -> Result<TenantState, ReconcileError> {
         self.desired.refuse_unresolved()?;
         let grants = read_grants(self.client, self.progress).await?;
-        let mut organizations = std::collections::HashMap::new();
-        for id in TenantState::needs_organizations(&grants, self.desired, self.mode) {
-            let ids = read_organizations(self.client, &id).await?;
-            organizations.insert(id, ids);
-        }
+        let needed = TenantState::needs_organizations(&grants, self.desired, self.mode);
+        let needed = futures_util::stream::iter(needed);
+        let organizations = read_organizations_of(self.client, needed, self.parallelism).await?;
         Ok(TenantState::new(grants, organizations))
     }
 
@@ -258,11 +324,15 @@ impl<'a> Reconcile<'a> {
         Ok((tenant, plan))
     }
 
-    /// Writes `plan`, in its order: creates before associations, dissociations before deletes.
-    /// It converges: a create that meets a 409 (the grant was created meanwhile) brings that
-    /// grant in line; deleting or dissociating what is gone, and associating what is, are done;
-    /// an update reads the grant first and writes what differs now, never what the plan saw.
-    /// A failure stops it with an [`ApplyError`] saying what was done; running again converges.
+    /// Writes `plan`, [`parallelism`](Self::parallelism) changes at a time, in the order that
+    /// matters: a grant is created before its organizations are associated, a recreate creates
+    /// the new grant before it deletes the old, organizations are dissociated before their grant
+    /// is deleted; changes of different grants run concurrently. It converges: a create that
+    /// meets a 409 (the grant was created meanwhile) brings that grant in line; deleting or
+    /// dissociating what is gone, and associating what is, are done; an update reads the grant
+    /// first and writes what differs now, never what the plan saw. A failure stops it cleanly:
+    /// no change starts after it, those running finish, and the [`ApplyError`] says what was
+    /// done, what failed and why, and what did not start; running again converges.
     /// A plan that would take away the credentials' own access to the Management API is
     /// refused before anything is written, as when planning, and so is a desired state whose
     /// application names are not resolved ([`DesiredState::resolve`]).
@@ -271,12 +341,13 @@ impl<'a> Reconcile<'a> {
             return Err(refusal);
         }
         if let (Err(unresolved), Some(first)) = (self.desired.refuse_unresolved(), plan.changes().first()) {
-            return Err(ApplyError {
-                done: ApplyReport::default(),
-                failed: first.clone(),
-                source: unresolved.into(),
-            });
+            return Err(ApplyError::refused(plan, first, unresolved.into()));
         }
-        apply::apply(self.client, self.desired, plan, self.progress).await
+        let settings = apply::Settings {
+            parallelism: self.parallelism,
+            progress: self.progress,
+            stop: self.stop,
+        };
+        apply::apply(self.client, self.desired, plan, &settings).await
     }
 }

@@ -215,7 +215,7 @@ pub enum Change {
 impl Change {
     /// The order changes are applied in: creates before associations, dissociations before
     /// deletes.
-    fn stage(&self) -> u8 {
+    pub(super) fn stage(&self) -> u8 {
         match self {
             Change::Create { .. } | Change::Recreate { .. } => 0,
             Change::Update { .. } => 1,

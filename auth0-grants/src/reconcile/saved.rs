@@ -352,15 +352,15 @@ impl Reconcile<'_> {
         let grants = super::read_grants(self.client, self.progress)
             .await
             .map_err(|error| SavedPlanError::Check(error.into()))?;
-        let mut organizations = HashMap::new();
-        for id in saved.organizations_read() {
-            if grants.iter().any(|grant| grant.id == id) {
-                let ids = super::read_organizations(self.client, id)
-                    .await
-                    .map_err(|error| SavedPlanError::Check(error.into()))?;
-                organizations.insert(id.to_owned(), ids);
-            }
-        }
+        let still_there: Vec<String> = saved
+            .organizations_read()
+            .filter(|id| grants.iter().any(|grant| grant.id == *id))
+            .map(str::to_owned)
+            .collect();
+        let still_there = futures_util::stream::iter(still_there);
+        let organizations = super::read_organizations_of(self.client, still_there, self.parallelism)
+            .await
+            .map_err(|error| SavedPlanError::Check(error.into()))?;
         let tenant = TenantState::new(grants, organizations);
         let drift = saved.drift(&tenant);
         if !drift.is_empty() {

@@ -9,10 +9,12 @@ mod output;
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use auth0_client_grants::{Client, ClientGrant};
 use auth0_grants::reconcile::{
-    self, DesiredState, Mode, Progress, ReconcileError, ReconcileExt, SavedPlan, Variables,
+    self, ApplyError, DEFAULT_PARALLELISM, DesiredState, Mode, Progress, ReconcileError, ReconcileExt,
+    SavedPlan, Variables,
 };
 use clap::{Args, Parser, Subcommand};
 use futures_util::TryStreamExt;
@@ -33,6 +35,11 @@ struct Cli {
     /// account needed; the package's examples/grants.toml is written for it).
     #[arg(long, global = true)]
     demo: bool,
+    /// How many changes `apply` writes at once, and how many grants' organizations `plan` and
+    /// `export` read at once. Every request still keeps to the tenant's rate limit.
+    #[arg(long, global = true, value_name = "N", default_value_t = DEFAULT_PARALLELISM,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    parallelism: usize,
     #[command(subcommand)]
     command: Command,
 }
@@ -192,9 +199,12 @@ async fn run(cli: Cli) -> Result<u8, String> {
                 ..
             }
         ),
+        parallelism: cli.parallelism,
     };
     match cli.command {
-        Command::Export { output, by_name } => export(&client, output.as_deref(), by_name).await,
+        Command::Export { output, by_name } => {
+            export(&client, output.as_deref(), by_name, cli.parallelism).await
+        }
         Command::Plan {
             file,
             authoritative,
@@ -270,11 +280,16 @@ async fn run(cli: Cli) -> Result<u8, String> {
                     bar.set_position(done as u64);
                 }
             };
-            let applied = reconcile.on_progress(&progress).apply(&plan).await;
+            let applied = reconcile
+                .on_progress(&progress)
+                .stop_when(stop_on_interrupt())
+                .apply(&plan)
+                .await;
             bar.finish_and_clear();
-            let report = applied.map_err(|error| explained(&error))?;
-            report_applied(&report);
-            Ok(NOTHING_TO_DO)
+            match applied {
+                Ok(report) => Ok(report_applied(&report)),
+                Err(error) => Err(report_stopped(&error)),
+            }
         }
         Command::Schema => unreachable!("answered before a tenant is needed"),
         Command::Audit { json } => {
@@ -322,13 +337,15 @@ fn mode(authoritative: bool) -> Mode {
     }
 }
 
-/// The tenant a command works on: its client, its Management API's identifier, and whether a
-/// plan may take away the credentials' own access to it.
+/// The tenant a command works on: its client, its Management API's identifier, whether a
+/// plan may take away the credentials' own access to it, and how many requests a command keeps
+/// going at once.
 #[derive(Clone, Copy)]
 struct Tenant<'a> {
     client: &'a Client,
     management_api: &'a str,
     allow_self_lockout: bool,
+    parallelism: usize,
 }
 
 impl<'a> Tenant<'a> {
@@ -337,6 +354,7 @@ impl<'a> Tenant<'a> {
             .reconcile(desired)
             .management_api(self.management_api)
             .allow_self_lockout(self.allow_self_lockout)
+            .parallelism(self.parallelism)
     }
 }
 
@@ -350,6 +368,28 @@ fn explained(error: &(dyn std::error::Error + 'static)) -> String {
         cause = error.source();
     }
     error.to_string()
+}
+
+/// Set by the first Ctrl-C during an apply.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// From now on, the first Ctrl-C stops the apply cleanly (no change starts, those running
+/// finish, and the report says what did not start); a second ends the process at once, as
+/// terraform does.
+fn stop_on_interrupt() -> &'static AtomicBool {
+    tokio::spawn(async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        INTERRUPTED.store(true, Ordering::Relaxed);
+        eprintln!(
+            "Interrupted: no more changes start; waiting for those under way (Ctrl-C again to quit at once)."
+        );
+        if tokio::signal::ctrl_c().await.is_ok() {
+            std::process::exit(130);
+        }
+    });
+    &INTERRUPTED
 }
 
 /// The client for the tenant the environment names, and its Management API's identifier (the
@@ -445,22 +485,53 @@ async fn apply_saved(tenant: Tenant<'_>, file: &Path, text: &str) -> Result<u8, 
         .reconcile(tenant.client)
         .management_api(tenant.management_api)
         .allow_self_lockout(tenant.allow_self_lockout)
+        .parallelism(tenant.parallelism)
         .on_progress(&progress)
+        .stop_when(stop_on_interrupt())
         .apply_saved(&saved)
         .await;
     bar.finish_and_clear();
-    let report = applied.map_err(|error| explained(&error))?;
-    report_applied(&report);
-    Ok(NOTHING_TO_DO)
+    match applied {
+        Ok(report) => Ok(report_applied(&report)),
+        Err(reconcile::SavedPlanError::Apply(error)) => Err(report_stopped(&error)),
+        Err(error) => Err(explained(&error)),
+    }
 }
 
-fn report_applied(report: &reconcile::ApplyReport) {
-    println!(
-        "Applied: {} written, {} found already done, {} planned again.",
+/// Says what an apply did; an apply stopped by Ctrl-C did not finish, and exits 1.
+fn report_applied(report: &reconcile::ApplyReport) -> u8 {
+    if report.not_started.is_empty() {
+        println!("Applied: {}.", summary(report));
+        return NOTHING_TO_DO;
+    }
+    println!("Stopped: {}. Run apply again to finish.", summary(report));
+    FAILED
+}
+
+/// Says what a failed apply did and each change that failed besides the first, and returns
+/// the error.
+fn report_stopped(error: &ApplyError) -> String {
+    if let ReconcileError::SelfLockout(_) = error.source {
+        return explained(error);
+    }
+    println!("Stopped: {}.", summary(&error.done));
+    for failed in &error.also_failed {
+        eprintln!("also failed: {failed}");
+    }
+    format!("{error}. Run apply again to converge.")
+}
+
+fn summary(report: &reconcile::ApplyReport) -> String {
+    let not_started = match report.not_started.len() {
+        0 => String::new(),
+        count => format!(", {count} not started"),
+    };
+    format!(
+        "{} written, {} found already done, {} planned again{not_started}",
         report.applied.len(),
         report.already_done.len(),
         report.replanned.len()
-    );
+    )
 }
 
 async fn plan(tenant: Tenant<'_>, desired: &DesiredState, mode: Mode) -> Result<reconcile::Plan, String> {
@@ -482,12 +553,17 @@ async fn plan(tenant: Tenant<'_>, desired: &DesiredState, mode: Mode) -> Result<
     Ok(plan)
 }
 
-async fn export(client: &Client, output: Option<&Path>, by_name: bool) -> Result<u8, String> {
+async fn export(
+    client: &Client,
+    output: Option<&Path>,
+    by_name: bool,
+    parallelism: usize,
+) -> Result<u8, String> {
     let spinner = output::spinner("reading grants");
     let desired = if by_name {
         reconcile::export_by_name(client).await
     } else {
-        reconcile::export(client).await
+        reconcile::export_with_parallelism(client, parallelism).await
     };
     spinner.finish_and_clear();
     let text = desired.map_err(|error| error.to_string())?.to_toml();

@@ -42,8 +42,21 @@ pub fn spinner(message: &'static str) -> ProgressBar {
     spinner
 }
 
+/// Done of all, and the current rate: what pacing to the tenant's rate limit allows.
+const BAR: &str = "{msg} {bar:30} {pos}/{len} ({per_sec:1})";
+
 pub fn bar(length: u64, message: &'static str) -> ProgressBar {
-    let style = ProgressStyle::with_template("{msg} {bar:30} {pos}/{len}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template(BAR).unwrap_or_else(|_| ProgressStyle::default_bar());
     ProgressBar::new(length).with_style(style).with_message(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bar_shows_done_of_all_and_the_rate() {
+        // A template indicatif cannot read falls back to a bar with neither, silently.
+        assert!(ProgressStyle::with_template(BAR).is_ok());
+    }
 }
