@@ -638,7 +638,7 @@ fn substitute_table(
     match refused {
         None => Ok(()),
         Some((start, path, problem)) => {
-            let line = text[..start.min(text.len())].matches('\n').count() + 1;
+            let line = line_at(text, start);
             Err(DesiredError::new(
                 path.clone(),
                 Some(line),
@@ -682,11 +682,14 @@ fn substitute_value(
     }
 }
 
+/// The line (from 1) of the byte at `offset` in `text`.
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
 /// The error of a TOML file that does not parse, or not into what it should, at its line.
 pub(super) fn file_error(text: &str, path: &str, error: &toml::de::Error) -> DesiredError {
-    let line = error
-        .span()
-        .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+    let line = error.span().map(|span| line_at(text, span.start));
     let message = error.message().trim_end();
     let problem = match line {
         Some(line) => format!("line {line}: {message}"),
