@@ -612,6 +612,44 @@ async fn a_saved_plan_that_locks_the_credentials_out_needs_the_flag_when_applied
     assert!(tenant.grants().iter().all(|grant| grant.id != own));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_and_apply_refuse_to_make_the_credentials_own_grant_require_an_organization() {
+    let directory = tempfile::tempdir().unwrap();
+    let (tenant, _, own) = tenant_with_own_grant(directory.path()).await;
+    let file = directory.path().join("require.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[grant]]\nclient_id = \"{}\"\naudience = \"{}/\"\nscope = [\"read:client_grants\"]\n\
+             organization_usage = \"require\"\n",
+            tenant.client_id(),
+            tenant.base_url()
+        ),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+
+    for command in [vec!["plan", file], vec!["apply", "--yes", file]] {
+        let refused = run_against(&tenant, &command).await;
+        assert_eq!(code(&refused), 1, "{command:?}");
+        let text = stderr(&refused);
+        assert!(
+            text.contains(&format!("the plan makes {own}"))
+                && text.contains("require an organization")
+                && text.contains("--allow-self-lockout"),
+            "{command:?}: {text}"
+        );
+    }
+    assert_eq!(tenant.grants()[0].organization_usage, None, "nothing written");
+
+    let apply = run_against(&tenant, &["apply", "--yes", "--allow-self-lockout", file]).await;
+    assert_eq!(code(&apply), 0, "{}", stderr(&apply));
+    assert_eq!(
+        tenant.grants()[0].organization_usage,
+        Some(auth0_client_grants::OrganizationUsage::Require)
+    );
+}
+
 #[test]
 fn a_scope_the_demo_api_does_not_define_exits_1_listing_its_scopes() {
     let directory = tempfile::tempdir().unwrap();

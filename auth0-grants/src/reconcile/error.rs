@@ -55,9 +55,10 @@ pub enum ReconcileError {
     /// The plan does not fit the desired state it is applied with.
     #[error("invalid `plan`: {0}")]
     Mismatch(String),
-    /// The plan would delete, or take scopes from, the grant by which the credentials in use
-    /// reach the Management API; nothing was written.
+    /// The plan would delete, take scopes from, or make require an organization, the grant by
+    /// which the credentials in use reach the Management API; nothing was written.
     /// [`Reconcile::allow_self_lockout`](super::Reconcile::allow_self_lockout) lets it go ahead.
+    /// Boxed, so that every result that may hold this error stays small.
     #[error("refused: {0}; nothing was written")]
-    SelfLockout(super::SelfLockout),
+    SelfLockout(Box<super::SelfLockout>),
 }

@@ -68,8 +68,9 @@ enum Command {
         /// Also save the plan, with what it read of the tenant, to PLAN for `apply PLAN`.
         #[arg(long, value_name = "PLAN")]
         out: Option<PathBuf>,
-        /// Plan even if it deletes, or takes scopes from, the grant by which these credentials
-        /// reach the Management API (refused otherwise: they would lock themselves out).
+        /// Plan even if it deletes, takes scopes from, or makes require an organization, the
+        /// grant by which these credentials reach the Management API (refused otherwise: they
+        /// would lock themselves out).
         #[arg(long)]
         allow_self_lockout: bool,
         #[command(flatten)]
@@ -86,8 +87,9 @@ enum Command {
         /// Apply without asking.
         #[arg(long)]
         yes: bool,
-        /// Apply even if it deletes, or takes scopes from, the grant by which these credentials
-        /// reach the Management API (refused otherwise: they would lock themselves out).
+        /// Apply even if it deletes, takes scopes from, or makes require an organization, the
+        /// grant by which these credentials reach the Management API (refused otherwise: they
+        /// would lock themselves out).
         #[arg(long)]
         allow_self_lockout: bool,
         #[command(flatten)]
