@@ -178,6 +178,45 @@ async fn an_unknown_name_fails_with_the_closest_names() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_name_that_does_not_resolve_is_reported_at_once_by_the_library_and_the_cli() {
+    let prod = environment("prod").await;
+    let second = prod.tenant.add_client("Reports").client_id;
+    let file = FILE.replace("\"Billing Service\"", "\"Billing Servce\"");
+    let desired = DesiredState::from_toml_with(&file, &prod.variables()).unwrap();
+
+    let Err(ReconcileError::Desired(error)) = desired.resolve(&prod.client()).await else {
+        panic!("names that do not resolve must be refused");
+    };
+
+    let each: Vec<(&str, Option<usize>)> = error.all().map(|error| (error.field(), error.line())).collect();
+    assert_eq!(each, [("grant[0].client", Some(3)), ("grant[1].client", Some(8))]);
+    let unknown =
+        "grant[0] (line 3): no application is named `Billing Servce`; did you mean `Billing Service`?";
+    let shared = format!(
+        "grant[1] (line 8): 2 applications are named `Reports` ({}, {second})",
+        prod.reports
+    );
+    assert_eq!(error.problem(), unknown);
+    assert!(
+        error.all().nth(1).unwrap().problem().starts_with(&shared),
+        "{error}"
+    );
+
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("grants.toml");
+    std::fs::write(&path, &file).unwrap();
+    let var = format!("API={}", prod.api);
+    let output = cli(&prod, &["plan", path.to_str().unwrap(), "--var", &var], &[]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output).contains(unknown) && text(&output).contains(&shared),
+        "{}",
+        text(&output)
+    );
+    assert!(prod.only_read());
+}
+
 #[tokio::test]
 async fn names_are_read_only_when_the_file_uses_them_and_never_planned_unresolved() {
     let dev = environment("dev").await;
