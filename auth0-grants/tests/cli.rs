@@ -153,8 +153,19 @@ fn audit_exits_2_with_one_line_per_finding() {
     );
     assert!(!stderr(&output).contains("note:"), "the demo may read everything");
     let json = run(&["--demo", "audit", "--json"], &[]);
-    let findings: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(findings[0]["kind"], "allow_all_scopes");
+    assert_eq!(code(&json), 2);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["findings"][0]["kind"], "allow_all_scopes");
+    assert_eq!(
+        report["findings"].as_array().map(Vec::len),
+        Some(5),
+        "as many as lines: {report}"
+    );
+    assert_eq!(
+        report["skipped"],
+        serde_json::json!([]),
+        "the demo may read everything"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -731,4 +742,43 @@ async fn audit_without_read_clients_notes_the_check_it_skipped() {
         "{text}"
     );
     assert!(!text.contains("no longer exists"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_json_names_each_skipped_check_by_kind_with_its_sentence() {
+    let tenant = tenant_without("read:clients").await;
+    tenant.add_api("https://api.example.com/", ["read:invoices"]);
+    tenant
+        .client()
+        .client_grants()
+        .create(
+            NewClientGrant::new("gone-app", "https://api.example.com/").scope(["read:invoices", "read:old"]),
+        )
+        .await
+        .unwrap();
+
+    let output = run_against(&tenant, &["audit", "--json"]).await;
+
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        report["skipped"],
+        serde_json::json!([{
+            "kind": "applications_gone",
+            "message": "applications that no longer exist were not looked for: the credentials may \
+                        not read applications (they lack `read:clients`)",
+        }])
+    );
+    let kinds: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .expect("an array of findings")
+        .iter()
+        .map(|finding| &finding["kind"])
+        .collect();
+    assert_eq!(kinds, ["scope_not_defined"]);
+    assert!(
+        stderr(&output).contains("note: applications that no longer exist were not looked for"),
+        "the note stays on standard error: {}",
+        stderr(&output)
+    );
 }
