@@ -261,6 +261,58 @@ fn an_undefined_variable_is_refused_naming_it_and_its_line() {
 }
 
 #[test]
+fn a_misspelled_key_is_reported_before_an_undefined_variable_in_its_value_or_elsewhere() {
+    let own_value = "[[grant]]\nclient_id = \"app\"\naudience = \"https://api.example.com/\"\n\
+                     scopes = [\"${SCOPE}\"]\n";
+    let error = DesiredState::from_toml(own_value).unwrap_err();
+    assert_eq!((error.field(), error.line()), ("grant[0].scopes", Some(4)));
+    assert!(
+        error.problem().starts_with("line 4: unknown field `scopes`"),
+        "{}",
+        error.problem()
+    );
+
+    let earlier = "[[grant]]\nclient_id = \"${APP}\"\naudience = \"${API}\"\n\
+                   organization_usage = \"${USAGE}\"\nsubject_type = \"${TYPE}\"\n\n\
+                   [[grant]]\nclient_id = \"other\"\naudience = \"https://api.example.com/\"\n\
+                   scopes = [\"read:invoices\"]\n";
+    let error = DesiredState::from_toml(earlier).unwrap_err();
+    assert_eq!(
+        (error.field(), error.line()),
+        ("grant[1].scopes", Some(10)),
+        "an undefined variable in a value checked against known values does not hide it: {error}"
+    );
+
+    let fixed = earlier.replace("scopes", "scope");
+    let error = DesiredState::from_toml(&fixed).unwrap_err();
+    assert_eq!((error.field(), error.line()), ("grant[0].client_id", Some(2)));
+    assert!(
+        error.problem().ends_with("the variable `APP` is not defined"),
+        "with the key fixed, the first undefined variable: {}",
+        error.problem()
+    );
+    let mut variables = Variables::new();
+    for (name, value) in [
+        ("APP", "app"),
+        ("API", "https://api.example.com/"),
+        ("USAGE", "allow"),
+        ("TYPE", "user"),
+    ] {
+        variables.set(name, value).unwrap();
+    }
+    let desired = DesiredState::from_toml_with(&fixed, &variables).unwrap();
+    assert_eq!(desired.grants[0].subject_type.as_str(), "user");
+
+    let wrong_type = "[[grant]]\nclient_id = \"app\"\naudience = \"${API}\"\nscope = \"read\"\n";
+    let error = DesiredState::from_toml(wrong_type).unwrap_err();
+    assert_eq!(
+        (error.field(), error.line()),
+        ("grant[0].scope", Some(4)),
+        "a value of the wrong type is the file's structure too: {error}"
+    );
+}
+
+#[test]
 fn a_value_is_only_ever_a_string_and_dollar_dollar_brace_is_literal() {
     let mut variables = Variables::new();
     variables
