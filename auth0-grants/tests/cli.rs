@@ -153,8 +153,19 @@ fn audit_exits_2_with_one_line_per_finding() {
     );
     assert!(!stderr(&output).contains("note:"), "the demo may read everything");
     let json = run(&["--demo", "audit", "--json"], &[]);
-    let findings: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(findings[0]["kind"], "allow_all_scopes");
+    assert_eq!(code(&json), 2);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["findings"][0]["kind"], "allow_all_scopes");
+    assert_eq!(
+        report["findings"].as_array().map(Vec::len),
+        Some(5),
+        "as many as lines: {report}"
+    );
+    assert_eq!(
+        report["skipped"],
+        serde_json::json!([]),
+        "the demo may read everything"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -612,6 +623,44 @@ async fn a_saved_plan_that_locks_the_credentials_out_needs_the_flag_when_applied
     assert!(tenant.grants().iter().all(|grant| grant.id != own));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_and_apply_refuse_to_make_the_credentials_own_grant_require_an_organization() {
+    let directory = tempfile::tempdir().unwrap();
+    let (tenant, _, own) = tenant_with_own_grant(directory.path()).await;
+    let file = directory.path().join("require.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[grant]]\nclient_id = \"{}\"\naudience = \"{}/\"\nscope = [\"read:client_grants\"]\n\
+             organization_usage = \"require\"\n",
+            tenant.client_id(),
+            tenant.base_url()
+        ),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+
+    for command in [vec!["plan", file], vec!["apply", "--yes", file]] {
+        let refused = run_against(&tenant, &command).await;
+        assert_eq!(code(&refused), 1, "{command:?}");
+        let text = stderr(&refused);
+        assert!(
+            text.contains(&format!("the plan makes {own}"))
+                && text.contains("require an organization")
+                && text.contains("--allow-self-lockout"),
+            "{command:?}: {text}"
+        );
+    }
+    assert_eq!(tenant.grants()[0].organization_usage, None, "nothing written");
+
+    let apply = run_against(&tenant, &["apply", "--yes", "--allow-self-lockout", file]).await;
+    assert_eq!(code(&apply), 0, "{}", stderr(&apply));
+    assert_eq!(
+        tenant.grants()[0].organization_usage,
+        Some(auth0_client_grants::OrganizationUsage::Require)
+    );
+}
+
 #[test]
 fn a_scope_the_demo_api_does_not_define_exits_1_listing_its_scopes() {
     let directory = tempfile::tempdir().unwrap();
@@ -693,4 +742,43 @@ async fn audit_without_read_clients_notes_the_check_it_skipped() {
         "{text}"
     );
     assert!(!text.contains("no longer exists"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_json_names_each_skipped_check_by_kind_with_its_sentence() {
+    let tenant = tenant_without("read:clients").await;
+    tenant.add_api("https://api.example.com/", ["read:invoices"]);
+    tenant
+        .client()
+        .client_grants()
+        .create(
+            NewClientGrant::new("gone-app", "https://api.example.com/").scope(["read:invoices", "read:old"]),
+        )
+        .await
+        .unwrap();
+
+    let output = run_against(&tenant, &["audit", "--json"]).await;
+
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        report["skipped"],
+        serde_json::json!([{
+            "kind": "applications_gone",
+            "message": "applications that no longer exist were not looked for: the credentials may \
+                        not read applications (they lack `read:clients`)",
+        }])
+    );
+    let kinds: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .expect("an array of findings")
+        .iter()
+        .map(|finding| &finding["kind"])
+        .collect();
+    assert_eq!(kinds, ["scope_not_defined"]);
+    assert!(
+        stderr(&output).contains("note: applications that no longer exist were not looked for"),
+        "the note stays on standard error: {}",
+        stderr(&output)
+    );
 }

@@ -178,6 +178,45 @@ async fn an_unknown_name_fails_with_the_closest_names() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_name_that_does_not_resolve_is_reported_at_once_by_the_library_and_the_cli() {
+    let prod = environment("prod").await;
+    let second = prod.tenant.add_client("Reports").client_id;
+    let file = FILE.replace("\"Billing Service\"", "\"Billing Servce\"");
+    let desired = DesiredState::from_toml_with(&file, &prod.variables()).unwrap();
+
+    let Err(ReconcileError::Desired(error)) = desired.resolve(&prod.client()).await else {
+        panic!("names that do not resolve must be refused");
+    };
+
+    let each: Vec<(&str, Option<usize>)> = error.all().map(|error| (error.field(), error.line())).collect();
+    assert_eq!(each, [("grant[0].client", Some(3)), ("grant[1].client", Some(8))]);
+    let unknown =
+        "grant[0] (line 3): no application is named `Billing Servce`; did you mean `Billing Service`?";
+    let shared = format!(
+        "grant[1] (line 8): 2 applications are named `Reports` ({}, {second})",
+        prod.reports
+    );
+    assert_eq!(error.problem(), unknown);
+    assert!(
+        error.all().nth(1).unwrap().problem().starts_with(&shared),
+        "{error}"
+    );
+
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("grants.toml");
+    std::fs::write(&path, &file).unwrap();
+    let var = format!("API={}", prod.api);
+    let output = cli(&prod, &["plan", path.to_str().unwrap(), "--var", &var], &[]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output).contains(unknown) && text(&output).contains(&shared),
+        "{}",
+        text(&output)
+    );
+    assert!(prod.only_read());
+}
+
 #[tokio::test]
 async fn names_are_read_only_when_the_file_uses_them_and_never_planned_unresolved() {
     let dev = environment("dev").await;
@@ -219,6 +258,58 @@ fn an_undefined_variable_is_refused_naming_it_and_its_line() {
     let scopes = FILE.replace("\"write:invoices\"", "\"${WRITE}\"");
     let error = DesiredState::from_toml_with(&scopes, &variables).unwrap_err();
     assert_eq!((error.field(), error.line()), ("grant[0].scope[1]", Some(5)));
+}
+
+#[test]
+fn a_misspelled_key_is_reported_before_an_undefined_variable_in_its_value_or_elsewhere() {
+    let own_value = "[[grant]]\nclient_id = \"app\"\naudience = \"https://api.example.com/\"\n\
+                     scopes = [\"${SCOPE}\"]\n";
+    let error = DesiredState::from_toml(own_value).unwrap_err();
+    assert_eq!((error.field(), error.line()), ("grant[0].scopes", Some(4)));
+    assert!(
+        error.problem().starts_with("line 4: unknown field `scopes`"),
+        "{}",
+        error.problem()
+    );
+
+    let earlier = "[[grant]]\nclient_id = \"${APP}\"\naudience = \"${API}\"\n\
+                   organization_usage = \"${USAGE}\"\nsubject_type = \"${TYPE}\"\n\n\
+                   [[grant]]\nclient_id = \"other\"\naudience = \"https://api.example.com/\"\n\
+                   scopes = [\"read:invoices\"]\n";
+    let error = DesiredState::from_toml(earlier).unwrap_err();
+    assert_eq!(
+        (error.field(), error.line()),
+        ("grant[1].scopes", Some(10)),
+        "an undefined variable in a value checked against known values does not hide it: {error}"
+    );
+
+    let fixed = earlier.replace("scopes", "scope");
+    let error = DesiredState::from_toml(&fixed).unwrap_err();
+    assert_eq!((error.field(), error.line()), ("grant[0].client_id", Some(2)));
+    assert!(
+        error.problem().ends_with("the variable `APP` is not defined"),
+        "with the key fixed, the first undefined variable: {}",
+        error.problem()
+    );
+    let mut variables = Variables::new();
+    for (name, value) in [
+        ("APP", "app"),
+        ("API", "https://api.example.com/"),
+        ("USAGE", "allow"),
+        ("TYPE", "user"),
+    ] {
+        variables.set(name, value).unwrap();
+    }
+    let desired = DesiredState::from_toml_with(&fixed, &variables).unwrap();
+    assert_eq!(desired.grants[0].subject_type.as_str(), "user");
+
+    let wrong_type = "[[grant]]\nclient_id = \"app\"\naudience = \"${API}\"\nscope = \"read\"\n";
+    let error = DesiredState::from_toml(wrong_type).unwrap_err();
+    assert_eq!(
+        (error.field(), error.line()),
+        ("grant[0].scope", Some(4)),
+        "a value of the wrong type is the file's structure too: {error}"
+    );
 }
 
 #[test]

@@ -53,6 +53,19 @@ fn own_narrowed(tenant: &FakeTenant, management_api: &str) -> DesiredState {
     .unwrap()
 }
 
+/// A file that keeps every scope of the credentials' grant but requires an organization of it:
+/// their tokens are requested without one, which Auth0 then refuses.
+fn own_requiring_an_organization(tenant: &FakeTenant, management_api: &str) -> DesiredState {
+    let scopes: Vec<String> = OWN_SCOPES.iter().map(|scope| format!("{scope:?}")).collect();
+    DesiredState::from_toml(&format!(
+        "[[grant]]\nclient_id = \"{}\"\naudience = \"{management_api}\"\nscope = [{}]\n\
+         organization_usage = \"require\"\n",
+        tenant.client_id(),
+        scopes.join(", ")
+    ))
+    .unwrap()
+}
+
 fn lockout_of(error: &ReconcileError) -> &auth0_grants::reconcile::SelfLockout {
     match error {
         ReconcileError::SelfLockout(lockout) => lockout,
@@ -218,4 +231,86 @@ async fn with_a_token_the_client_is_named_by_hand_or_the_plan_warns_it_could_not
         .await
         .unwrap_err();
     assert_eq!(lockout_of(&error).id, own);
+}
+
+#[tokio::test]
+async fn requiring_an_organization_of_it_is_refused_by_plan_apply_and_a_saved_plan_unless_allowed() {
+    let (tenant, management_api, own) = tenant().await;
+    let client = tenant.client();
+    let desired = own_requiring_an_organization(&tenant, &management_api);
+    let reconcile = client.reconcile(&desired).management_api(&management_api);
+
+    let error = reconcile.plan().await.unwrap_err();
+
+    let lockout = lockout_of(&error);
+    assert_eq!(lockout.id, own);
+    assert!(lockout.removed_scopes.is_empty());
+    assert!(lockout.requires_organization);
+    assert!(
+        error.to_string().starts_with(&format!(
+            "refused: the plan makes {own} (fake-client-id → {management_api} (client)) require an \
+             organization (`organization_usage` → `require`)"
+        )) && error.to_string().contains("nothing was written"),
+        "{error}"
+    );
+
+    let allowed = reconcile.clone().allow_self_lockout(true);
+    let plan = allowed.plan().await.unwrap();
+    assert!(
+        matches!(plan.changes(), [Change::Update { id, fields, .. }]
+            if *id == own && fields.iter().any(|field| field.field == "organization_usage")),
+        "{plan}"
+    );
+    let before = writes(&tenant).len();
+    let refused = reconcile.apply(&plan).await.unwrap_err();
+    assert!(lockout_of(&refused.source).requires_organization);
+    assert!(refused.done.applied.is_empty());
+    assert_eq!(writes(&tenant).len(), before, "apply refuses it before writing");
+
+    let saved = allowed.save_plan().await.unwrap();
+    let requests = tenant.requests().len();
+    let refused = saved
+        .reconcile(&client)
+        .management_api(&management_api)
+        .apply_saved(&saved)
+        .await
+        .unwrap_err();
+    let SavedPlanError::Apply(error) = &refused else {
+        panic!("expected a refusal, got {refused:?}");
+    };
+    assert!(lockout_of(&error.source).requires_organization);
+    assert_eq!(tenant.requests().len(), requests, "nothing read, nothing written");
+
+    saved
+        .reconcile(&client)
+        .management_api(&management_api)
+        .allow_self_lockout(true)
+        .apply_saved(&saved)
+        .await
+        .unwrap();
+    let own_grant = tenant.grants().into_iter().find(|grant| grant.id == own).unwrap();
+    assert_eq!(
+        own_grant.organization_usage,
+        Some(auth0_client_grants::OrganizationUsage::Require)
+    );
+}
+
+#[tokio::test]
+async fn with_a_token_requiring_an_organization_of_a_management_api_grant_warns_it_was_not_checked() {
+    let (tenant, management_api, _) = tenant().await;
+    let token_client = Client::builder()
+        .base_url(tenant.base_url())
+        .token(tenant.issue_token(ALL_SCOPES))
+        .build()
+        .unwrap();
+    let desired = own_requiring_an_organization(&tenant, &management_api);
+
+    let plan = token_client
+        .reconcile(&desired)
+        .management_api(&management_api)
+        .plan()
+        .await
+        .unwrap();
+
+    assert_eq!(plan.warnings(), [PlanWarning::LockoutNotChecked]);
 }

@@ -178,14 +178,16 @@ fn client() -> SubjectType {
 }
 
 /// An open enum from the file, refused unless this crate knows the value: a typo must not
-/// become a grant.
+/// become a grant. A value that still holds a reference, while a file is read for its
+/// structure ([`reading_structure_only`]), is not judged: what it stands for is unknown.
 fn known_value<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: KnownValue,
 {
     let value = String::deserialize(deserializer)?;
-    if T::known().contains(&value.as_str()) {
+    let unjudged = STRUCTURE_ONLY.get() && value.contains("${");
+    if unjudged || T::known().contains(&value.as_str()) {
         Ok(T::from(value.as_str()))
     } else {
         Err(serde::de::Error::custom(format!(
@@ -391,15 +393,26 @@ impl DesiredState {
     /// `${NAME}` in a string value replaced by the value of `NAME` in `variables` and each
     /// `$${` by `${`. Values are substituted after the file is parsed, so a value is only ever
     /// a string's content. An undefined variable is a [`DesiredError`] naming it, the field
-    /// (`grant[0].audience`) and the line.
+    /// (`grant[0].audience`) and the line; but the file's structure is checked first, so that
+    /// an unknown field (a misspelled `scopes = ["${X}"]`), a missing `audience`, a value of
+    /// the wrong type or an unknown enum value written out is the error even where a value
+    /// holds an undefined variable.
     pub fn from_toml_with(text: &str, variables: &super::Variables) -> Result<Self, DesiredError> {
         let mut table = toml::de::DeTable::parse(text).map_err(|error| file_error(text, "file", &error))?;
-        substitute_table(table.get_mut(), variables, "", text)?;
+        let unsubstituted = substitute_table(table.get_mut(), variables, "", text);
+        // The file's structure is checked first, whatever its references: a misspelled key
+        // (`scopes = ["${X}"]`) is the mistake to hear about, not the variable in its value.
         let deserializer = toml::Deserializer::from(table);
-        let mut state: Self = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let read = reading_structure_only(unsubstituted.is_some(), || {
+            serde_path_to_error::deserialize(deserializer)
+        });
+        let mut state: Self = read.map_err(|error| {
             let path = error.path().to_string();
             file_error(text, &path, error.inner())
         })?;
+        if let Some(error) = unsubstituted {
+            return Err(error);
+        }
         state.lines = grant_lines(text);
         state.check()?;
         Ok(state)
@@ -618,14 +631,37 @@ fn grant_lines(text: &str) -> Lines {
     Lines(grants)
 }
 
-/// Substitutes the variables of every string value under `table` (at `path`), in place; the
-/// first reference in the file that cannot be substituted is the error.
+thread_local! {
+    /// Whether the file being read on this thread is read for its structure only: some of its
+    /// references could not be substituted, so values that still hold one are not judged.
+    static STRUCTURE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `read` (the deserialization of a file) for the file's structure only when
+/// `structure_only`: keys, types and what every value without a reference must be, leaving
+/// values that still hold a reference unjudged. A file with an undefined variable is refused
+/// anyway; this only lets a structure error be the one reported.
+fn reading_structure_only<T>(structure_only: bool, read: impl FnOnce() -> T) -> T {
+    /// Puts the previous setting back, even if `read` panics.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            STRUCTURE_ONLY.set(self.0);
+        }
+    }
+    let _restore = Restore(STRUCTURE_ONLY.replace(structure_only));
+    read()
+}
+
+/// Substitutes the variables of every string value under `table` (at `path`), in place; a value
+/// with a reference that cannot be substituted stays as written, and the first such reference
+/// in the file is the error returned.
 fn substitute_table(
     table: &mut toml::de::DeTable<'_>,
     variables: &super::Variables,
     path: &str,
     text: &str,
-) -> Result<(), DesiredError> {
+) -> Option<DesiredError> {
     let mut refused = None;
     for (key, value) in table.iter_mut() {
         let path = if path.is_empty() {
@@ -635,17 +671,14 @@ fn substitute_table(
         };
         substitute_value(value, variables, path, &mut refused);
     }
-    match refused {
-        None => Ok(()),
-        Some((start, path, problem)) => {
-            let line = line_at(text, start);
-            Err(DesiredError::new(
-                path.clone(),
-                Some(line),
-                format!("{path} (line {line}): {problem}"),
-            ))
-        }
-    }
+    refused.map(|(start, path, problem)| {
+        let line = line_at(text, start);
+        DesiredError::new(
+            path.clone(),
+            Some(line),
+            format!("{path} (line {line}): {problem}"),
+        )
+    })
 }
 
 /// The earliest reference that could not be substituted: where it is, its field, why.

@@ -304,7 +304,8 @@ impl<'a> Reconcile<'a> {
     /// field and the line (see [`management_api`](Self::management_api)), and so is an audience
     /// that names no API of the tenant or a scope its API does not define; without
     /// `read:resource_servers` the scopes are not checked and [`Plan::warnings`] says so. A plan
-    /// that would take away the credentials' own access to the Management API is a
+    /// that would take away the credentials' own access to the Management API (delete their
+    /// grant on it, take scopes from it, or make it require an organization) is a
     /// [`ReconcileError::SelfLockout`] (see [`allow_self_lockout`](Self::allow_self_lockout)).
     pub async fn plan(&self) -> Result<Plan, ReconcileError> {
         Ok(self.read_and_plan().await?.1)

@@ -23,8 +23,10 @@ impl DesiredState {
     /// the one application of `applications` that has it. Names are compared exactly, as Auth0
     /// stores them. No application with the name, or several (Auth0 does not require names to
     /// be unique), is a [`DesiredError`] naming the grant and its line: for several, their
-    /// ids; for none, the names most like it. A name that resolves to an application another
-    /// grant names by id is the same grant twice, refused too.
+    /// ids; for none, the names most like it. The error holds every name of the file that does
+    /// not resolve, in file order ([`DesiredError::all`]), so that one run shows them all. A
+    /// name that resolves to an application another grant names by id is the same grant twice,
+    /// refused too.
     pub fn resolve_names(&self, applications: &[ClientSummary]) -> Result<Self, DesiredError> {
         let mut ids_by_name: HashMap<&str, Vec<&str>> = HashMap::new();
         for application in applications {
@@ -34,24 +36,23 @@ impl DesiredState {
                 .push(application.client_id.as_str());
         }
         let mut grants = self.grants.clone();
+        let mut unresolved = Vec::new();
         for (index, grant) in grants.iter_mut().enumerate() {
             let Some(name) = grant.client.take() else {
                 continue;
             };
             match ids_by_name.get(name.as_str()).map(Vec::as_slice) {
                 Some([id]) => grant.client_id = Some((*id).to_owned()),
-                Some(ids) => {
-                    return Err(self.refuse(
-                        index,
-                        "client",
-                        format!(
-                            "{} applications are named `{name}` ({}): name the one meant by \
-                             `client_id` instead",
-                            ids.len(),
-                            ids.join(", ")
-                        ),
-                    ));
-                }
+                Some(ids) => unresolved.push(self.refuse(
+                    index,
+                    "client",
+                    format!(
+                        "{} applications are named `{name}` ({}): name the one meant by \
+                         `client_id` instead",
+                        ids.len(),
+                        ids.join(", ")
+                    ),
+                )),
                 None => {
                     let close = close_names(&name, ids_by_name.keys().copied());
                     let hint = match close.as_slice() {
@@ -65,13 +66,16 @@ impl DesiredState {
                                 .join(", ")
                         ),
                     };
-                    return Err(self.refuse(
+                    unresolved.push(self.refuse(
                         index,
                         "client",
                         format!("no application is named `{name}`; {hint}"),
                     ));
                 }
             }
+        }
+        if let Some(error) = DesiredError::of_all(unresolved) {
+            return Err(error);
         }
         let resolved = self.with_grants(grants);
         resolved.check()?;
@@ -241,6 +245,53 @@ mod tests {
             error.problem().ends_with("the tenant has 3 applications"),
             "{}",
             error.problem()
+        );
+    }
+
+    #[test]
+    fn every_unresolved_name_of_the_file_is_reported_in_one_error_in_file_order() {
+        let desired = file(
+            "[[grant]]\nclient = \"Reprots\"\naudience = \"https://api.example.com/\"\n\
+             [[grant]]\nclient = \"Billing\"\naudience = \"https://api.example.com/\"\n\
+             [[grant]]\naudience = \"https://api.example.com/\"\nclient = \"Reports\"\n\
+             [[grant]]\nclient = \"Zebra\"\naudience = \"https://api.example.com/\"\n",
+        );
+        let applications = [
+            application("id-1", "Reports"),
+            application("id-2", "Reports"),
+            application("id-3", "Billing"),
+        ];
+
+        let error = desired.resolve_names(&applications).unwrap_err();
+
+        assert_eq!((error.field(), error.line()), ("grant[0].client", Some(2)));
+        let each: Vec<(&str, Option<usize>)> =
+            error.all().map(|error| (error.field(), error.line())).collect();
+        assert_eq!(
+            each,
+            [
+                ("grant[0].client", Some(2)),
+                ("grant[2].client", Some(9)),
+                ("grant[3].client", Some(11)),
+            ]
+        );
+        let problems: Vec<&str> = error.all().map(DesiredError::problem).collect();
+        assert_eq!(
+            problems,
+            [
+                "grant[0] (line 2): no application is named `Reprots`; did you mean `Reports`?",
+                "grant[2] (line 9): 2 applications are named `Reports` (id-1, id-2): name the one \
+                 meant by `client_id` instead",
+                "grant[3] (line 11): no application is named `Zebra`; the tenant has 3 applications",
+            ]
+        );
+        assert_eq!(
+            error.to_string(),
+            "invalid `grant[0].client`: grant[0] (line 2): no application is named `Reprots`; did \
+             you mean `Reports`?\n  invalid `grant[2].client`: grant[2] (line 9): 2 applications \
+             are named `Reports` (id-1, id-2): name the one meant by `client_id` instead\n  invalid \
+             `grant[3].client`: grant[3] (line 11): no application is named `Zebra`; the tenant has \
+             3 applications"
         );
     }
 

@@ -272,8 +272,9 @@ pub enum PlanWarning {
     /// The desired scopes were not checked against the APIs that define them: the credentials
     /// may not read APIs (`read:resource_servers`).
     ScopesNotChecked,
-    /// The plan deletes or narrows a grant on the Management API, and whether it is the
-    /// credentials' own was not checked: their client id is unknown (a token was given).
+    /// The plan deletes or narrows a grant on the Management API (changes its scopes, or makes
+    /// it require an organization), and whether it is the credentials' own was not checked:
+    /// their client id is unknown (a token was given).
     LockoutNotChecked,
 }
 

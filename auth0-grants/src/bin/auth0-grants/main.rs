@@ -68,8 +68,9 @@ enum Command {
         /// Also save the plan, with what it read of the tenant, to PLAN for `apply PLAN`.
         #[arg(long, value_name = "PLAN")]
         out: Option<PathBuf>,
-        /// Plan even if it deletes, or takes scopes from, the grant by which these credentials
-        /// reach the Management API (refused otherwise: they would lock themselves out).
+        /// Plan even if it deletes, takes scopes from, or makes require an organization, the
+        /// grant by which these credentials reach the Management API (refused otherwise: they
+        /// would lock themselves out).
         #[arg(long)]
         allow_self_lockout: bool,
         #[command(flatten)]
@@ -86,8 +87,9 @@ enum Command {
         /// Apply without asking.
         #[arg(long)]
         yes: bool,
-        /// Apply even if it deletes, or takes scopes from, the grant by which these credentials
-        /// reach the Management API (refused otherwise: they would lock themselves out).
+        /// Apply even if it deletes, takes scopes from, or makes require an organization, the
+        /// grant by which these credentials reach the Management API (refused otherwise: they
+        /// would lock themselves out).
         #[arg(long)]
         allow_self_lockout: bool,
         #[command(flatten)]
@@ -98,7 +100,8 @@ enum Command {
     /// List least-privilege findings, and grants whose application or API is gone or whose
     /// scopes the API does not define, one line each. Exit 2 when there are any.
     Audit {
-        /// The findings as JSON.
+        /// The findings and the checks skipped for want of a permission as JSON:
+        /// {"findings": [{id, key, kind, message}], "skipped": [{kind, message}]}.
         #[arg(long)]
         json: bool,
     },
@@ -308,19 +311,19 @@ async fn run(cli: Cli) -> Result<u8, String> {
             for skipped in &report.skipped {
                 eprintln!("note: {skipped}");
             }
-            let findings = report.findings;
             if json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&findings).map_err(|error| error.to_string())?
+                    serde_json::to_string_pretty(&output::AuditJson::of(&report))
+                        .map_err(|error| error.to_string())?
                 );
             } else {
-                for finding in &findings {
+                for finding in &report.findings {
                     println!("{finding}");
                 }
-                eprintln!("{} findings in {} grants.", findings.len(), grants.len());
+                eprintln!("{} findings in {} grants.", report.findings.len(), grants.len());
             }
-            Ok(if findings.is_empty() {
+            Ok(if report.findings.is_empty() {
                 NOTHING_TO_DO
             } else {
                 SOMETHING_TO_DO
