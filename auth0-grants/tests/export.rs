@@ -37,7 +37,7 @@ async fn an_export_of_several_pages_reads_each_grants_organizations_once_and_pla
     }
     let client = tenant.client();
 
-    let desired = reconcile::export_with_parallelism(&client, 4).await.unwrap();
+    let desired = reconcile::export(&client).parallelism(4).run().await.unwrap();
 
     assert_eq!(desired.grants.len(), 250);
     let exported_with_organizations = desired

@@ -158,20 +158,6 @@ pub fn export(client: &Client) -> Export<'_> {
     Export::new(client)
 }
 
-/// [`export`], reading the organizations of `parallelism` grants at a time (at least one):
-/// `export(client).parallelism(parallelism).run()`.
-pub async fn export_with_parallelism(
-    client: &Client,
-    parallelism: usize,
-) -> Result<DesiredState, ReconcileError> {
-    export(client).parallelism(parallelism).run().await
-}
-
-/// [`export`] by name: `export(client).by_name(true).run()`.
-pub async fn export_by_name(client: &Client) -> Result<DesiredState, ReconcileError> {
-    export(client).by_name(true).run().await
-}
-
 impl std::fmt::Debug for Export<'_> {
     fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         out.debug_struct("Export")
