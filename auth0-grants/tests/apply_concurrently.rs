@@ -137,9 +137,14 @@ async fn an_apply_and_an_export_can_run_on_any_thread() {
     let apply = reconcile.apply(&plan);
     on_any_thread(&apply);
     apply.await.unwrap();
-    let export = auth0_grants::reconcile::export(&client);
-    on_any_thread(&export);
-    assert_eq!(export.await.unwrap().grants.len(), 1);
+    // Both ways of reading an export, by name as well (which reads the applications too).
+    let export = auth0_grants::reconcile::export(&client).by_name(true);
+    let run = export.run();
+    on_any_thread(&run);
+    assert_eq!(run.await.unwrap().grants.len(), 1);
+    let awaited = export.into_future();
+    on_any_thread(&awaited);
+    assert_eq!(awaited.await.unwrap().grants.len(), 1);
 }
 
 #[tokio::test]

@@ -336,6 +336,70 @@ fn a_parallelism_of_0_is_refused() {
     assert!(stderr(&output).contains("--parallelism"), "{}", stderr(&output));
 }
 
+#[test]
+fn export_refuses_a_parallelism_of_0_by_name_too() {
+    let output = run(&["--demo", "export", "--by-name", "--parallelism", "0"], &[]);
+    assert_eq!(code(&output), 2, "a usage error: {}", stderr(&output));
+    assert!(stderr(&output).contains("--parallelism"), "{}", stderr(&output));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_by_name_takes_the_parallelism_and_writes_the_same_file_whatever_it_is() {
+    // Each request and response takes 20 ms: one grant's organizations at a time take 40 ms a
+    // grant at least.
+    let latency = std::time::Duration::from_millis(20);
+    let tenant = FakeTenant::builder().latency(latency).start().await;
+    tenant.add_api("https://seed.example.com/", ["read:things"]);
+    let organization = tenant.add_organization("acme");
+    let grants = 10;
+    for n in 0..grants {
+        let client_id = tenant.add_client(&format!("app-{n}")).client_id;
+        let grant = tenant.insert_grant(
+            serde_json::from_value(serde_json::json!({
+                "id": "",
+                "client_id": client_id,
+                "audience": "https://seed.example.com/",
+                "scope": ["read:things"],
+                "subject_type": "client",
+                "organization_usage": "allow",
+            }))
+            .unwrap(),
+        );
+        tenant.associate(&organization.id, &grant.id);
+    }
+    let directory = tempfile::tempdir().unwrap();
+    let path = |name: &str| directory.path().join(name).to_str().unwrap().to_owned();
+    let (one, default, three) = (path("one.toml"), path("default.toml"), path("three.toml"));
+
+    let started = std::time::Instant::now();
+    let by_one = run_against(
+        &tenant,
+        &["export", "--by-name", "--parallelism", "1", "-o", &one],
+    )
+    .await;
+    let took = started.elapsed();
+    let by_default = run_against(&tenant, &["export", "--by-name", "-o", &default]).await;
+    let by_three = run_against(
+        &tenant,
+        &["--parallelism", "3", "export", "--by-name", "-o", &three],
+    )
+    .await;
+
+    for output in [&by_one, &by_default, &by_three] {
+        assert_eq!(code(output), 0, "{}", stderr(output));
+    }
+    let text = std::fs::read_to_string(&default).unwrap();
+    assert_eq!(text.matches("client = \"app-").count(), grants, "{text}");
+    assert!(text.contains(&organization.id), "{text}");
+    assert_eq!(std::fs::read_to_string(&one).unwrap(), text);
+    assert_eq!(std::fs::read_to_string(&three).unwrap(), text);
+    let one_at_a_time = 2 * latency * u32::try_from(grants).unwrap();
+    assert!(
+        took >= one_at_a_time,
+        "--parallelism 1 reads one grant's organizations at a time: {one_at_a_time:?} at least, not {took:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_plans_to_nothing_even_when_authoritative() {
     let tenant = FakeTenant::start().await;

@@ -239,7 +239,7 @@ async fn export(sizes: Sizes, parallelism: usize) -> Run {
         .expect("a first page");
     let before = tenant.requests().len();
     let started = Instant::now();
-    let exported = reconcile::export_with_parallelism(&client, parallelism).await;
+    let exported = reconcile::export(&client).parallelism(parallelism).run().await;
     let wall = started.elapsed();
     let (requests, refused) = requests_since(&tenant, before);
     let errors = match exported {

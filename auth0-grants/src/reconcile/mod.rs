@@ -21,7 +21,8 @@
 //! needs (one walk of the grants, and the organizations only of grants where they matter, many
 //! at a time), and [`Reconcile::apply`] writes through the same client as every other call, paced
 //! and retried, many changes at a time in the order that matters (see
-//! [`parallelism`](Reconcile::parallelism)).
+//! [`parallelism`](Reconcile::parallelism)). [`export`] gives the tenant as a desired state (an
+//! [`Export`]: by name or by id, many grants' organizations read at a time).
 
 mod api_scopes;
 mod apply;
@@ -123,20 +124,103 @@ impl std::fmt::Debug for Reconcile<'_> {
     }
 }
 
-/// The tenant's grants and their organizations as a desired state (see
-/// [`DesiredState::from_tenant`]): every grant, and the organizations of those whose
-/// `organization_usage` lets them have any, [`DEFAULT_PARALLELISM`] grants' at a time.
-pub async fn export(client: &Client) -> Result<DesiredState, ReconcileError> {
-    export_with_parallelism(client, DEFAULT_PARALLELISM).await
+/// An export: the tenant's grants and their organizations as a desired state (see
+/// [`DesiredState::from_tenant`]), which applied to the same tenant changes nothing. Made by
+/// [`export`] or [`Export::new`], set with [`parallelism`](Self::parallelism) and
+/// [`by_name`](Self::by_name), and read by [`run`](Self::run) or by `.await` on it.
+///
+/// It reads every grant, in one checkpoint walk (`read:client_grants`), and the organizations of
+/// those whose `organization_usage` lets them have any (`read:organizations`), many at a time
+/// while the walk goes on; by name, the applications too (`read:clients`).
+///
+/// ```no_run
+/// use auth0_grants::reconcile::{Export, export};
+///
+/// # async fn example(client: auth0_client_grants::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// let desired = export(&client).await?; // every grant, applications by `client_id`
+/// let named = Export::new(&client).by_name(true).parallelism(4).run().await?;
+/// std::fs::write("grants.toml", named.to_toml())?;
+/// # let _ = desired;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+#[must_use = "an export reads nothing until it is run or awaited"]
+pub struct Export<'a> {
+    client: &'a Client,
+    parallelism: usize,
+    by_name: bool,
 }
 
-/// [`export`], reading the organizations of `parallelism` grants at a time (at least one)
-/// while the walk of the grants goes on; the client's pacer holds the reads to the tenant's
-/// rate limit.
-pub async fn export_with_parallelism(
-    client: &Client,
-    parallelism: usize,
-) -> Result<DesiredState, ReconcileError> {
+/// The export of `client`'s tenant, [`Export::new`] by a shorter name: `export(&client).await`
+/// is the tenant as a desired state.
+pub fn export(client: &Client) -> Export<'_> {
+    Export::new(client)
+}
+
+impl std::fmt::Debug for Export<'_> {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        out.debug_struct("Export")
+            .field("parallelism", &self.parallelism)
+            .field("by_name", &self.by_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Export<'a> {
+    /// The export of `client`'s tenant: [`DEFAULT_PARALLELISM`] grants' organizations read at a
+    /// time, applications by `client_id`.
+    pub fn new(client: &'a Client) -> Self {
+        Self {
+            client,
+            parallelism: DEFAULT_PARALLELISM,
+            by_name: false,
+        }
+    }
+
+    /// How many grants' organizations are read at once while the walk of the grants goes on:
+    /// [`DEFAULT_PARALLELISM`] unless set, and at least one, as for
+    /// [`Reconcile::parallelism`]. Every request goes through this client, whose pacer holds
+    /// them to the tenant's rate limit.
+    pub fn parallelism(mut self, parallelism: usize) -> Self {
+        self.parallelism = parallelism.max(1);
+        self
+    }
+
+    /// Whether to name each application by its name (`client`) where no other application has
+    /// that name, and by `client_id` where one does (see [`DesiredState::name_applications`]),
+    /// so that the file serves another tenant; reads the applications (`read:clients`) after
+    /// the grants. Off unless set.
+    pub fn by_name(mut self, by_name: bool) -> Self {
+        self.by_name = by_name;
+        self
+    }
+
+    /// Reads the tenant and gives it as a desired state. `.await` on the export does the same.
+    pub async fn run(&self) -> Result<DesiredState, ReconcileError> {
+        let exported = read_export(self.client, self.parallelism).await?;
+        if !self.by_name {
+            return Ok(exported);
+        }
+        let applications = crate::lookups::applications(self.client).await?;
+        Ok(exported.name_applications(&applications))
+    }
+}
+
+/// `export(&client).await`: [`Export::run`], for an export used as it is built.
+impl<'a> std::future::IntoFuture for Export<'a> {
+    type Output = Result<DesiredState, ReconcileError>;
+    type IntoFuture = std::pin::Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move { self.run().await })
+    }
+}
+
+/// The tenant's grants and their organizations, the organizations of `parallelism` grants read
+/// at a time (at least one) while the walk of the grants goes on; the client's pacer holds the
+/// reads to the tenant's rate limit.
+async fn read_export(client: &Client, parallelism: usize) -> Result<DesiredState, ReconcileError> {
     // The walk hands on the grants to read as it goes rather than being read from: pulled by
     // the reads, it asked for its next page only once they had room, and the rate limit's
     // allowance went unused while that page crossed the network.
@@ -161,15 +245,6 @@ pub async fn export_with_parallelism(
         grants,
         organizations,
     ))?)
-}
-
-/// The tenant as [`export`] gives it, with each application named by its name (`client`)
-/// where no other application has that name, and by `client_id` where one does (see
-/// [`DesiredState::name_applications`]); also reads the applications (`read:clients`).
-pub async fn export_by_name(client: &Client) -> Result<DesiredState, ReconcileError> {
-    let exported = export(client).await?;
-    let applications = crate::lookups::applications(client).await?;
-    Ok(exported.name_applications(&applications))
 }
 
 /// Every grant, in one checkpoint walk.

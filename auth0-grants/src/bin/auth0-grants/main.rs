@@ -563,11 +563,10 @@ async fn export(
     parallelism: usize,
 ) -> Result<u8, String> {
     let spinner = output::spinner("reading grants");
-    let desired = if by_name {
-        reconcile::export_by_name(client).await
-    } else {
-        reconcile::export_with_parallelism(client, parallelism).await
-    };
+    let desired = reconcile::export(client)
+        .parallelism(parallelism)
+        .by_name(by_name)
+        .await;
     spinner.finish_and_clear();
     let text = desired.map_err(|error| error.to_string())?.to_toml();
     match output {
