@@ -139,7 +139,7 @@ async fn an_apply_and_an_export_can_run_on_any_thread() {
     apply.await.unwrap();
     // Both ways of reading an export, by name as well (which reads the applications too).
     let export = auth0_grants::reconcile::export(&client).by_name(true);
-    let run = export.run();
+    let run = export.clone().run();
     on_any_thread(&run);
     assert_eq!(run.await.unwrap().grants.len(), 1);
     let awaited = export.into_future();

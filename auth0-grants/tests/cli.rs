@@ -779,8 +779,9 @@ async fn without_read_resource_servers_the_plan_warns_on_stderr_and_goes_on() {
     assert!(!stdout(&output).contains("warning"), "the plan alone on stdout");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn audit_without_read_clients_notes_the_check_it_skipped() {
+/// A tenant whose credentials may not read applications, with one grant, for an application
+/// that does not exist, listing `read:old`, a scope its API does not define.
+async fn audited_without_read_clients() -> FakeTenant {
     let tenant = tenant_without("read:clients").await;
     tenant.add_api("https://api.example.com/", ["read:invoices"]);
     tenant
@@ -791,6 +792,12 @@ async fn audit_without_read_clients_notes_the_check_it_skipped() {
         )
         .await
         .unwrap();
+    tenant
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_without_read_clients_notes_the_check_it_skipped() {
+    let tenant = audited_without_read_clients().await;
 
     let output = run_against(&tenant, &["audit"]).await;
 
@@ -810,16 +817,7 @@ async fn audit_without_read_clients_notes_the_check_it_skipped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_json_names_each_skipped_check_by_kind_with_its_sentence() {
-    let tenant = tenant_without("read:clients").await;
-    tenant.add_api("https://api.example.com/", ["read:invoices"]);
-    tenant
-        .client()
-        .client_grants()
-        .create(
-            NewClientGrant::new("gone-app", "https://api.example.com/").scope(["read:invoices", "read:old"]),
-        )
-        .await
-        .unwrap();
+    let tenant = audited_without_read_clients().await;
 
     let output = run_against(&tenant, &["audit", "--json"]).await;
 

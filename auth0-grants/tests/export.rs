@@ -170,3 +170,16 @@ async fn a_parallelism_of_0_is_taken_as_1() {
         reconcile::export(&client).parallelism(0)
     );
 }
+
+#[tokio::test]
+async fn a_run_export_can_be_held_past_the_statement_that_built_it() {
+    let tenant = named_tenant().await;
+    let client = tenant.client();
+
+    // As with a builder's `send()`: the future owns its export, so building, setting and
+    // running it is one expression whose future outlives it.
+    let pending = reconcile::export(&client).by_name(true).parallelism(4).run();
+    let desired = pending.await.unwrap();
+
+    assert_eq!(desired.grants.len(), GRANTS);
+}

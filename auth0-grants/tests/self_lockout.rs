@@ -1,13 +1,14 @@
-//! No self lock-out: a plan that deletes, or takes scopes from, the grant by which the
-//! credentials in use reach the Management API is refused, naming the grant, whether it is
-//! planned, applied or saved and applied later, unless the caller allows it.
+//! No self lock-out: a plan that deletes, takes scopes from, or makes require an organization,
+//! the grant by which the credentials in use reach the Management API is refused, naming the
+//! grant, whether it is planned, applied or saved and applied later, unless the caller allows it.
 
 mod common;
 
 use auth0_client_grants::testing::{ALL_SCOPES, FakeTenant};
 use auth0_client_grants::{Client, NewClientGrant};
 use auth0_grants::reconcile::{
-    Change, DesiredState, Mode, PlanWarning, ReconcileError, ReconcileExt, SavedPlanError,
+    ApplyReport, Change, DesiredState, Mode, PlanWarning, ReconcileError, ReconcileExt, SavedPlan,
+    SavedPlanError, SelfLockout,
 };
 
 use common::writes;
@@ -66,10 +67,33 @@ fn own_requiring_an_organization(tenant: &FakeTenant, management_api: &str) -> D
     .unwrap()
 }
 
-fn lockout_of(error: &ReconcileError) -> &auth0_grants::reconcile::SelfLockout {
+fn lockout_of(error: &ReconcileError) -> &SelfLockout {
     match error {
         ReconcileError::SelfLockout(lockout) => lockout,
         other => panic!("expected a SelfLockout, got {other:?}"),
+    }
+}
+
+/// Applies `saved` through `client`, as a later run does, allowing a lock-out or not.
+async fn apply_saved(
+    saved: &SavedPlan,
+    client: &Client,
+    management_api: &str,
+    allow_self_lockout: bool,
+) -> Result<ApplyReport, SavedPlanError> {
+    saved
+        .reconcile(client)
+        .management_api(management_api)
+        .allow_self_lockout(allow_self_lockout)
+        .apply_saved(saved)
+        .await
+}
+
+/// The lock-out an apply of a saved plan was refused for.
+fn saved_lockout_of(refused: &SavedPlanError) -> &SelfLockout {
+    match refused {
+        SavedPlanError::Apply(error) => lockout_of(&error.source),
+        other => panic!("expected a refusal, got {other:?}"),
     }
 }
 
@@ -180,25 +204,13 @@ async fn a_saved_plan_is_checked_again_when_applied_whatever_it_allowed_when_sav
         .unwrap();
     let before = tenant.requests().len();
 
-    let refused = saved
-        .reconcile(&client)
-        .management_api(&management_api)
-        .apply_saved(&saved)
+    let refused = apply_saved(&saved, &client, &management_api, false)
         .await
         .unwrap_err();
 
-    let SavedPlanError::Apply(error) = &refused else {
-        panic!("expected a refusal, got {refused:?}");
-    };
-    assert_eq!(lockout_of(&error.source).id, own);
+    assert_eq!(saved_lockout_of(&refused).id, own);
     assert_eq!(tenant.requests().len(), before, "nothing read, nothing written");
-    saved
-        .reconcile(&client)
-        .management_api(&management_api)
-        .allow_self_lockout(true)
-        .apply_saved(&saved)
-        .await
-        .unwrap();
+    apply_saved(&saved, &client, &management_api, true).await.unwrap();
     let own_grant = tenant.grants().into_iter().find(|grant| grant.id == own).unwrap();
     assert_eq!(own_grant.scope, ["read:client_grants"]);
 }
@@ -269,25 +281,13 @@ async fn requiring_an_organization_of_it_is_refused_by_plan_apply_and_a_saved_pl
 
     let saved = allowed.save_plan().await.unwrap();
     let requests = tenant.requests().len();
-    let refused = saved
-        .reconcile(&client)
-        .management_api(&management_api)
-        .apply_saved(&saved)
+    let refused = apply_saved(&saved, &client, &management_api, false)
         .await
         .unwrap_err();
-    let SavedPlanError::Apply(error) = &refused else {
-        panic!("expected a refusal, got {refused:?}");
-    };
-    assert!(lockout_of(&error.source).requires_organization);
+    assert!(saved_lockout_of(&refused).requires_organization);
     assert_eq!(tenant.requests().len(), requests, "nothing read, nothing written");
 
-    saved
-        .reconcile(&client)
-        .management_api(&management_api)
-        .allow_self_lockout(true)
-        .apply_saved(&saved)
-        .await
-        .unwrap();
+    apply_saved(&saved, &client, &management_api, true).await.unwrap();
     let own_grant = tenant.grants().into_iter().find(|grant| grant.id == own).unwrap();
     assert_eq!(
         own_grant.organization_usage,

@@ -197,7 +197,10 @@ impl<'a> Export<'a> {
     }
 
     /// Reads the tenant and gives it as a desired state. `.await` on the export does the same.
-    pub async fn run(&self) -> Result<DesiredState, ReconcileError> {
+    /// It takes the export, as a builder's `send()` does, so that the future can be held past
+    /// the statement that built it (`let pending = export(&client).run();`); clone the export to
+    /// run it again.
+    pub async fn run(self) -> Result<DesiredState, ReconcileError> {
         let exported = read_export(self.client, self.parallelism).await?;
         if !self.by_name {
             return Ok(exported);
@@ -213,7 +216,7 @@ impl<'a> std::future::IntoFuture for Export<'a> {
     type IntoFuture = std::pin::Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move { self.run().await })
+        Box::pin(self.run())
     }
 }
 
