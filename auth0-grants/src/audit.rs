@@ -185,9 +185,9 @@ pub struct AuditReport {
 }
 
 /// A check an audit could not make for want of a permission; its `Display` is a sentence a
-/// person can act on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// person can act on. Serialized as `{"kind": "applications_gone", "message": "<the sentence>"}`,
+/// the kind for programs and the sentence for people, as `audit --json` prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Skipped {
     /// Grants whose application no longer exists: the credentials lack `read:clients`.
@@ -195,6 +195,26 @@ pub enum Skipped {
     /// Grants whose API no longer exists, and scopes the API does not define: the credentials
     /// lack `read:resource_servers`.
     ApisAndScopes,
+}
+
+impl Skipped {
+    /// The check's name in `snake_case`, as serialized: `applications_gone`, `apis_and_scopes`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::ApplicationsGone => "applications_gone",
+            Self::ApisAndScopes => "apis_and_scopes",
+        }
+    }
+}
+
+impl Serialize for Skipped {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut check = serializer.serialize_struct("Skipped", 2)?;
+        check.serialize_field("kind", self.kind())?;
+        check.serialize_field("message", &self.to_string())?;
+        check.end()
+    }
 }
 
 impl fmt::Display for Skipped {
@@ -345,6 +365,22 @@ mod tests {
         );
         assert!(report.skipped[0].to_string().contains("read:clients"));
         assert!(report.skipped[1].to_string().contains("read:resource_servers"));
+    }
+
+    #[test]
+    fn a_report_serializes_with_both_keys_and_each_skipped_check_by_kind_with_its_sentence() {
+        assert_eq!(
+            serde_json::to_value(AuditReport::default()).unwrap(),
+            json!({"findings": [], "skipped": []})
+        );
+        let report = audit_against(&[], &Directory::default());
+        assert_eq!(
+            serde_json::to_value(&report).unwrap()["skipped"],
+            json!([
+                {"kind": "applications_gone", "message": Skipped::ApplicationsGone.to_string()},
+                {"kind": "apis_and_scopes", "message": Skipped::ApisAndScopes.to_string()},
+            ])
+        );
     }
 
     #[test]

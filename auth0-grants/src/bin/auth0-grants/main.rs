@@ -314,8 +314,7 @@ async fn run(cli: Cli) -> Result<u8, String> {
             if json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&output::AuditJson::of(&report))
-                        .map_err(|error| error.to_string())?
+                    serde_json::to_string_pretty(&report).map_err(|error| error.to_string())?
                 );
             } else {
                 for finding in &report.findings {

@@ -5,10 +5,8 @@
 use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
-use auth0_grants::audit::{AuditReport, Finding, Skipped};
 use auth0_grants::reconcile::Plan;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
 
 pub const ERROR: Style = AnsiColor::Red.on_default().bold();
 const WARNING: Style = AnsiColor::Yellow.on_default().bold();
@@ -38,39 +36,6 @@ pub fn warnings(plan: &Plan) {
     }
 }
 
-/// What `audit --json` prints: every finding, and every check skipped for want of a permission,
-/// each by its kind and with the sentence the `note:` on standard error says. Both keys are
-/// always there, empty or not, so that a script reads them without guessing.
-#[derive(Serialize)]
-pub struct AuditJson<'a> {
-    findings: &'a [Finding],
-    skipped: Vec<SkippedCheck>,
-}
-
-/// A skipped check: `kind` for machines (`applications_gone`, `apis_and_scopes`), `message` for
-/// people.
-#[derive(Serialize)]
-struct SkippedCheck {
-    kind: Skipped,
-    message: String,
-}
-
-impl<'a> AuditJson<'a> {
-    pub fn of(report: &'a AuditReport) -> Self {
-        Self {
-            findings: &report.findings,
-            skipped: report
-                .skipped
-                .iter()
-                .map(|&kind| SkippedCheck {
-                    kind,
-                    message: kind.to_string(),
-                })
-                .collect(),
-        }
-    }
-}
-
 pub fn spinner(message: &'static str) -> ProgressBar {
     let spinner = ProgressBar::new_spinner().with_message(message);
     spinner.enable_steady_tick(Duration::from_millis(100));
@@ -88,24 +53,6 @@ pub fn bar(length: u64, message: &'static str) -> ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn audit_json_has_both_keys_and_each_skipped_check_by_kind_with_its_sentence() {
-        let empty = AuditReport::default();
-        assert_eq!(
-            serde_json::to_value(AuditJson::of(&empty)).unwrap(),
-            serde_json::json!({"findings": [], "skipped": []})
-        );
-        let report = auth0_grants::audit::audit_against(&[], &Default::default());
-        let json = serde_json::to_value(AuditJson::of(&report)).unwrap();
-        assert_eq!(
-            json["skipped"],
-            serde_json::json!([
-                {"kind": "applications_gone", "message": Skipped::ApplicationsGone.to_string()},
-                {"kind": "apis_and_scopes", "message": Skipped::ApisAndScopes.to_string()},
-            ])
-        );
-    }
 
     #[test]
     fn the_bar_shows_done_of_all_and_the_rate() {
