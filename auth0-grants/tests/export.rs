@@ -1,6 +1,8 @@
 //! An export reads the organizations of many grants at once while it walks the grants, each
 //! grant's once, and what it writes plans to no change. Its parallelism holds by name too.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use auth0_client_grants::ClientGrant;
@@ -9,32 +11,7 @@ use auth0_grants::reconcile::{self, DesiredState, Export, Mode, ReconcileExt};
 
 #[tokio::test]
 async fn an_export_of_several_pages_reads_each_grants_organizations_once_and_plans_to_nothing() {
-    let tenant = FakeTenant::builder()
-        .latency(Duration::from_millis(2))
-        .start()
-        .await;
-    tenant.add_api("https://api.example.com/", ["read:things"]);
-    let organizations: Vec<String> = (0..3)
-        .map(|n| tenant.add_organization(&format!("organization-{n}")).id)
-        .collect();
-    let mut with_organizations = Vec::new();
-    for n in 0..250 {
-        let mut grant = serde_json::json!({
-            "id": "",
-            "client_id": format!("client-{n}"),
-            "audience": "https://api.example.com/",
-            "scope": ["read:things"],
-            "subject_type": "client",
-        });
-        if n % 5 == 0 {
-            grant["organization_usage"] = "allow".into();
-        }
-        let grant: ClientGrant = tenant.insert_grant(serde_json::from_value(grant).unwrap());
-        if n % 5 == 0 {
-            tenant.associate(&organizations[n % 3], &grant.id);
-            with_organizations.push(grant.id);
-        }
-    }
+    let (tenant, mut with_organizations) = common::three_pages_of_grants(|n| n % 5 == 0).await;
     let client = tenant.client();
 
     let desired = reconcile::export(&client).parallelism(4).run().await.unwrap();

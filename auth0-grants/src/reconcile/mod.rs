@@ -220,10 +220,24 @@ impl<'a> std::future::IntoFuture for Export<'a> {
     }
 }
 
-/// The tenant's grants and their organizations, the organizations of `parallelism` grants read
-/// at a time (at least one) while the walk of the grants goes on; the client's pacer holds the
-/// reads to the tenant's rate limit.
+/// The tenant's grants and their organizations, as [`DesiredState::from_tenant`] needs them.
 async fn read_export(client: &Client, parallelism: usize) -> Result<DesiredState, ReconcileError> {
+    let has_organizations = |grant: &ClientGrant| {
+        plan::allows_organizations(grant.organization_usage.as_ref()) && grant.is_system != Some(true)
+    };
+    let tenant = read_tenant(client, has_organizations, parallelism, None).await?;
+    Ok(DesiredState::from_tenant(&tenant)?)
+}
+
+/// Every grant, in one checkpoint walk (100 a page), and the organizations of those
+/// `needs_organizations` picks, `parallelism` grants at a time (at least one) while the walk
+/// goes on; the client's pacer holds the reads to the tenant's rate limit.
+async fn read_tenant(
+    client: &Client,
+    needs_organizations: impl Fn(&ClientGrant) -> bool,
+    parallelism: usize,
+    progress: Option<&(dyn Fn(Progress) + Sync)>,
+) -> Result<TenantState, Error> {
     // The walk hands on the grants to read as it goes rather than being read from: pulled by
     // the reads, it asked for its next page only once they had room, and the rate limit's
     // allowance went unused while that page crossed the network.
@@ -232,40 +246,24 @@ async fn read_export(client: &Client, parallelism: usize) -> Result<DesiredState
         let mut grants = Vec::new();
         let mut pages = client.client_grants().list().take(100).stream();
         while let Some(grant) = pages.try_next().await? {
-            if plan::allows_organizations(grant.organization_usage.as_ref()) && grant.is_system != Some(true)
-            {
-                // Refused only once the reads have failed, and then the export fails with them.
+            if needs_organizations(&grant) {
+                // Refused only once the reads have failed, and then the walk's caller fails
+                // with them.
                 let _ = to_read.send(grant.id.clone());
             }
             grants.push(grant);
+            if let Some(progress) = progress
+                && grants.len() % 100 == 0
+            {
+                progress(Progress::Read { grants: grants.len() });
+            }
         }
         Ok(grants)
     };
     let ids = futures_util::stream::poll_fn(move |context| ids.poll_recv(context));
     let reads = read_organizations_of(client, ids, parallelism);
     let (grants, organizations) = futures_util::future::try_join(walk, reads).await?;
-    Ok(DesiredState::from_tenant(&TenantState::new(
-        grants,
-        organizations,
-    ))?)
-}
-
-/// Every grant, in one checkpoint walk.
-async fn read_grants(
-    client: &Client,
-    progress: Option<&(dyn Fn(Progress) + Sync)>,
-) -> Result<Vec<ClientGrant>, Error> {
-    let mut grants = Vec::new();
-    let mut stream = client.client_grants().list().take(100).stream();
-    while let Some(grant) = stream.try_next().await? {
-        grants.push(grant);
-        if let Some(progress) = progress
-            && grants.len() % 100 == 0
-        {
-            progress(Progress::Read { grants: grants.len() });
-        }
-    }
-    Ok(grants)
+    Ok(TenantState::new(grants, organizations))
 }
 
 /// `https://{tenant}[.{region}].auth0.com/api/v2/`: the identifier of every tenant's Management
@@ -365,16 +363,14 @@ impl<'a> Reconcile<'a> {
     }
 
     /// Reads what the tenant has, as far as the plan needs it: one checkpoint walk of the
-    /// grants (100 a page), then the organizations of the grants where they matter. A desired
-    /// state that names applications must be [resolved](DesiredState::resolve) first: one
-    /// that is not is a [`ReconcileError::Desired`], and nothing is read.
+    /// grants (100 a page) and, while it goes on, the organizations of the grants where they
+    /// matter ([`TenantState::needs_organizations`]). A desired state that names applications
+    /// must be [resolved](DesiredState::resolve) first: one that is not is a
+    /// [`ReconcileError::Desired`], and nothing is read.
     pub async fn tenant(&self) -> Result<TenantState, ReconcileError> {
         self.desired.refuse_unresolved()?;
-        let grants = read_grants(self.client, self.progress).await?;
-        let needed = TenantState::needs_organizations(&grants, self.desired, self.mode);
-        let needed = futures_util::stream::iter(needed);
-        let organizations = read_organizations_of(self.client, needed, self.parallelism).await?;
-        Ok(TenantState::new(grants, organizations))
+        let needs_organizations = TenantState::organizations_needed(self.desired, self.mode);
+        Ok(read_tenant(self.client, needs_organizations, self.parallelism, self.progress).await?)
     }
 
     /// What would make the tenant match the desired state; writes nothing. A desired state the

@@ -48,21 +48,32 @@ impl TenantState {
     /// lets them have any. Every other grant's associations are left alone, so they are never
     /// read.
     pub fn needs_organizations(grants: &[ClientGrant], desired: &DesiredState, mode: Mode) -> Vec<String> {
-        let wanted: HashMap<GrantKey, &DesiredGrant> =
-            desired.grants.iter().map(|grant| (grant.key(), grant)).collect();
+        let needed = Self::organizations_needed(desired, mode);
         grants
             .iter()
-            .filter(|grant| !is_system(grant))
-            .filter(|grant| {
-                let Some(desired) = wanted.get(&GrantKey::of(grant)) else {
-                    return false;
-                };
-                !desired.organizations.is_empty()
-                    || (mode == Mode::Authoritative
-                        && allows_organizations(grant.organization_usage.as_ref()))
-            })
+            .filter(|grant| needed(grant))
             .map(|grant| grant.id.clone())
             .collect()
+    }
+
+    /// [`needs_organizations`](Self::needs_organizations) one grant at a time, so that the
+    /// organizations can be read while the walk of the grants goes on.
+    pub(super) fn organizations_needed(
+        desired: &DesiredState,
+        mode: Mode,
+    ) -> impl Fn(&ClientGrant) -> bool + '_ {
+        let wanted: HashMap<GrantKey, &DesiredGrant> =
+            desired.grants.iter().map(|grant| (grant.key(), grant)).collect();
+        move |grant| {
+            if is_system(grant) {
+                return false;
+            }
+            let Some(desired) = wanted.get(&GrantKey::of(grant)) else {
+                return false;
+            };
+            !desired.organizations.is_empty()
+                || (mode == Mode::Authoritative && allows_organizations(grant.organization_usage.as_ref()))
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! as it was reviewed, or not at all when the tenant changed in between (as `terraform plan
 //! -out` and `terraform apply PLANFILE` do).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use auth0_client_grants::{Client, ClientGrant};
@@ -349,19 +349,12 @@ impl Reconcile<'_> {
         if let Some(refusal) = self.refuse_lockout(&saved.plan) {
             return Err(refusal.into());
         }
-        let grants = super::read_grants(self.client, self.progress)
+        // The organizations the plan read, of the grants still there.
+        let read_by_the_plan: HashSet<&str> = saved.organizations_read().collect();
+        let needs_organizations = |grant: &ClientGrant| read_by_the_plan.contains(grant.id.as_str());
+        let tenant = super::read_tenant(self.client, needs_organizations, self.parallelism, self.progress)
             .await
             .map_err(|error| SavedPlanError::Check(error.into()))?;
-        let still_there: Vec<String> = saved
-            .organizations_read()
-            .filter(|id| grants.iter().any(|grant| grant.id == *id))
-            .map(str::to_owned)
-            .collect();
-        let still_there = futures_util::stream::iter(still_there);
-        let organizations = super::read_organizations_of(self.client, still_there, self.parallelism)
-            .await
-            .map_err(|error| SavedPlanError::Check(error.into()))?;
-        let tenant = TenantState::new(grants, organizations);
         let drift = saved.drift(&tenant);
         if !drift.is_empty() {
             return Err(SavedPlanError::Stale(drift));
