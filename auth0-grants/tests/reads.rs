@@ -1,11 +1,11 @@
 //! Reading the tenant: the organizations of the grants are read while the walk of the grants
 //! goes on, for a plan as for an export, so that the rate limit's allowance is not left unused
-//! while each page crosses the network.
+//! while each page crosses the network; and they say how far they have got.
 
 mod common;
 
 use auth0_client_grants::testing::RecordedRequest;
-use auth0_grants::reconcile::{self, Mode, ReconcileExt};
+use auth0_grants::reconcile::{self, Mode, Progress, ReconcileExt};
 
 /// Where, among `requests`, the first read of a grant's organizations is, and the request for
 /// the last page of grants.
@@ -61,4 +61,21 @@ async fn an_export_reads_organizations_while_it_walks_the_grants() {
         first_read < last_page,
         "the first organizations read (request {first_read}) waited for the last page (request {last_page})"
     );
+}
+
+#[tokio::test]
+async fn an_export_reports_the_grants_read_page_by_page() {
+    let (tenant, _) = common::three_pages_of_grants(|n| n % 5 == 0).await;
+    let client = tenant.client();
+    let reported = std::sync::Mutex::new(Vec::new());
+    let progress = |progress: Progress| {
+        if let Progress::Read { grants } = progress {
+            reported.lock().unwrap().push(grants);
+        }
+    };
+
+    let exported = reconcile::export(&client).on_progress(&progress).await.unwrap();
+
+    assert_eq!(exported.grants.len(), 250);
+    assert_eq!(*reported.lock().unwrap(), [100, 200]);
 }

@@ -126,8 +126,9 @@ impl std::fmt::Debug for Reconcile<'_> {
 
 /// An export: the tenant's grants and their organizations as a desired state (see
 /// [`DesiredState::from_tenant`]), which applied to the same tenant changes nothing. Made by
-/// [`export`] or [`Export::new`], set with [`parallelism`](Self::parallelism) and
-/// [`by_name`](Self::by_name), and read by [`run`](Self::run) or by `.await` on it.
+/// [`export`] or [`Export::new`], set with [`parallelism`](Self::parallelism),
+/// [`by_name`](Self::by_name) and [`on_progress`](Self::on_progress), and read by
+/// [`run`](Self::run) or by `.await` on it.
 ///
 /// It reads every grant, in one checkpoint walk (`read:client_grants`), and the organizations of
 /// those whose `organization_usage` lets them have any (`read:organizations`), many at a time
@@ -150,6 +151,7 @@ pub struct Export<'a> {
     client: &'a Client,
     parallelism: usize,
     by_name: bool,
+    progress: Option<&'a (dyn Fn(Progress) + Sync)>,
 }
 
 /// The export of `client`'s tenant, [`Export::new`] by a shorter name: `export(&client).await`
@@ -175,6 +177,7 @@ impl<'a> Export<'a> {
             client,
             parallelism: DEFAULT_PARALLELISM,
             by_name: false,
+            progress: None,
         }
     }
 
@@ -196,12 +199,18 @@ impl<'a> Export<'a> {
         self
     }
 
+    /// Called as grants are read ([`Progress::Read`]), for a progress bar.
+    pub fn on_progress(mut self, progress: &'a (dyn Fn(Progress) + Sync)) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
     /// Reads the tenant and gives it as a desired state. `.await` on the export does the same.
     /// It takes the export, as a builder's `send()` does, so that the future can be held past
     /// the statement that built it (`let pending = export(&client).run();`); clone the export to
     /// run it again.
     pub async fn run(self) -> Result<DesiredState, ReconcileError> {
-        let exported = read_export(self.client, self.parallelism).await?;
+        let exported = read_export(self.client, self.parallelism, self.progress).await?;
         if !self.by_name {
             return Ok(exported);
         }
@@ -221,11 +230,15 @@ impl<'a> std::future::IntoFuture for Export<'a> {
 }
 
 /// The tenant's grants and their organizations, as [`DesiredState::from_tenant`] needs them.
-async fn read_export(client: &Client, parallelism: usize) -> Result<DesiredState, ReconcileError> {
+async fn read_export(
+    client: &Client,
+    parallelism: usize,
+    progress: Option<&(dyn Fn(Progress) + Sync)>,
+) -> Result<DesiredState, ReconcileError> {
     let has_organizations = |grant: &ClientGrant| {
         plan::allows_organizations(grant.organization_usage.as_ref()) && grant.is_system != Some(true)
     };
-    let tenant = read_tenant(client, has_organizations, parallelism, None).await?;
+    let tenant = read_tenant(client, has_organizations, parallelism, progress).await?;
     Ok(DesiredState::from_tenant(&tenant)?)
 }
 

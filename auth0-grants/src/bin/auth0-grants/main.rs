@@ -538,11 +538,7 @@ fn summary(report: &reconcile::ApplyReport) -> String {
 
 async fn plan(tenant: Tenant<'_>, desired: &DesiredState, mode: Mode) -> Result<reconcile::Plan, String> {
     let spinner = output::spinner("reading grants");
-    let progress = |progress: Progress| {
-        if let Progress::Read { grants } = progress {
-            spinner.set_message(format!("reading grants: {grants}"));
-        }
-    };
+    let progress = output::grants_read(&spinner);
     let plan = tenant
         .reconcile(desired)
         .mode(mode)
@@ -562,9 +558,11 @@ async fn export(
     parallelism: usize,
 ) -> Result<u8, String> {
     let spinner = output::spinner("reading grants");
+    let progress = output::grants_read(&spinner);
     let desired = reconcile::export(client)
         .parallelism(parallelism)
         .by_name(by_name)
+        .on_progress(&progress)
         .await;
     spinner.finish_and_clear();
     let text = desired.map_err(|error| error.to_string())?.to_toml();

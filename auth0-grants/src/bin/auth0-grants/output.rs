@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anstyle::{AnsiColor, Style};
-use auth0_grants::reconcile::Plan;
+use auth0_grants::reconcile::{Plan, Progress};
 use indicatif::{ProgressBar, ProgressStyle};
 
 pub const ERROR: Style = AnsiColor::Red.on_default().bold();
@@ -33,6 +33,15 @@ pub fn plan(plan: &Plan) {
 pub fn warnings(plan: &Plan) {
     for warning in plan.warnings() {
         anstream::eprintln!("{}warning:{} {warning}", WARNING.render(), WARNING.render_reset());
+    }
+}
+
+/// Shows on `spinner` how many grants have been read.
+pub fn grants_read(spinner: &ProgressBar) -> impl Fn(Progress) + Sync + '_ {
+    move |progress| {
+        if let Progress::Read { grants } = progress {
+            spinner.set_message(format!("reading grants: {grants}"));
+        }
     }
 }
 
