@@ -35,9 +35,10 @@
 //!   this client: what it can use without draining the bucket. An interval in which the bucket
 //!   may have been full refilled less than the rate and is left out, unless it proves a faster
 //!   rate than the one learned (the others stopped): then learning starts again from it. The
-//!   estimate is the refill of the last few seconds of such intervals, less one request for the
-//!   rounding of `remaining`, so it errs low, and the responses make up for that: one that shows
-//!   more left than the model thought lets the waiting requests go at once.
+//!   estimate is the refill of the last few seconds of such intervals (on a slow refill, of as
+//!   many as refilled twenty requests, within a minute), less one request for the rounding of
+//!   `remaining`, so it errs low, and the responses make up for that: one that shows more left
+//!   than the model thought lets the waiting requests go at once.
 //! - **`X-RateLimit-Reset` is only a bound.** Auth0 documents it as "when the rate limit will
 //!   reset"; some servers mean the second the bucket is full, others the second one more
 //!   request is allowed. Either way, by then one more request is allowed, and that is all the
@@ -65,6 +66,13 @@ use crate::transport::rate_limit::RateLimit;
 /// over: long enough that the rounding of `remaining` costs about one percent at tens of
 /// requests per second, short enough to follow other programs' use of the tenant.
 const LEARNING_SPAN: Duration = Duration::from_secs(5);
+/// How many requests' refill the rate is learned over at least, when that takes longer than
+/// [`LEARNING_SPAN`]: the rounding costs one request per estimate, which would be half of what a
+/// program's part of a slow bucket refills in the span, and often all of it.
+const LEARNING_REFILL: f64 = 20.0;
+/// How long a slow refill may stretch the learning: a rate learned over more is too old to
+/// follow other programs' use of the tenant.
+const LONGEST_LEARNING_SPAN: Duration = Duration::from_secs(60);
 /// The least refill time before a learned rate is used.
 const SHORTEST_SPAN: Duration = Duration::from_millis(250);
 /// How long after a response that left nothing the first request in line waits while the
@@ -605,6 +613,8 @@ impl RefillEstimate {
         self.refilled += interval.refilled;
         while let Some(oldest) = self.intervals.front().copied()
             && self.seconds - oldest.seconds >= LEARNING_SPAN.as_secs_f64()
+            && (self.refilled - oldest.refilled >= LEARNING_REFILL
+                || self.seconds - oldest.seconds >= LONGEST_LEARNING_SPAN.as_secs_f64())
         {
             self.intervals.pop_front();
             self.seconds -= oldest.seconds;
