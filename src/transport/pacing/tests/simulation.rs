@@ -451,7 +451,9 @@ fn outcomes_over_forty_seeds() {
         }
     }
     scenarios.extend(slow_bucket_shared_by_four());
-    println!("| rate/burst | reset | latency | clients x calls | in flight | token | 429s mean | worst | efficiency mean | worst |");
+    println!(
+        "| rate/burst | reset | latency | clients x calls | in flight | token | 429s mean | worst | efficiency mean | worst |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for scenario in scenarios {
         let outcomes: Vec<Outcome> = (0..40).map(|seed| run(scenario, seed)).collect();
