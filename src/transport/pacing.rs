@@ -35,9 +35,10 @@
 //!   this client: what it can use without draining the bucket. An interval in which the bucket
 //!   may have been full refilled less than the rate and is left out, unless it proves a faster
 //!   rate than the one learned (the others stopped): then learning starts again from it. The
-//!   estimate is the refill of the last few seconds of such intervals, less one request for the
-//!   rounding of `remaining`, so it errs low, and the responses make up for that: one that shows
-//!   more left than the model thought lets the waiting requests go at once.
+//!   estimate is the refill of the last few seconds of such intervals (on a slow refill, of as
+//!   many as refilled twenty requests, within a minute), less one request for the rounding of
+//!   `remaining`, so it errs low, and the responses make up for that: one that shows more left
+//!   than the model thought lets the waiting requests go at once.
 //! - **`X-RateLimit-Reset` is only a bound.** Auth0 documents it as "when the rate limit will
 //!   reset"; some servers mean the second the bucket is full, others the second one more
 //!   request is allowed. Either way, by then one more request is allowed, and that is all the
@@ -45,6 +46,9 @@
 //!   (a random part of one refill interval after it, so that programs sharing the tenant, who
 //!   read the same whole second, do not all go at that instant). Until the rate is learned,
 //!   it goes sooner, after a probe delay that starts at 100 ms and doubles with every 429.
+//!   The one request is the tenant's, not each program's: where others share the bucket, every
+//!   round of 429s doubles how many whole seconds after a response this program leaves the
+//!   reset's request to them (up to the most programs it counts), and every success eases it.
 //! - **A 429 is one more response**: `remaining` was zero then, and the request was not counted.
 //!   It does not make the model forget what it learned.
 //!
@@ -65,6 +69,13 @@ use crate::transport::rate_limit::RateLimit;
 /// over: long enough that the rounding of `remaining` costs about one percent at tens of
 /// requests per second, short enough to follow other programs' use of the tenant.
 const LEARNING_SPAN: Duration = Duration::from_secs(5);
+/// How many requests' refill the rate is learned over at least, when that takes longer than
+/// [`LEARNING_SPAN`]: the rounding costs one request per estimate, which would be half of what a
+/// program's part of a slow bucket refills in the span, and often all of it.
+const LEARNING_REFILL: f64 = 20.0;
+/// How long a slow refill may stretch the learning: a rate learned over more is too old to
+/// follow other programs' use of the tenant.
+const LONGEST_LEARNING_SPAN: Duration = Duration::from_secs(60);
 /// The least refill time before a learned rate is used.
 const SHORTEST_SPAN: Duration = Duration::from_millis(250);
 /// How long after a response that left nothing the first request in line waits while the
@@ -81,6 +92,9 @@ const STARTING_SHARE: f64 = 4.0;
 /// The most programs the model counts on the bucket: enough for the shares to be small, and a
 /// bound on how far headers with absurd values can stretch a probe.
 const MOST_SHARERS: f64 = 8.0;
+/// How much of a round of 429s one success undoes (see `Bucket::contention`): programs sharing
+/// a bucket collide rarely once they have backed off, and a success is most of what they see.
+const CONTENTION_EASING: f64 = 0.25;
 /// The most the first in line waits past a reset, so that programs sharing a tenant do not all
 /// go at that instant.
 const LONGEST_SPREAD: Duration = Duration::from_millis(250);
@@ -146,6 +160,12 @@ struct Bucket {
     newest_response: u64,
     /// The latest `X-RateLimit-Reset`: by then one more request is allowed, whatever it means.
     reset: SystemTime,
+    /// When the response that reported it came.
+    reset_read: SystemTime,
+    /// How many programs the reset's one request is contended by, as far as this one can tell:
+    /// doubled by every round of 429s while others draw from the bucket, eased by every success.
+    /// Each program takes the request a reset allows at most once in as many whole seconds.
+    contention: f64,
     /// A random fraction of a refill interval, drawn with every reset.
     reset_spread: f64,
     /// How long to wait for a probe while the rate is unknown.
@@ -428,6 +448,8 @@ impl Pacer {
             latest: now,
             newest_response: permit.number,
             reset: limit.reset,
+            reset_read: now,
+            contention: 1.0,
             reset_spread: 0.0,
             probe: FIRST_PROBE,
             next_round: *next_send,
@@ -443,6 +465,7 @@ impl Pacer {
         // Any response's reset, even a late one's: the server set it when it counted that
         // request, perhaps after a newer one.
         bucket.reset = limit.reset;
+        bucket.reset_read = now;
         bucket.reset_spread = random.f64();
         let refused = status == 429;
         let newest = permit.number >= bucket.newest_response;
@@ -460,10 +483,16 @@ impl Pacer {
             if bucket.refill.rate().is_some() {
                 bucket.probe = (bucket.probe / 2).max(FIRST_PROBE);
             }
+            bucket.contention = (bucket.contention - CONTENTION_EASING).max(1.0);
         } else if permit.number >= bucket.next_round {
             // Once for the requests that went together, not for each of their 429s.
             bucket.probe = (bucket.probe * 2).min(LONGEST_PROBE);
             bucket.next_round = *next_send;
+            // Alone, a 429 says the model was wrong, not that another program took the request
+            // the reset allowed.
+            if bucket.sharers > 1.0 {
+                bucket.contention = (bucket.contention * 2.0).min(MOST_SHARERS);
+            }
         }
         // `remaining` is rounded down: the model starts again from the floor, and drops the
         // fraction it had, since other programs take requests at moments it cannot see. Once
@@ -554,15 +583,22 @@ impl Bucket {
         // By the reset one more request is allowed, whatever the reset means: one request,
         // not every request waiting, so only while none went since the latest response. Other
         // programs on the tenant read the same reset, a whole second: a random part of one
-        // refill interval keeps them from all going at that instant.
-        let deadline = if self.reset > self.latest {
+        // refill interval keeps them from all going at that instant. That one request is the
+        // tenant's, though, not each program's: where a bucket refills about one request a
+        // second, programs that each take it at every reset send several times what it
+        // refills, and only 429s show it. Contended, a program takes it no sooner than as many
+        // whole seconds after the response, less one, so that the programs go at different
+        // resets.
+        let contended = Duration::try_from_secs_f64(self.contention - 1.0).unwrap_or(LONGEST_WAIT);
+        let reset = self.reset.max(self.reset_read + contended);
+        let deadline = if reset > self.latest {
             let interval = self
                 .refill
                 .rate()
                 .map_or(FIRST_PROBE.as_secs_f64(), |rate| 1.0 / rate)
                 .min(LONGEST_SPREAD.as_secs_f64());
             let spread = Duration::try_from_secs_f64(interval * self.reset_spread).unwrap_or(LONGEST_WAIT);
-            deadline.min(self.reset + spread.min(LONGEST_WAIT))
+            deadline.min(reset + spread.min(LONGEST_WAIT))
         } else {
             deadline
         };
@@ -605,6 +641,8 @@ impl RefillEstimate {
         self.refilled += interval.refilled;
         while let Some(oldest) = self.intervals.front().copied()
             && self.seconds - oldest.seconds >= LEARNING_SPAN.as_secs_f64()
+            && (self.refilled - oldest.refilled >= LEARNING_REFILL
+                || self.seconds - oldest.seconds >= LONGEST_LEARNING_SPAN.as_secs_f64())
         {
             self.intervals.pop_front();
             self.seconds -= oldest.seconds;

@@ -222,6 +222,23 @@ fn a_program_that_sees_others_draw_from_the_bucket_takes_its_part_and_probes_les
 }
 
 #[test]
+fn a_program_that_collides_with_others_leaves_the_reset_to_them_for_whole_seconds() {
+    let pacer = Pacer::default();
+    exchange(&pacer, t0(), limit(20, 19, t0()), 200);
+    let answered = send(&pacer, t0());
+    drop(send(&pacer, t0()));
+    // Five programs draw from the bucket, as above.
+    pacer.observe(answered, &limit(20, 5, t0()), 200, t0());
+    // Two rounds of 429s: the request each reset allowed went to another program.
+    exchange(&pacer, at(100), limit(20, 0, at(1000)), 429);
+    exchange(&pacer, at(1100), limit(20, 0, at(2000)), 429);
+    // The reset would let one go within a second; this program leaves it to the others for
+    // three seconds after the response, and its probe, 400 ms for each of five programs, comes
+    // first.
+    assert_eq!(wait(&pacer, at(1100)), Duration::from_secs(2));
+}
+
+#[test]
 fn however_late_the_responses_a_program_alone_never_counts_others() {
     let pacer = Pacer::default();
     exchange(&pacer, t0(), limit(20, 19, t0()), 200);
